@@ -1,0 +1,85 @@
+"""``MemoryStore``: the storage port over plain dicts (``memory://``).
+
+Every method runs without awaiting in its critical section, so each is atomic on the
+event loop; this is the reference behaviour the other backends are tested against.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable
+from typing import Any
+
+from adapters.storage_common import check_increment_field, check_params, match_all, match_any, unique_keys
+from core.errors import Conflict, NotFound
+from core.models import M, from_dict, key_of, to_dict
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self._tables: dict[str, dict[str, dict[str, Any]]] = {}
+        self._leases: dict[str, tuple[str, float]] = {}
+
+    def _table(self, model: type) -> dict[str, dict[str, Any]]:
+        return self._tables.setdefault(model.TABLE, {})
+
+    async def store(self, obj: M) -> M:
+        table = self._table(type(obj))
+        key = key_of(obj)
+        current = table.get(key)
+        if obj.version == 0 and current is not None:
+            raise Conflict(f"{type(obj).__name__} {key} already exists")
+        if obj.version > 0 and (current is None or current["version"] != obj.version):
+            raise Conflict(f"{type(obj).__name__} {key} was changed by someone else")
+        stored = dataclasses.replace(obj, version=obj.version + 1)
+        table[key] = to_dict(stored)
+        return stored
+
+    async def retrieve(self, model: type[M], key: str) -> M:
+        data = self._table(model).get(key)
+        if data is None:
+            raise NotFound(f"{model.__name__} {key} not found")
+        return from_dict(model, data)
+
+    async def bulk_retrieve(self, model: type[M], keys: Iterable[str]) -> list[M]:
+        table = self._table(model)
+        return [from_dict(model, table[k]) for k in unique_keys(keys) if k in table]
+
+    async def query(self, model: type[M], params=()) -> list[M]:
+        checked = check_params(model, params)
+        records = (from_dict(model, d) for d in self._table(model).values())
+        return [r for r in records if match_all(r, checked)]
+
+    async def query_or(self, model: type[M], params=()) -> list[M]:
+        checked = check_params(model, params)
+        records = (from_dict(model, d) for d in self._table(model).values())
+        return [r for r in records if match_any(r, checked)]
+
+    async def delete(self, model: type[M], key: str) -> bool:
+        return self._table(model).pop(key, None) is not None
+
+    async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
+        check_increment_field(model, field)
+        data = self._table(model).get(key)
+        if data is None:
+            raise NotFound(f"{model.__name__} {key} not found")
+        data[field] += amount
+        data["version"] += 1
+        return data[field]
+
+    async def acquire_lease(self, name: str, owner: str, ttl_seconds: float, now: float) -> bool:
+        held = self._leases.get(name)
+        if held is not None and held[0] != owner and held[1] > now:
+            return False
+        self._leases[name] = (owner, now + ttl_seconds)
+        return True
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        if self._leases.get(name, ("", 0))[0] == owner:
+            del self._leases[name]
+
+    async def ping(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None

@@ -1,0 +1,40 @@
+"""Helpers shared by the storage adapters: validation and in-process filtering."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from core.errors import InvalidInput
+from core.models import INT_FIELDS, SET_FIELDS, check_field, matches
+
+
+def check_params(model: type, params: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
+    """Validate query params against the model's fields; returns them as a list."""
+    checked = list(params)
+    for name, _ in checked:
+        check_field(model, name)
+    return checked
+
+
+def check_increment_field(model: type, field_name: str) -> None:
+    check_field(model, field_name)
+    if field_name not in INT_FIELDS[model] or field_name == "version":
+        raise InvalidInput(f"{model.__name__}.{field_name} is not a counter")
+
+
+def match_all(obj: Any, params: list[tuple[str, Any]]) -> bool:
+    return all(matches(obj, name, value) for name, value in params)
+
+
+def match_any(obj: Any, params: list[tuple[str, Any]]) -> bool:
+    return not params or any(matches(obj, name, value) for name, value in params)
+
+
+def unique_keys(keys: Iterable[str]) -> list[str]:
+    """Keys in first-seen order, without repeats."""
+    return list(dict.fromkeys(keys))
+
+
+def is_set_field(model: type, name: str) -> bool:
+    return name in SET_FIELDS[model]

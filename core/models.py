@@ -1,0 +1,163 @@
+"""Domain models: the records of the team directory.
+
+Fields are exactly those of the contract's export format, plus ``version`` for optimistic
+concurrency: 0 means "never stored"; storage bumps it on every write.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, TypeVar
+
+from core.permissions import Permissions
+
+
+@dataclass
+class User:
+    """A Slack user in the directory, keyed by ``slack_id``."""
+
+    TABLE: ClassVar[str] = "users"
+    KEY: ClassVar[str] = "slack_id"
+
+    slack_id: str
+    name: str = ""
+    email: str = ""
+    github: str = ""
+    github_user_id: str = ""
+    major: str = ""
+    position: str = ""
+    bio: str = ""
+    image_url: str = ""
+    permission_level: Permissions = Permissions.member
+    karma: int = 1
+    version: int = 0
+
+
+@dataclass
+class Team:
+    """A GitHub team mirrored in the directory, keyed by ``github_team_id``.
+
+    ``members`` and ``team_leads`` hold GitHub user ids.
+    """
+
+    TABLE: ClassVar[str] = "teams"
+    KEY: ClassVar[str] = "github_team_id"
+
+    github_team_id: str
+    github_team_name: str = ""
+    display_name: str = ""
+    platform: str = ""
+    team_leads: set[str] = field(default_factory=set)
+    members: set[str] = field(default_factory=set)
+    folder: str = ""
+    version: int = 0
+
+
+@dataclass
+class Project:
+    """A set of repositories assigned to (at most) one team, keyed by ``project_id``."""
+
+    TABLE: ClassVar[str] = "projects"
+    KEY: ClassVar[str] = "project_id"
+
+    project_id: str
+    github_team_id: str = ""
+    github_urls: set[str] = field(default_factory=set)
+    display_name: str = ""
+    short_description: str = ""
+    long_description: str = ""
+    tags: set[str] = field(default_factory=set)
+    website_url: str = ""
+    medium_url: str = ""
+    appstore_url: str = ""
+    playstore_url: str = ""
+    version: int = 0
+
+
+Model = User | Team | Project
+M = TypeVar("M", User, Team, Project)
+MODELS: tuple[type, ...] = (User, Team, Project)
+SET_FIELDS: dict[type, frozenset[str]] = {
+    User: frozenset(),
+    Team: frozenset({"team_leads", "members"}),
+    Project: frozenset({"github_urls", "tags"}),
+}
+INT_FIELDS: dict[type, frozenset[str]] = {
+    User: frozenset({"karma", "version"}),
+    Team: frozenset({"version"}),
+    Project: frozenset({"version"}),
+}
+
+
+def key_of(obj: Model) -> str:
+    """The primary key value of a record."""
+    return getattr(obj, type(obj).KEY)
+
+
+def field_names(model: type, *, with_version: bool = True) -> list[str]:
+    names = [f.name for f in dataclasses.fields(model)]
+    return names if with_version else [n for n in names if n != "version"]
+
+
+def to_dict(obj: Model, *, with_version: bool = True) -> dict[str, Any]:
+    """Plain JSON-ready dict: sets become sorted lists, the permission a string."""
+    out: dict[str, Any] = {}
+    sets = SET_FIELDS[type(obj)]
+    for name in field_names(type(obj), with_version=with_version):
+        value = getattr(obj, name)
+        if name in sets:
+            value = sorted(value)
+        elif isinstance(value, Permissions):
+            value = value.value
+        out[name] = value
+    return out
+
+
+def from_dict(model: type[M], data: dict[str, Any]) -> M:
+    """Build a record from a dict (as stored or exported); unknown keys are ignored.
+
+    Raises ``ValueError`` for a missing key or a value of the wrong kind.
+    """
+    key = model.KEY
+    if not isinstance(data.get(key), str) or not data[key]:
+        raise ValueError(f"{model.__name__} needs a non-empty string {key!r}")
+    kwargs: dict[str, Any] = {}
+    sets = SET_FIELDS[model]
+    ints = INT_FIELDS[model]
+    for name in field_names(model):
+        if name not in data or data[name] is None:
+            continue
+        value = data[name]
+        if name in sets:
+            if isinstance(value, str) or not hasattr(value, "__iter__"):
+                raise ValueError(f"{model.__name__}.{name} must be a list of strings")
+            value = {str(v) for v in value}
+        elif name in ints:
+            if isinstance(value, bool):
+                raise ValueError(f"{model.__name__}.{name} must be an integer")
+            value = int(value)
+        elif name == "permission_level":
+            value = Permissions(value)
+        else:
+            value = str(value)
+        kwargs[name] = value
+    return model(**kwargs)
+
+
+def matches(obj: Model, field_name: str, value: Any) -> bool:
+    """The query rule: equality, or membership for set-valued fields."""
+    current = getattr(obj, field_name)
+    if field_name in SET_FIELDS[type(obj)]:
+        return value in current
+    if isinstance(current, Permissions):
+        return current.value == str(value)
+    return current == value
+
+
+def check_field(model: type, field_name: str) -> None:
+    """Raise ``InvalidInput`` when ``field_name`` is not a field of ``model``."""
+    from core.errors import InvalidInput
+
+    if field_name not in field_names(model):
+        raise InvalidInput(f"{model.__name__} has no field {field_name!r}")

@@ -1,0 +1,34 @@
+"""The chat port: what the core asks of Slack, in domain words.
+
+Implementations raise ``IntegrationUnavailable("Slack")`` when not configured and
+``UpstreamError("Slack", …)`` when Slack refuses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Channel:
+    id: str
+    name: str
+
+
+class Chat(Protocol):
+    async def send_dm(self, user_id: str, text: str) -> None:
+        """Send ``text`` as a direct message to the Slack user ``user_id``."""
+        ...
+
+    async def post_to_channel(self, channel: str, text: str) -> None:
+        """Post ``text`` to a channel given by id (``C…``) or name (with or without ``#``)."""
+        ...
+
+    async def channel_members(self, channel: str) -> list[str]:
+        """Slack user ids of every member of the channel (id or name), all pages."""
+        ...
+
+    async def list_public_channels(self) -> list[Channel]:
+        """Every public, unarchived channel, all pages."""
+        ...

@@ -1,0 +1,57 @@
+"""The GitHub port: the organization operations the use-cases need.
+
+GitHub is the source of truth for teams. Implementations raise ``core.errors.UpstreamError``
+(or ``RateLimited``) when GitHub refuses, ``NotFound`` for a missing login or team, and
+``IntegrationUnavailable("GitHub")`` when not configured.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class GitHubUser:
+    id: str
+    login: str
+
+
+@dataclass(frozen=True)
+class GitHubTeam:
+    id: str
+    slug: str
+    name: str
+
+
+class GitHub(Protocol):
+    async def invite_to_org(self, login: str) -> str:
+        """Invite ``login`` to the organization (a no-op if already a member).
+
+        Returns the user's GitHub id. Raises ``NotFound`` when no such login exists.
+        """
+        ...
+
+    async def list_teams(self) -> list[GitHubTeam]:
+        """Every team of the organization (one logical listing, paginated inside)."""
+        ...
+
+    async def list_team_members(self, team_id: str) -> list[GitHubUser]:
+        """Every member of the team (one logical listing, paginated inside)."""
+        ...
+
+    async def create_team(self, slug: str, name: str = "") -> GitHubTeam:
+        """Create a team; returns it with its GitHub id. ``Conflict`` if the slug exists."""
+        ...
+
+    async def delete_team(self, team_id: str) -> None:
+        """Delete a team. Deleting a team GitHub no longer has is not an error."""
+        ...
+
+    async def add_team_member(self, team_id: str, login: str) -> None:
+        """Add ``login`` to the team (idempotent)."""
+        ...
+
+    async def remove_team_member(self, team_id: str, login: str) -> None:
+        """Remove ``login`` from the team (idempotent)."""
+        ...

@@ -1,0 +1,94 @@
+"""The storage port: one facade over every database backend.
+
+Every backend (adapters/memory, sqlite, mongo, dynamo) passes the same contract suite in
+tests/contract/. Models are ``core.models.User``, ``Team`` and ``Project``; each has a
+``KEY`` field and a ``version`` (0 = never stored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from core.models import Project, Team, User
+
+M = TypeVar("M", User, Team, Project)
+Params = Sequence[tuple[str, Any]]
+
+
+class Store(Protocol):
+    """A database of users, teams and projects, plus leases for jobs and deduplication.
+
+    All methods may raise ``core.errors.StorageUnavailable`` when the database does not
+    answer; a method that raises has written nothing.
+    """
+
+    async def store(self, obj: M) -> M:
+        """Write ``obj`` and return a copy carrying its new ``version``.
+
+        - ``obj.version == 0``: create; raises ``Conflict`` (writing nothing) if a record
+          with that key exists.
+        - ``obj.version == n > 0``: compare-and-set; succeeds only if the stored record
+          has version ``n``; raises ``Conflict`` (writing nothing) if it is stale or gone.
+        The stored version becomes ``obj.version + 1``. ``obj`` itself is not modified.
+        """
+        ...
+
+    async def retrieve(self, model: type[M], key: str) -> M:
+        """The record with that key; raises ``NotFound`` when there is none."""
+        ...
+
+    async def bulk_retrieve(self, model: type[M], keys: Iterable[str]) -> list[M]:
+        """The records with those keys, in the order of ``keys``; missing keys are skipped.
+
+        Duplicated keys are returned once. Costs a bounded number of round trips,
+        not one per key.
+        """
+        ...
+
+    async def query(self, model: type[M], params: Params = ()) -> list[M]:
+        """Records matching every ``(field, value)`` pair (AND); all records when empty.
+
+        A set-valued field (``members``, ``team_leads``, ``github_urls``, ``tags``)
+        matches when it contains the value; other fields match on equality.
+        Raises ``InvalidInput`` for a field the model does not have.
+        """
+        ...
+
+    async def query_or(self, model: type[M], params: Params = ()) -> list[M]:
+        """Records matching at least one ``(field, value)`` pair; all records when empty."""
+        ...
+
+    async def delete(self, model: type[M], key: str) -> bool:
+        """Remove the record; True if it existed. Deleting a missing key is not an error."""
+        ...
+
+    async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
+        """Atomically add ``amount`` to an integer field and return the new value.
+
+        Also bumps ``version``, so a concurrent compare-and-set store of the same record
+        fails with ``Conflict`` instead of overwriting the increment. Raises ``NotFound``
+        when the record is missing and ``InvalidInput`` for a non-integer field.
+        """
+        ...
+
+    async def acquire_lease(self, name: str, owner: str, ttl_seconds: float, now: float) -> bool:
+        """Atomically take the lease ``name`` for ``owner`` until ``now + ttl_seconds``.
+
+        Succeeds (True) when nobody holds it, when the holder's lease expired
+        (``expires_at <= now``), or when ``owner`` already holds it (renewal). Used for
+        "run this job once per trigger" and "handle this delivery id once".
+        """
+        ...
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` holds it; otherwise do nothing."""
+        ...
+
+    async def ping(self) -> None:
+        """Return when the database answers; raise ``StorageUnavailable`` otherwise."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections. The store is not used afterwards."""
+        ...

@@ -1,0 +1,72 @@
+"""Backends for the storage contract suite: every test in this folder runs on each.
+
+- memory, sqlite (a temp file), mongomock (mongomock-motor), dynamodb (moto's
+  ThreadedMotoServer on 127.0.0.1: real HTTP, real boto serialization), and mongodb-real
+  when MONGODB_TEST_URI is set (skipped otherwise, with the reason).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import pytest
+
+from tests.support.moto_server import moto_endpoint  # noqa: F401  (session fixture)
+
+BACKENDS = ["memory", "sqlite", "mongomock", "mongodb-real", "dynamodb"]
+
+
+@pytest.fixture(params=BACKENDS)
+async def store(request, tmp_path) -> AsyncIterator[object]:
+    backend = request.param
+    if backend == "memory":
+        from adapters.memory import MemoryStore
+
+        s = MemoryStore()
+    elif backend == "sqlite":
+        from adapters.sqlite import SqliteStore
+
+        s = await SqliteStore.open(str(tmp_path / "contract.db"))
+    elif backend == "mongomock":
+        from mongomock_motor import AsyncMongoMockClient
+
+        from adapters.mongo import MongoStore
+
+        s = await MongoStore.open(AsyncMongoMockClient(), f"rocket_{uuid.uuid4().hex[:8]}")
+    elif backend == "mongodb-real":
+        uri = os.environ.get("MONGODB_TEST_URI")
+        if not uri:
+            pytest.skip("MONGODB_TEST_URI is not set: no real MongoDB server to test against")
+        from pymongo import AsyncMongoClient
+
+        from adapters.mongo import MongoStore
+
+        client = AsyncMongoClient(uri, serverSelectionTimeoutMS=5000)
+        db_name = f"rocket_test_{uuid.uuid4().hex[:8]}"
+        s = await MongoStore.open(client, db_name)
+        try:
+            yield s
+        finally:
+            await client.drop_database(db_name)
+            await s.close()
+        return
+    elif backend == "dynamodb":
+        from adapters.dynamo import DynamoStore
+
+        endpoint = request.getfixturevalue("moto_endpoint")
+        prefix = uuid.uuid4().hex[:8]
+        s = await DynamoStore.open(
+            endpoint_url=endpoint,
+            region="us-east-1",
+            access_key="testing",
+            secret_key="testing",
+            tables={t: f"{prefix}_{t}" for t in ("users", "teams", "projects", "leases")},
+        )
+    else:  # pragma: no cover
+        raise AssertionError(backend)
+    try:
+        yield s
+    finally:
+        await s.close()

@@ -1,0 +1,223 @@
+"""The storage contract (ports/storage.py), run unchanged on every backend."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Project, Team, User
+from core.permissions import Permissions
+
+ODD = 'Zoë "Q" O\'Brien — 名前 🚀 \\ % _ *'
+
+
+async def test_store_then_retrieve_round_trips_every_field(store):
+    user = User(
+        slack_id="U1", name=ODD, email="zoe@example.com", github="zoe", github_user_id="42",
+        major="CS", position="Dev", bio="line1\nline2", image_url="https://x/y.png",
+        permission_level=Permissions.admin, karma=7,
+    )
+    stored = await store.store(user)
+    assert stored.version == 1 and user.version == 0
+    got = await store.retrieve(User, "U1")
+    assert got == stored
+
+
+async def test_team_and_project_sets_round_trip(store):
+    team = Team("100", "brussel", ODD, "web", {"1"}, {"1", "2", "3"}, "folder1")
+    project = Project("P1", "100", {"https://github.com/a/b", "https://github.com/a/c"},
+                      "Proj", "short", "long", {"x", ODD}, "w", "m", "a", "p")
+    assert (await store.store(team)).version == 1
+    assert (await store.store(project)).version == 1
+    assert await store.retrieve(Team, "100") == dataclasses.replace(team, version=1)
+    assert await store.retrieve(Project, "P1") == dataclasses.replace(project, version=1)
+
+
+async def test_empty_sets_round_trip(store):
+    await store.store(Team("7"))
+    got = await store.retrieve(Team, "7")
+    assert got.members == set() and got.team_leads == set()
+
+
+async def test_retrieve_missing_raises_not_found(store):
+    with pytest.raises(NotFound):
+        await store.retrieve(User, "nobody")
+    with pytest.raises(NotFound):
+        await store.retrieve(Team, "nobody")
+
+
+async def test_create_existing_key_conflicts_and_writes_nothing(store):
+    await store.store(User("U1", name="first"))
+    with pytest.raises(Conflict):
+        await store.store(User("U1", name="second"))
+    assert (await store.retrieve(User, "U1")).name == "first"
+
+
+async def test_compare_and_set_update(store):
+    v1 = await store.store(User("U1", name="a"))
+    v2 = await store.store(dataclasses.replace(v1, name="b"))
+    assert v2.version == 2
+    with pytest.raises(Conflict):
+        await store.store(dataclasses.replace(v1, name="stale"))
+    got = await store.retrieve(User, "U1")
+    assert got.name == "b" and got.version == 2
+
+
+async def test_update_of_deleted_record_conflicts(store):
+    v1 = await store.store(User("U1"))
+    assert await store.delete(User, "U1") is True
+    with pytest.raises(Conflict):
+        await store.store(dataclasses.replace(v1, name="ghost"))
+    with pytest.raises(NotFound):
+        await store.retrieve(User, "U1")
+
+
+async def test_delete_missing_is_false(store):
+    assert await store.delete(User, "nobody") is False
+    assert await store.delete(Project, "nobody") is False
+
+
+async def test_empty_tables(store):
+    assert await store.query(User) == []
+    assert await store.query_or(Team) == []
+    assert await store.query(Project, [("github_team_id", "1")]) == []
+    assert await store.bulk_retrieve(User, []) == []
+    assert await store.bulk_retrieve(User, ["a", "b"]) == []
+
+
+async def test_query_equality_and_and(store):
+    await store.store(User("U1", name="Ann", permission_level=Permissions.admin, major="CS"))
+    await store.store(User("U2", name="Bob", permission_level=Permissions.member, major="CS"))
+    await store.store(User("U3", name=ODD, permission_level=Permissions.admin, major="Math"))
+    admins = await store.query(User, [("permission_level", "admin")])
+    assert sorted(u.slack_id for u in admins) == ["U1", "U3"]
+    both = await store.query(User, [("permission_level", "admin"), ("major", "CS")])
+    assert [u.slack_id for u in both] == ["U1"]
+    assert [u.slack_id for u in await store.query(User, [("name", ODD)])] == ["U3"]
+    assert len(await store.query(User)) == 3
+
+
+async def test_query_on_set_fields_means_contains(store):
+    await store.store(Team("1", "a", members={"m1", "m2"}, team_leads={"m1"}))
+    await store.store(Team("2", "b", members={"m2", "m3"}))
+    await store.store(Team("3", "c", members=set()))
+    with_m2 = await store.query(Team, [("members", "m2")])
+    assert sorted(t.github_team_id for t in with_m2) == ["1", "2"]
+    both = await store.query(Team, [("members", "m2"), ("members", "m3")])
+    assert [t.github_team_id for t in both] == ["2"]
+    leads = await store.query(Team, [("team_leads", "m1")])
+    assert [t.github_team_id for t in leads] == ["1"]
+    assert await store.query(Team, [("members", "m")]) == []  # no substring matching
+    await store.store(Project("P", "1", {"https://github.com/o/r"}, tags={ODD}))
+    assert len(await store.query(Project, [("github_urls", "https://github.com/o/r")])) == 1
+    assert len(await store.query(Project, [("tags", ODD)])) == 1
+
+
+async def test_query_or_is_a_union(store):
+    await store.store(Team("1", "a", members={"m1"}))
+    await store.store(Team("2", "b", members={"m2"}))
+    await store.store(Team("3", "c", members={"m3"}))
+    got = await store.query_or(Team, [("members", "m1"), ("github_team_name", "b")])
+    assert sorted(t.github_team_id for t in got) == ["1", "2"]
+    assert len(await store.query_or(Team)) == 3
+    assert await store.query_or(Team, [("members", "zzz")]) == []
+
+
+async def test_query_unknown_field_is_invalid_input(store):
+    with pytest.raises(InvalidInput):
+        await store.query(User, [("no_such_field", "x")])
+    with pytest.raises(InvalidInput):
+        await store.query_or(User, [("no_such_field", "x")])
+
+
+async def test_query_by_integer_field(store):
+    await store.store(User("U1", karma=5))
+    await store.store(User("U2", karma=1))
+    assert [u.slack_id for u in await store.query(User, [("karma", 5)])] == ["U1"]
+
+
+async def test_bulk_retrieve_keeps_order_and_skips_missing(store):
+    for i in range(5):
+        await store.store(User(f"U{i}"))
+    got = await store.bulk_retrieve(User, ["U3", "missing", "U0", "U3", "U4"])
+    assert [u.slack_id for u in got] == ["U3", "U0", "U4"]
+
+
+async def test_bulk_retrieve_a_thousand_records(store):
+    await asyncio.gather(*(store.store(User(f"U{i:04d}", name=f"n{i}")) for i in range(1000)))
+    keys = [f"U{i:04d}" for i in range(999, -1, -1)] + ["nope"]
+    got = await store.bulk_retrieve(User, keys)
+    assert [u.slack_id for u in got] == keys[:-1]
+    assert got[0].name == "n999"
+
+
+async def test_increment_is_atomic_under_concurrency(store):
+    await store.store(User("U1"))
+    results = await asyncio.gather(*(store.increment(User, "U1", "karma", 1) for _ in range(50)))
+    assert sorted(results) == list(range(2, 52))
+    got = await store.retrieve(User, "U1")
+    assert got.karma == 51
+    assert got.version == 51  # one create + fifty increments
+
+
+async def test_increment_bumps_version_so_stale_store_conflicts(store):
+    v1 = await store.store(User("U1", name="a"))
+    assert await store.increment(User, "U1", "karma", 3) == 4
+    with pytest.raises(Conflict):
+        await store.store(dataclasses.replace(v1, name="b"))
+    assert (await store.retrieve(User, "U1")).karma == 4
+
+
+async def test_increment_missing_and_bad_field(store):
+    with pytest.raises(NotFound):
+        await store.increment(User, "nobody", "karma", 1)
+    await store.store(User("U1"))
+    with pytest.raises(InvalidInput):
+        await store.increment(User, "U1", "name", 1)
+    assert await store.increment(User, "U1", "karma", -1) == 0
+
+
+async def test_concurrent_stale_stores_one_wins(store):
+    base = await store.store(User("U1", name="base"))
+    a = dataclasses.replace(base, name="alice")
+    b = dataclasses.replace(base, name="bob")
+    results = await asyncio.gather(store.store(a), store.store(b), return_exceptions=True)
+    wins = [r for r in results if isinstance(r, User)]
+    conflicts = [r for r in results if isinstance(r, Conflict)]
+    assert len(wins) == 1 and len(conflicts) == 1, results
+    got = await store.retrieve(User, "U1")
+    assert got.name == wins[0].name and got.version == 2
+
+
+async def test_concurrent_creates_one_wins(store):
+    results = await asyncio.gather(
+        store.store(Team("9", "x")), store.store(Team("9", "y")), return_exceptions=True
+    )
+    assert sum(isinstance(r, Team) for r in results) == 1
+    assert sum(isinstance(r, Conflict) for r in results) == 1
+
+
+async def test_leases(store):
+    assert await store.acquire_lease("job", "w1", 60, now=1000) is True
+    assert await store.acquire_lease("job", "w2", 60, now=1010) is False
+    assert await store.acquire_lease("job", "w1", 60, now=1020) is True  # renewal
+    assert await store.acquire_lease("job", "w2", 60, now=1081) is True  # expired at 1080
+    assert await store.acquire_lease("job", "w1", 60, now=1082) is False
+    await store.release_lease("job", "w1")  # not the holder: nothing happens
+    assert await store.acquire_lease("job", "w3", 60, now=1083) is False
+    await store.release_lease("job", "w2")
+    assert await store.acquire_lease("job", "w3", 60, now=1084) is True
+
+
+async def test_concurrent_lease_only_one_holder(store):
+    results = await asyncio.gather(
+        *(store.acquire_lease("delivery-1", f"w{i}", 3600, now=5000) for i in range(10))
+    )
+    assert results.count(True) == 1
+
+
+async def test_ping(store):
+    await store.ping()
