@@ -32,6 +32,10 @@ class GitHub(Protocol):
         """
         ...
 
+    async def team_by_slug(self, slug: str) -> GitHubTeam:
+        """The organization's team with that slug; raises ``NotFound`` when there is none."""
+        ...
+
     async def list_teams(self) -> list[GitHubTeam]:
         """Every team of the organization (one logical listing, paginated inside)."""
         ...

@@ -1,0 +1,34 @@
+"""What every use-case may be given: the ports, and settings from configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ports.chat import Chat
+from ports.clock import Clock, IdGenerator, SystemClock, UuidGenerator
+from ports.drive import Drive
+from ports.github import GitHub
+from ports.storage import Store
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Configuration the core needs (names of special GitHub teams and Slack channels)."""
+
+    default_team: str = "all"
+    admin_team: str = ""
+    leads_team: str = ""
+    notification_channel: str = ""
+    announcement_channel: str = ""
+
+
+@dataclass
+class Ports:
+    """The adapters a use-case talks to. Absent integrations raise IntegrationUnavailable."""
+
+    store: Store
+    github: GitHub
+    chat: Chat
+    drive: Drive
+    clock: Clock = field(default_factory=SystemClock)
+    ids: IdGenerator = field(default_factory=UuidGenerator)

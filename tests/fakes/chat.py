@@ -1,0 +1,50 @@
+"""A stateful in-memory Slack workspace implementing ports.chat.Chat."""
+
+from __future__ import annotations
+
+from core.errors import NotFound
+from ports.chat import Channel
+
+
+class FakeChat:
+    def __init__(self) -> None:
+        self.channels: dict[str, Channel] = {}
+        self.channel_member_ids: dict[str, list[str]] = {}
+        self.dms: list[tuple[str, str]] = []  # (user id, text)
+        self.posts: list[tuple[str, str]] = []  # (channel id, text)
+        self.fail_on: dict[str, Exception] = {}
+
+    def add_channel(self, channel_id: str, name: str, members: list[str] = ()) -> Channel:
+        channel = Channel(channel_id, name)
+        self.channels[channel_id] = channel
+        self.channel_member_ids[channel_id] = list(members)
+        return channel
+
+    def _resolve(self, channel: str) -> str:
+        if channel in self.channels:
+            return channel
+        name = channel.lstrip("#")
+        for c in self.channels.values():
+            if c.name == name:
+                return c.id
+        raise NotFound(f"Slack has no channel {channel!r}")
+
+    def _enter(self, op: str) -> None:
+        if op in self.fail_on:
+            raise self.fail_on[op]
+
+    async def send_dm(self, user_id: str, text: str) -> None:
+        self._enter("send_dm")
+        self.dms.append((user_id, text))
+
+    async def post_to_channel(self, channel: str, text: str) -> None:
+        self._enter("post_to_channel")
+        self.posts.append((self._resolve(channel), text))
+
+    async def channel_members(self, channel: str) -> list[str]:
+        self._enter("channel_members")
+        return list(self.channel_member_ids[self._resolve(channel)])
+
+    async def list_public_channels(self) -> list[Channel]:
+        self._enter("list_public_channels")
+        return list(self.channels.values())
