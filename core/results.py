@@ -1,0 +1,82 @@
+"""What use-cases return: plain data for entrypoints to render (never Slack text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.models import Project, Team, User
+
+
+@dataclass
+class UserResult:
+    """A user after a change or a lookup; ``message`` says what happened (e.g. "Added")."""
+
+    user: User
+    message: str = ""
+    teams: list[Team] | None = None  # with --inspect: teams the user is in
+    leading: list[Team] | None = None  # with --inspect: teams the user leads
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TeamResult:
+    team: Team
+    members: list[User] = field(default_factory=list)  # registered members, by github id
+    leads: list[User] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TeamList:
+    teams: list[Team]
+
+
+@dataclass
+class ProjectResult:
+    project: Project
+    team: Team | None = None
+    message: str = ""
+
+
+@dataclass
+class ProjectList:
+    projects: list[Project]
+
+
+@dataclass
+class Deleted:
+    """A record removed: ``kind`` is "user", "team" or "project"."""
+
+    kind: str
+    key: str
+    message: str = ""
+
+
+@dataclass
+class KarmaResult:
+    user: User
+    message: str = ""
+
+
+@dataclass
+class KarmaReset:
+    count: int
+
+
+@dataclass
+class EmailList:
+    emails: list[str]
+    team: Team | None = None
+    missing: list[str] = field(default_factory=list)  # slack ids of users without an email
+
+
+@dataclass
+class RefreshResult:
+    created: list[str] = field(default_factory=list)  # team slugs
+    updated: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    promoted: list[str] = field(default_factory=list)  # slack ids whose permission rose
+    drive_synced: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
