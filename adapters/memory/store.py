@@ -10,7 +10,13 @@ import dataclasses
 from collections.abc import Iterable
 from typing import Any
 
-from adapters.storage_common import check_increment_field, check_params, match_all, match_any, unique_keys
+from adapters.storage_common import (
+    check_increment_field,
+    check_params,
+    match_all,
+    match_any,
+    unique_keys,
+)
 from core.errors import Conflict, NotFound
 from core.models import M, from_dict, key_of, to_dict
 
