@@ -1,0 +1,256 @@
+"""``MongoStore``: the storage port (ports/storage.py) on MongoDB.
+
+Written only against the API shared by PyMongo's ``AsyncMongoClient`` (production) and
+motor's ``AsyncIOMotorClient`` (and ``mongomock_motor``, which mimics motor, in tests).
+
+Layout: one collection per model (``users``, ``teams``, ``projects``) plus ``leases``.
+A record is stored as ``{"_id": <key>, **core.models.to_dict(record)}``: sets become
+arrays, so Mongo's equality match on an array field means "contains", which is exactly
+the port's query rule for set-valued fields. Every write is a single-document atomic
+operation guarded by the ``version`` field (compare-and-set).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import logging
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from enum import Enum
+from typing import Any
+
+from pymongo import ReturnDocument
+from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
+
+from adapters.storage_common import check_increment_field, check_params, unique_keys
+from core.errors import Conflict, NotFound, StorageUnavailable
+from core.models import MODELS, M, from_dict, key_of, to_dict
+from ports.storage import Params
+
+log = logging.getLogger(__name__)
+
+DEFAULT_DB = "rocket"
+LEASES = "leases"
+BULK_CHUNK = 500  # keys per ``$in`` round trip in bulk_retrieve
+
+INDEXES: dict[str, tuple[str, ...]] = {
+    "users": ("github", "github_user_id", "email", "permission_level"),
+    "teams": ("github_team_name", "members", "team_leads"),
+    "projects": ("github_team_id", "github_urls"),
+}
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """Turn any driver error escaping the block into ``StorageUnavailable``."""
+    try:
+        yield
+    except PyMongoError as exc:
+        raise StorageUnavailable() from exc
+
+
+def _doc_to_model(model: type[M], doc: dict[str, Any]) -> M:
+    data = dict(doc)
+    data.pop("_id", None)
+    return from_dict(model, data)
+
+
+def _query_value(model: type, field: str, value: Any) -> Any:
+    """Normalise a query value the way ``core.models.matches`` compares it."""
+    default = next(f.default for f in dataclasses.fields(model) if f.name == field)
+    if isinstance(default, Enum):  # stored as its string value; matches() compares str()
+        return str(value)
+    if isinstance(value, Enum):
+        return value.value
+    return value
+
+
+def _clauses(model: type, params: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """One filter per ``(field, value)``; ``$eq`` keeps a dict value from acting as operators.
+
+    On an array field ``{field: {"$eq": v}}`` matches when the array contains ``v``.
+    """
+    out = []
+    for field, value in params:
+        name = "_id" if field == model.KEY else field
+        out.append({name: {"$eq": _query_value(model, field, value)}})
+    return out
+
+
+class MongoStore:
+    """The ``Store`` port on one MongoDB database; see ports/storage.py for each guarantee.
+
+    Any ``pymongo.errors.PyMongoError`` a method meets is raised as ``StorageUnavailable``.
+    """
+
+    def __init__(self, client: Any, db_name: str) -> None:
+        """Wrap ``client`` (AsyncMongoClient or a motor-compatible client); prefer ``open``."""
+        self._client = client
+        self._db = client[db_name]
+
+    @classmethod
+    async def open(cls, client: Any, db_name: str) -> MongoStore:
+        """A store on ``client[db_name]``, after creating the indexes queries rely on.
+
+        An index the backend cannot create (an unsupported feature in a mock, an existing
+        index with other options, no createIndex privilege) is logged and skipped.
+        Raises ``StorageUnavailable`` when the server cannot be reached.
+        """
+        store = cls(client, db_name)
+        with _unavailable():
+            for table, fields in INDEXES.items():
+                for field in fields:
+                    try:
+                        await store._db[table].create_index(field)
+                    except (NotImplementedError, OperationFailure) as exc:
+                        log.warning("mongo: index %s.%s not created: %s", table, field, exc)
+        return store
+
+    @classmethod
+    async def from_url(cls, url: str, **client_options: Any) -> MongoStore:
+        """A store from a ``mongodb://`` or ``mongodb+srv://`` URL.
+
+        The database is the URL's path (``mongodb://host/mydb``), else ``rocket``. The name
+        comes from the client's own parse of the URL (``get_default_database``), not from
+        ``pymongo.uri_parser.parse_uri``, which resolves ``+srv`` hosts with a blocking DNS
+        query. The client is closed again if opening fails.
+        """
+        from pymongo import AsyncMongoClient
+
+        client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(url, **client_options)
+        try:
+            db_name = client.get_default_database(DEFAULT_DB).name
+            return await cls.open(client, db_name)
+        except BaseException:
+            await client.close()
+            raise
+
+    def _coll(self, model: type) -> Any:
+        if model not in MODELS:
+            raise TypeError(f"not a storable model: {model!r}")
+        return self._db[model.TABLE]
+
+    async def _find(self, model: type[M], filter_: dict[str, Any]) -> list[M]:
+        with _unavailable():
+            return [_doc_to_model(model, doc) async for doc in self._coll(model).find(filter_)]
+
+    async def store(self, obj: M) -> M:
+        """Create (``version == 0``) or compare-and-set (``version == n``); see the port.
+
+        Raises ``Conflict``, writing nothing, when the key exists (create) or the stored
+        record is not at version ``n`` or is gone (update).
+        """
+        model = type(obj)
+        key = key_of(obj)
+        stored = dataclasses.replace(obj, version=obj.version + 1)
+        doc = {"_id": key, **to_dict(stored)}
+        coll = self._coll(model)
+        with _unavailable():
+            if obj.version == 0:
+                try:
+                    await coll.insert_one(doc)
+                except DuplicateKeyError as exc:
+                    raise Conflict(f"{model.__name__} {key} already exists") from exc
+            else:
+                result = await coll.replace_one({"_id": key, "version": obj.version}, doc)
+                if result.matched_count == 0:
+                    raise Conflict(f"{model.__name__} {key} was changed by someone else")
+        return stored
+
+    async def retrieve(self, model: type[M], key: str) -> M:
+        """The record with that key; raises ``NotFound`` when there is none."""
+        with _unavailable():
+            doc = await self._coll(model).find_one({"_id": key})
+        if doc is None:
+            raise NotFound(f"{model.__name__} {key} not found")
+        return _doc_to_model(model, doc)
+
+    async def bulk_retrieve(self, model: type[M], keys: Iterable[str]) -> list[M]:
+        """Records for ``keys`` in their order, missing skipped, duplicates once.
+
+        One ``$in`` round trip per ``BULK_CHUNK`` distinct keys.
+        """
+        wanted = unique_keys(keys)
+        found: dict[str, M] = {}
+        for start in range(0, len(wanted), BULK_CHUNK):
+            chunk = wanted[start : start + BULK_CHUNK]
+            for record in await self._find(model, {"_id": {"$in": chunk}}):
+                found[key_of(record)] = record
+        return [found[k] for k in wanted if k in found]
+
+    async def query(self, model: type[M], params: Params = ()) -> list[M]:
+        """Records matching every pair (AND); set fields match on "contains"; all if empty.
+
+        Raises ``InvalidInput`` for a field the model does not have.
+        """
+        clauses = _clauses(model, check_params(model, params))
+        return await self._find(model, {"$and": clauses} if clauses else {})
+
+    async def query_or(self, model: type[M], params: Params = ()) -> list[M]:
+        """Records matching at least one pair; all records when empty."""
+        clauses = _clauses(model, check_params(model, params))
+        return await self._find(model, {"$or": clauses} if clauses else {})
+
+    async def delete(self, model: type[M], key: str) -> bool:
+        """Remove the record; True if it existed."""
+        with _unavailable():
+            result = await self._coll(model).delete_one({"_id": key})
+        return result.deleted_count > 0
+
+    async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
+        """Atomically add ``amount`` to a counter and bump ``version``; the new value.
+
+        Raises ``NotFound`` for a missing record, ``InvalidInput`` for a non-counter field.
+        """
+        check_increment_field(model, field)
+        with _unavailable():
+            doc = await self._coll(model).find_one_and_update(
+                {"_id": key},
+                {"$inc": {field: amount, "version": 1}},
+                projection={field: 1},
+                return_document=ReturnDocument.AFTER,
+            )
+        if doc is None:
+            raise NotFound(f"{model.__name__} {key} not found")
+        return int(doc[field])
+
+    async def acquire_lease(self, name: str, owner: str, ttl_seconds: float, now: float) -> bool:
+        """Take or renew lease ``name`` until ``now + ttl_seconds``; False if held by another.
+
+        One upsert matching "expired or mine": if another owner holds a live lease the
+        filter misses, the upsert collides on ``_id`` and the lease is refused.
+        """
+        with _unavailable():
+            try:
+                await self._db[LEASES].update_one(
+                    {"_id": name, "$or": [{"expires_at": {"$lte": now}}, {"owner": owner}]},
+                    {"$set": {"owner": owner, "expires_at": now + ttl_seconds}},
+                    upsert=True,
+                )
+            except DuplicateKeyError:
+                return False
+        return True
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` holds it; otherwise do nothing."""
+        with _unavailable():
+            await self._db[LEASES].delete_one({"_id": name, "owner": owner})
+
+    async def ping(self) -> None:
+        """Return when the server answers ``ping``; raise ``StorageUnavailable`` otherwise.
+
+        Falls back to a one-document read where the client cannot run commands (mocks).
+        """
+        with _unavailable():
+            try:
+                await self._db.command("ping")
+            except NotImplementedError:
+                await self._db[LEASES].find_one({}, projection={"_id": 1})
+
+    async def close(self) -> None:
+        """Close the client (sync for motor and mocks, a coroutine for AsyncMongoClient)."""
+        with _unavailable():
+            result = self._client.close()
+            if inspect.isawaitable(result):
+                await result
