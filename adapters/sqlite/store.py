@@ -1,0 +1,252 @@
+"""``SqliteStore``: the storage port (ports/storage.py) on one SQLite file via aiosqlite.
+
+Layout: one table per model (``User.TABLE`` …) with ``key TEXT PRIMARY KEY``,
+``version INTEGER`` (the truth for optimistic concurrency) and ``doc TEXT`` (the JSON of
+``core.models.to_dict``), plus ``leases(name, owner, expires_at)``.
+
+Every write is a single autocommit SQL statement (``INSERT``, compare-and-set ``UPDATE``,
+``UPDATE … RETURNING``, upsert), so each is atomic across connections and processes, not
+only within this one; WAL mode and a busy timeout let several processes (Hypercorn
+workers) share the file. Filtering happens in SQL with ``json_extract``/``json_each``;
+values and JSON paths are always bound as parameters. ``sqlite3`` errors become
+``StorageUnavailable`` (a duplicate create becomes ``Conflict``). Needs SQLite >= 3.35
+(``RETURNING``, upsert); ``open`` refuses older libraries.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import aiosqlite
+
+from adapters.storage_common import check_increment_field, check_params, unique_keys
+from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
+from ports.storage import Params
+
+BUSY_TIMEOUT_MS = 5000
+CHUNK = 500
+_BINDABLE = (str, int, float)
+
+
+@contextmanager
+def _guard(action: str) -> Iterator[None]:
+    """Turn sqlite3 and OS errors into StorageUnavailable (nothing was written)."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
+
+
+def _condition(model: type, name: str, value: Any) -> tuple[str, list[Any]]:
+    """SQL for one query pair (field validated by the caller) and its parameters.
+
+    Same rule as ``core.models.matches``: membership for set-valued fields, equality
+    otherwise (ints compare as ints, the permission level as its string value). The JSON
+    path is bound as a parameter too, so nothing from the caller is spliced into SQL.
+    """
+    if name == "permission_level":
+        value = str(value)
+    if isinstance(value, bool):
+        value = int(value)
+    if not isinstance(value, _BINDABLE):
+        return "0", []  # stored fields are never None or containers: nothing matches
+    path = f"$.{name}"
+    if name in SET_FIELDS[model]:
+        return "EXISTS (SELECT 1 FROM json_each(doc, ?) WHERE json_each.value = ?)", [path, value]
+    if name == model.KEY and isinstance(value, str):
+        return "key = ?", [value]
+    if name == "version":
+        if isinstance(value, str):
+            return "0", []  # an int field never equals a string
+        return "version = ?", [value]
+    return "json_extract(doc, ?) = ?", [path, value]
+
+
+class SqliteStore:
+    """The storage port on SQLite; create with ``await SqliteStore.open(path)``."""
+
+    def __init__(self, conn: aiosqlite.Connection) -> None:
+        self._conn = conn
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteStore:
+        """Open (creating the file and tables if missing) in WAL mode with a busy timeout."""
+        if sqlite3.sqlite_version_info < (3, 35):
+            raise StorageUnavailable(f"SQLite {sqlite3.sqlite_version} is too old; need 3.35+")
+        with _guard("open the database"):
+            conn = await aiosqlite.connect(
+                path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
+            )
+            try:
+                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await conn.execute("PRAGMA journal_mode = WAL")
+                await conn.execute("PRAGMA synchronous = NORMAL")
+                for model in MODELS:
+                    await conn.execute(
+                        f"CREATE TABLE IF NOT EXISTS {model.TABLE} "
+                        "(key TEXT PRIMARY KEY, version INTEGER NOT NULL, doc TEXT NOT NULL)"
+                    )
+                await conn.execute(
+                    "CREATE TABLE IF NOT EXISTS leases "
+                    "(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL)"
+                )
+            except BaseException:
+                await conn.close()
+                raise
+        return cls(conn)
+
+    async def _fetch(self, action: str, sql: str, params: Iterable[Any] = ()) -> list[Any]:
+        """Run one statement (autocommit) and return all its rows."""
+        with _guard(action):
+            return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    @staticmethod
+    def _load(model: type[M], version: int, doc: str) -> M:
+        data = json.loads(doc)
+        data["version"] = version  # the column is the truth
+        return from_dict(model, data)
+
+    async def store(self, obj: M) -> M:
+        """Create (version 0; Conflict if the key exists) or compare-and-set (version n).
+
+        Returns a copy with version ``obj.version + 1``; a Conflict writes nothing.
+        """
+        model = type(obj)
+        key = key_of(obj)
+        stored = dataclasses.replace(obj, version=obj.version + 1)
+        doc = json.dumps(to_dict(stored))
+        if obj.version == 0:
+            with _guard("create a record"):
+                try:
+                    await self._conn.execute_fetchall(
+                        f"INSERT INTO {model.TABLE} (key, version, doc) VALUES (?, 1, ?)",
+                        (key, doc),
+                    )
+                except sqlite3.IntegrityError:
+                    raise Conflict(f"{model.__name__} {key} already exists") from None
+            return stored
+        rows = await self._fetch(
+            "update a record",
+            f"UPDATE {model.TABLE} SET doc = ?, version = ? WHERE key = ? AND version = ? "
+            "RETURNING version",
+            (doc, stored.version, key, obj.version),
+        )
+        if not rows:
+            raise Conflict(f"{model.__name__} {key} was changed by someone else")
+        return stored
+
+    async def retrieve(self, model: type[M], key: str) -> M:
+        """The record with that key; NotFound when there is none."""
+        rows = await self._fetch(
+            "read a record", f"SELECT version, doc FROM {model.TABLE} WHERE key = ?", (key,)
+        )
+        if not rows:
+            raise NotFound(f"{model.__name__} {key} not found")
+        return self._load(model, rows[0][0], rows[0][1])
+
+    async def bulk_retrieve(self, model: type[M], keys: Iterable[str]) -> list[M]:
+        """Records in the order of ``keys``, duplicates once, missing skipped; ≤500 keys a query."""
+        wanted = unique_keys(keys)
+        found: dict[str, M] = {}
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = await self._fetch(
+                "read records",
+                f"SELECT key, version, doc FROM {model.TABLE} WHERE key IN ({marks})",
+                chunk,
+            )
+            for key, version, doc in rows:
+                found[key] = self._load(model, version, doc)
+        return [found[k] for k in wanted if k in found]
+
+    async def _select(self, model: type[M], params: Params, joiner: str) -> list[M]:
+        checked = check_params(model, params)
+        sql = f"SELECT version, doc FROM {model.TABLE}"
+        args: list[Any] = []
+        if checked:
+            parts = []
+            for name, value in checked:
+                clause, clause_args = _condition(model, name, value)
+                parts.append(f"({clause})")
+                args.extend(clause_args)
+            sql += " WHERE " + f" {joiner} ".join(parts)
+        rows = await self._fetch("query records", sql + " ORDER BY rowid", args)
+        return [self._load(model, version, doc) for version, doc in rows]
+
+    async def query(self, model: type[M], params: Params = ()) -> list[M]:
+        """Records matching every pair (set fields: contains); InvalidInput for unknown fields."""
+        return await self._select(model, params, "AND")
+
+    async def query_or(self, model: type[M], params: Params = ()) -> list[M]:
+        """Records matching at least one pair; all records when ``params`` is empty."""
+        return await self._select(model, params, "OR")
+
+    async def delete(self, model: type[M], key: str) -> bool:
+        """Remove the record; True if it existed."""
+        rows = await self._fetch(
+            "delete a record", f"DELETE FROM {model.TABLE} WHERE key = ? RETURNING key", (key,)
+        )
+        return bool(rows)
+
+    async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
+        """Atomically add ``amount`` to an integer field, bump the version, return the new value.
+
+        One ``UPDATE … RETURNING`` statement, so concurrent increments (also from other
+        processes) never lose updates. NotFound when missing, InvalidInput for a bad field.
+        """
+        check_increment_field(model, field)
+        if isinstance(amount, bool) or not isinstance(amount, int):
+            raise InvalidInput(f"increment amount must be an integer, not {amount!r}")
+        path = f"$.{field}"
+        rows = await self._fetch(
+            "increment a counter",
+            f"UPDATE {model.TABLE} SET "
+            "doc = json_set(doc, ?, json_extract(doc, ?) + ?, '$.version', version + 1), "
+            "version = version + 1 WHERE key = ? RETURNING json_extract(doc, ?)",
+            (path, path, amount, key, path),
+        )
+        if not rows:
+            raise NotFound(f"{model.__name__} {key} not found")
+        return int(rows[0][0])
+
+    async def acquire_lease(self, name: str, owner: str, ttl_seconds: float, now: float) -> bool:
+        """Take ``name`` for ``owner`` until ``now + ttl_seconds`` if free, expired or ours.
+
+        A single upsert whose update is guarded by ``expires_at <= now OR owner = ours``;
+        a row comes back from ``RETURNING`` only when we inserted or updated it.
+        """
+        rows = await self._fetch(
+            "take a lease",
+            "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
+            "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, "
+            "expires_at = excluded.expires_at "
+            "WHERE leases.expires_at <= ? OR leases.owner = excluded.owner "
+            "RETURNING owner",
+            (name, owner, now + ttl_seconds, now),
+        )
+        return bool(rows) and rows[0][0] == owner
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` holds it; otherwise do nothing."""
+        await self._fetch(
+            "release a lease", "DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner)
+        )
+
+    async def ping(self) -> None:
+        """Return when the database answers; StorageUnavailable otherwise."""
+        await self._fetch("answer a ping", "SELECT 1")
+
+    async def close(self) -> None:
+        """Close the connection; safe to call twice."""
+        with _guard("close the database"):
+            try:
+                await self._conn.close()
+            except ValueError:  # already closed
+                pass
