@@ -45,7 +45,7 @@ class StorageUnavailable(RocketError):
     """The database did not answer."""
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(message or "The database is unavailable; nothing was changed")
+        super().__init__(message or "The database is unavailable right now; try again shortly")
 
 
 class UpstreamError(RocketError):

@@ -20,7 +20,9 @@ class Store(Protocol):
     """A database of users, teams and projects, plus leases for jobs and deduplication.
 
     All methods may raise ``core.errors.StorageUnavailable`` when the database does not
-    answer; a method that raises has written nothing.
+    answer. ``Conflict``, ``NotFound`` and ``InvalidInput`` mean nothing was written; after
+    ``StorageUnavailable`` on a networked backend a write's outcome is unknown (each write
+    is a single atomic operation, so it either happened whole or not at all).
     """
 
     async def store(self, obj: M) -> M:
