@@ -1,0 +1,9 @@
+"""The ASGI application Hypercorn workers load: ``entrypoints.asgi:app``."""
+
+from __future__ import annotations
+
+from entrypoints.config import load_config
+from entrypoints.container import make_container
+from entrypoints.http import create_app
+
+app = create_app(make_container(load_config()))

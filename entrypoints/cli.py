@@ -1,0 +1,144 @@
+"""The ``rocket`` command line (see ../shared/CONTRACT.md, "Command line").
+
+Start-up problems (a malformed setting) end with one line naming the variable, exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+from entrypoints.config import Config, ConfigError, load_config
+from entrypoints.container import Container, make_container
+
+
+def _fail(message: str, code: int = 2) -> int:
+    print(f"rocket: {message}", file=sys.stderr)
+    return code
+
+
+async def _with_container(config: Config, work: Callable[[Container], Awaitable[int]]) -> int:
+    container = make_container(config)
+    try:
+        return await work(container)
+    finally:
+        await container.shutdown_resources()
+
+
+def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    from hypercorn.config import Config as HypercornConfig
+    from hypercorn.run import run
+
+    port = args.port or int(config.get("PORT", "5000"))
+    hc = HypercornConfig()
+    hc.bind = [f"{args.host}:{port}"]
+    hc.backlog = 2048
+    hc.application_path = "entrypoints.asgi:app"
+    hc.workers = args.workers if args.workers > 1 else 0
+    hc.accesslog = None
+    hc.errorlog = "-"
+    print(f"Rocket serving on http://{args.host}:{port} (database: {config.database.backend})", flush=True)
+    return run(hc)
+
+
+async def cmd_admin(container: Container, slack_id: str) -> int:
+    from entrypoints.bootstrap import make_admin
+
+    user = await make_admin(await container.store(), slack_id)
+    print(f"{user.slack_id} is now an admin (karma {user.karma}).")
+    return 0
+
+
+async def cmd_export(container: Container, output: str | None) -> int:
+    from entrypoints.dbio import export_to
+
+    store = await container.store()
+    if output in (None, "-"):
+        count = await export_to(store, sys.stdout)
+    else:
+        with open(output, "w", encoding="utf-8") as out:
+            count = await export_to(store, out)
+    print(f"Exported {count} records.", file=sys.stderr)
+    return 0
+
+
+async def cmd_import(container: Container, path: str) -> int:
+    from entrypoints.dbio import ImportFileError, import_from
+
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = json.load(f)
+    except (OSError, UnicodeDecodeError) as e:
+        return _fail(f"cannot read {path}: {e}", 1)
+    except json.JSONDecodeError as e:
+        return _fail(f"{path} is not JSON: {e}", 1)
+    try:
+        summary = await import_from(await container.store(), data)
+    except ImportFileError as e:
+        return _fail(f"{path}: {e}; nothing was imported", 1)
+    print(f"Imported {path}: {summary}.")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rocket", description="Rocket: ChatOps team management.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="run the HTTP app on Hypercorn")
+    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument("--port", type=int, default=0, help="default: $PORT, else 5000")
+    serve.add_argument("--workers", type=int, default=1)
+
+    admin = sub.add_parser("admin", help="create the user if missing and make them admin")
+    admin.add_argument("slack_id")
+
+    db = sub.add_parser("db", help="export or import the directory")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    export = db_sub.add_parser("export", help="write every user, team and project as JSON")
+    export.add_argument("-o", "--output", help="file to write (default: stdout)")
+    imp = db_sub.add_parser("import", help="load an export (idempotent)")
+    imp.add_argument("file")
+    return parser
+
+
+def run_async(args: argparse.Namespace, config: Config) -> int:
+    handlers: dict[str, Callable[[Container], Awaitable[int]]] = {
+        "admin": lambda c: cmd_admin(c, args.slack_id),
+    }
+    if args.command == "db":
+        handlers["db"] = (
+            (lambda c: cmd_export(c, args.output))
+            if args.db_command == "export"
+            else (lambda c: cmd_import(c, args.file))
+        )
+    return asyncio.run(_with_container(config, handlers[args.command]))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        config = load_config()
+        if args.command == "serve":
+            make_container(config)  # fail fast on malformed integration settings
+            return cmd_serve(args, config)
+        return run_async(args, config)
+    except ConfigError as e:
+        return _fail(str(e))
+    except Exception as e:  # noqa: BLE001 - one readable line instead of a traceback
+        from core.errors import RocketError
+
+        if isinstance(e, RocketError):
+            return _fail(str(e), 1)
+        raise
+
+
+def entry() -> Any:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,96 @@
+"""The one place that wires Rocket: configuration → adapters → ports → use-cases.
+
+``DATABASE_URL``'s scheme selects the storage adapter; an integration absent from
+configuration is wired to ``adapters.unavailable.Unavailable`` so commands that need it
+answer "GitHub is not configured" (or Slack, or Google Drive).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dependency_injector import containers, providers
+
+from adapters.unavailable import Unavailable
+from core.context import Ports
+from entrypoints.config import Config, ConfigError
+from entrypoints.storage import store_resource
+from ports.clock import SystemClock, UuidGenerator
+
+
+def _or_unavailable(adapter: Any, integration: str) -> Any:
+    return adapter if adapter is not None else Unavailable(integration)
+
+
+def build_github(config: Config) -> Any:
+    if not config.integrations.get("GitHub"):
+        return Unavailable("GitHub")
+    from adapters.github.client import GitHubApp
+
+    try:
+        return _or_unavailable(GitHubApp.from_env(config.env), "GitHub")
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+def build_chat(config: Config) -> Any:
+    if not config.integrations.get("Slack"):
+        return Unavailable("Slack")
+    from adapters.slack.client import SlackChat
+
+    return _or_unavailable(SlackChat.from_env(config.env), "Slack")
+
+
+def build_drive(config: Config) -> Any:
+    if not config.integrations.get("Google Drive"):
+        return Unavailable("Google Drive")
+    from adapters.gdrive.drive import GoogleDrive
+
+    try:
+        return _or_unavailable(GoogleDrive.from_env(config.env), "Google Drive")
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+
+
+def _backend(config: Config) -> str:
+    return config.database.backend
+
+
+def _build_usecases(ports: Ports, config: Config) -> Any:
+    from core.usecases import UseCases
+
+    return UseCases(ports, config.settings)
+
+
+class Container(containers.DeclarativeContainer):
+    """Async resources: ``await container.store()``, ``await container.usecases()``;
+    ``await container.shutdown_resources()`` closes the store."""
+
+    config = providers.Dependency(instance_of=Config)
+
+    store = providers.Selector(
+        providers.Callable(_backend, config),
+        sqlite=providers.Resource(store_resource, config.provided.database, config.provided.env),
+        mongodb=providers.Resource(store_resource, config.provided.database, config.provided.env),
+        dynamodb=providers.Resource(store_resource, config.provided.database, config.provided.env),
+        memory=providers.Resource(store_resource, config.provided.database, config.provided.env),
+    )
+    github = providers.Singleton(build_github, config)
+    chat = providers.Singleton(build_chat, config)
+    drive = providers.Singleton(build_drive, config)
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(UuidGenerator)
+
+    ports = providers.Singleton(
+        Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids
+    )
+    usecases = providers.Singleton(_build_usecases, ports, config)
+
+
+def make_container(config: Config) -> Container:
+    """A container for ``config``; build integrations eagerly so bad settings fail at start-up."""
+    container = Container(config=config)
+    container.github()
+    container.chat()
+    container.drive()
+    return container
