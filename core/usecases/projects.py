@@ -1,0 +1,190 @@
+"""Project use-cases: list, view, create, edit, assign, unassign, delete.
+
+Contract (see /rocket project …):
+
+- ``project_id`` comes from ``ports.ids.new_id()``. ``repo`` is a URL or ``owner/repo``
+  (``github.com/owner/repo``, a trailing ``.git`` or ``/`` are accepted) and is stored as
+  ``https://github.com/owner/repo``; anything else is ``InvalidInput``.
+- Anyone lists and views. Create needs lead of the team or admin; assign needs manage rights
+  on the target team (``can_manage_team``) and ``force`` when another team has the project
+  (``Conflict`` otherwise); edit, unassign and delete need lead of the assigned team or
+  admin (an unassigned project: admins only); deleting an assigned project needs ``force``.
+- Projects live only in the directory (no GitHub call). A refused command changes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from core.context import Ports, Settings
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Project, Team
+from core.permissions import can_manage_team, is_admin
+from core.results import Deleted, ProjectList, ProjectResult
+from core.usecases.common import find_user, require, team_by_slug, update_with_retry
+
+_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_BAD_REPO = "{repo!r} is not a GitHub repository (use owner/repo or https://github.com/owner/repo)"
+_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/", re.IGNORECASE)
+
+
+def normalize_repo(repo: str) -> str:
+    """``https://github.com/owner/repo`` for a repo URL or ``owner/repo``; ``InvalidInput`` otherwise."""
+    text = (repo or "").strip()
+    path = _PREFIX.sub("", text, count=1)
+    if path == text and "://" in text:
+        raise InvalidInput(_BAD_REPO.format(repo=repo))
+    path = path.rstrip("/")
+    if path.lower().endswith(".git"):
+        path = path[:-4]
+    parts = path.split("/")
+    if len(parts) != 2 or not _OWNER.match(parts[0]) or not _REPO.match(parts[1]) or parts[1] in (".", ".."):
+        raise InvalidInput(_BAD_REPO.format(repo=repo))
+    return f"https://github.com/{parts[0]}/{parts[1]}"
+
+
+class _ProjectUseCase:
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self.ports = ports
+        self.settings = settings
+
+    async def _project(self, project_id: str) -> Project:
+        try:
+            return await self.ports.store.retrieve(Project, project_id)
+        except NotFound:
+            raise NotFound(f"No project {project_id!r} (see `/rocket project list`)") from None
+
+    async def _team_of(self, project: Project) -> Team | None:
+        if not project.github_team_id:
+            return None
+        try:
+            return await self.ports.store.retrieve(Team, project.github_team_id)
+        except NotFound:
+            return None
+
+    async def _require_owner(self, actor: str, project: Project, doing: str) -> Team | None:
+        """Admins, or leads of the team the project is assigned to; returns that team."""
+        team = await self._team_of(project)
+        actor_user = await find_user(self.ports.store, actor)
+        allowed = is_admin(actor_user) or (team is not None and can_manage_team(actor_user, team))
+        if team is not None:
+            why = f"Only admins and leads of {team.github_team_name} can {doing}"
+        else:
+            why = f"Only admins can {doing} (it is not assigned to a team)"
+        require(allowed, why)
+        return team
+
+
+class ListProjects(_ProjectUseCase):
+    """Every project, sorted by id. Anyone may list."""
+
+    async def __call__(self, actor: str) -> ProjectList:
+        projects = await self.ports.store.query(Project)
+        return ProjectList(sorted(projects, key=lambda p: p.project_id))
+
+
+class ViewProject(_ProjectUseCase):
+    """One project and the team it is assigned to (if any). Anyone may view."""
+
+    async def __call__(self, actor: str, project_id: str) -> ProjectResult:
+        project = await self._project(project_id)
+        return ProjectResult(project, await self._team_of(project))
+
+
+class CreateProject(_ProjectUseCase):
+    """Create a project for ``repo`` assigned to ``team``; admins and leads of that team.
+
+    ``name`` defaults to the repository's name.
+    """
+
+    async def __call__(self, actor: str, repo: str, team: str, name: str | None = None) -> ProjectResult:
+        url = normalize_repo(repo)
+        target = await team_by_slug(self.ports.store, team)
+        actor_user = await find_user(self.ports.store, actor)
+        require(can_manage_team(actor_user, target),
+                f"Only admins and leads of {target.github_team_name} can create projects for it")
+        project = Project(
+            project_id=self.ports.ids.new_id(),
+            github_team_id=target.github_team_id,
+            github_urls={url},
+            display_name=(name or "").strip() or url.rsplit("/", 1)[1],
+        )
+        stored = await self.ports.store.store(project)
+        return ProjectResult(stored, target, f"Created project {stored.project_id}")
+
+
+class EditProject(_ProjectUseCase):
+    """Change a project's display name; admins and leads of its team."""
+
+    async def __call__(self, actor: str, project_id: str, name: str | None = None) -> ProjectResult:
+        project = await self._project(project_id)
+        team = await self._require_owner(actor, project, "edit this project")
+        new_name = None if name is None else name.strip()
+
+        def change(p: Project) -> Project | None:
+            if new_name is None or p.display_name == new_name:
+                return None
+            return dataclasses.replace(p, display_name=new_name)
+
+        updated = await update_with_retry(self.ports.store, Project, project_id, change)
+        return ProjectResult(updated, team, f"Updated project {project_id}")
+
+
+class AssignProject(_ProjectUseCase):
+    """Assign a project to ``team`` (admins and that team's leads).
+
+    If another team has it, ``force`` is needed (``Conflict`` otherwise).
+    """
+
+    async def __call__(self, actor: str, project_id: str, team: str, force: bool = False) -> ProjectResult:
+        project = await self._project(project_id)
+        target = await team_by_slug(self.ports.store, team)
+        actor_user = await find_user(self.ports.store, actor)
+        require(can_manage_team(actor_user, target),
+                f"Only admins and leads of {target.github_team_name} can assign projects to it")
+        tid = target.github_team_id
+
+        def change(p: Project) -> Project | None:
+            if p.github_team_id == tid:
+                return None
+            if p.github_team_id and not force:
+                raise Conflict(f"Project {project_id} is assigned to another team; use -f to reassign it")
+            return dataclasses.replace(p, github_team_id=tid)
+
+        change(project)  # refuse before writing anything; re-checked on the fresh record below
+
+        updated = await update_with_retry(self.ports.store, Project, project_id, change)
+        return ProjectResult(updated, target, f"Assigned project {project_id} to {target.github_team_name}")
+
+
+class UnassignProject(_ProjectUseCase):
+    """Remove a project from its team; admins and leads of that team."""
+
+    async def __call__(self, actor: str, project_id: str) -> ProjectResult:
+        project = await self._project(project_id)
+        if not project.github_team_id:
+            raise InvalidInput(f"Project {project_id} is not assigned to a team")
+        await self._require_owner(actor, project, "unassign this project")
+        old = project.github_team_id
+
+        def change(p: Project) -> Project | None:
+            if p.github_team_id != old:
+                raise Conflict(f"Project {project_id} was reassigned meanwhile; nothing changed")
+            return dataclasses.replace(p, github_team_id="")
+
+        updated = await update_with_retry(self.ports.store, Project, project_id, change)
+        return ProjectResult(updated, None, f"Unassigned project {project_id}")
+
+
+class DeleteProject(_ProjectUseCase):
+    """Delete a project; admins and leads of its team. An assigned project needs ``force``."""
+
+    async def __call__(self, actor: str, project_id: str, force: bool = False) -> Deleted:
+        project = await self._project(project_id)
+        await self._require_owner(actor, project, "delete this project")
+        if project.github_team_id and not force:
+            raise Conflict(f"Project {project_id} is assigned to a team; use -f to delete it anyway")
+        await self.ports.store.delete(Project, project_id)
+        return Deleted("project", project_id, f"Deleted project {project_id}")

@@ -1,0 +1,191 @@
+"""RefreshTeams: reconcile the whole team directory with the GitHub organization.
+
+Contract:
+
+- ``__call__(actor)`` is for admins only; ``run()`` does the same without a permission check
+  (the scheduler calls it).
+- GitHub calls: one ``list_teams()`` and one ``list_team_members`` per team. Storage reads:
+  one ``query(Team)`` and one ``query(User)`` (plus one ``query(Project)`` when teams were
+  deleted), whatever the number of members; retries re-read only after a lost race.
+- Stored teams are created or updated from GitHub (slug and members; display name, platform,
+  folder and leads are kept, leads who are no longer members are dropped); stored teams
+  GitHub no longer has are deleted and their projects unassigned. Only changed records are
+  written.
+- Members of ``settings.admin_team`` become ``admin``; members of ``settings.leads_team``
+  become ``team_lead`` (an admin is never demoted).
+- Every team with a Drive folder is synced to its registered members' emails; a Drive
+  failure is a warning. All GitHub reads happen before any write: if GitHub fails (other
+  than a team vanishing between the two listings), nothing is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Awaitable, Callable, Iterable
+from typing import TypeVar
+
+from core.context import Ports, Settings
+from core.errors import Conflict, NotFound, RocketError
+from core.models import Team, User
+from core.permissions import Permissions, can_refresh_teams
+from core.results import RefreshResult
+from core.usecases.common import find_user, require, update_with_retry
+from core.usecases.teams import promoted, unassign_projects_of
+from ports.github import GitHubTeam, GitHubUser
+
+T = TypeVar("T")
+CONCURRENCY = 8  # outstanding GitHub / storage / Drive calls at a time
+
+
+async def _bounded(calls: Iterable[Callable[[], Awaitable[T]]], limit: int = CONCURRENCY,
+                   ) -> list[T | BaseException]:
+    """Run the calls at most ``limit`` at a time; results (or raised errors) in order."""
+    gate = asyncio.Semaphore(limit)
+
+    async def one(call: Callable[[], Awaitable[T]]) -> T:
+        async with gate:
+            return await call()
+
+    return await asyncio.gather(*(one(c) for c in calls), return_exceptions=True)
+
+
+def _raise_first(results: list[T | BaseException]) -> list[T]:
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+    return results  # type: ignore[return-value]
+
+
+def _same(a: Team | User, b: Team | User) -> bool:
+    """Equal apart from ``version``."""
+    return dataclasses.replace(a, version=0) == dataclasses.replace(b, version=0)
+
+
+def reconciled(team: Team, slug: str, member_ids: set[str]) -> Team | None:
+    """``team`` brought in line with GitHub, or None when it already is."""
+    new = dataclasses.replace(
+        team, github_team_name=slug, members=set(member_ids), team_leads=team.team_leads & member_ids
+    )
+    return None if _same(new, team) else new
+
+
+class RefreshTeams:
+    """Reconcile stored teams and promotions with GitHub (see the module docstring)."""
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self.ports = ports
+        self.settings = settings
+
+    async def __call__(self, actor: str) -> RefreshResult:
+        require(can_refresh_teams(await find_user(self.ports.store, actor)), "Only admins can refresh teams")
+        return await self.run()
+
+    async def run(self) -> RefreshResult:
+        result = RefreshResult()
+        github, store = self.ports.github, self.ports.store
+
+        gh_teams = await github.list_teams()
+        listings = await _bounded(
+            (lambda t=t: github.list_team_members(t.id)) for t in gh_teams  # type: ignore[misc]
+        )
+        members: dict[str, list[GitHubUser]] = {}
+        for team, listing in zip(gh_teams, listings, strict=True):
+            if isinstance(listing, NotFound):  # deleted between the two listings: next refresh
+                result.warnings.append(f"GitHub team {team.slug} vanished during the refresh; skipped")
+            elif isinstance(listing, BaseException):
+                raise listing
+            else:
+                members[team.id] = listing
+        seen = {t.id for t in gh_teams}
+
+        stored = {t.github_team_id: t for t in await store.query(Team)}
+        users = {u.github_user_id: u for u in await store.query(User) if u.github_user_id}
+
+        final = await self._write_teams([t for t in gh_teams if t.id in members], members, stored, result)
+        gone = [t for tid, t in stored.items() if tid not in seen]
+        _raise_first(await _bounded((lambda t=t: store.delete(Team, t.github_team_id)) for t in gone))
+        result.deleted = sorted(t.github_team_name for t in gone)
+        if gone:
+            await unassign_projects_of(self.ports, {t.github_team_id for t in gone})
+
+        await self._promote(gh_teams, members, users, result)
+        await self._sync_drive(final, users, result)
+        return result
+
+    async def _write_teams(self, gh_teams: list[GitHubTeam], members: dict[str, list[GitHubUser]],
+                           stored: dict[str, Team], result: RefreshResult) -> list[Team]:
+        """Create or update each team; returns the teams as they now are."""
+        store = self.ports.store
+
+        async def write(gh: GitHubTeam) -> tuple[str, Team]:
+            ids = {m.id for m in members[gh.id]}
+            current = stored.get(gh.id)
+            if current is None:
+                try:
+                    new = Team(github_team_id=gh.id, github_team_name=gh.slug, display_name=gh.name,
+                               members=ids)
+                    return "created", await store.store(new)
+                except Conflict:  # created meanwhile: update it instead
+                    pass
+            elif (change := reconciled(current, gh.slug, ids)) is None:
+                return "same", current
+            else:
+                try:
+                    return "updated", await store.store(change)
+                except Conflict:
+                    pass
+            fresh = await update_with_retry(store, Team, gh.id, lambda t: reconciled(t, gh.slug, ids))
+            return "updated", fresh
+
+        outcomes = _raise_first(await _bounded((lambda g=g: write(g)) for g in gh_teams))
+        result.created = sorted(t.github_team_name for kind, t in outcomes if kind == "created")
+        result.updated = sorted(t.github_team_name for kind, t in outcomes if kind == "updated")
+        return [t for _, t in outcomes]
+
+    async def _promote(self, gh_teams: list[GitHubTeam], members: dict[str, list[GitHubUser]],
+                       users: dict[str, User], result: RefreshResult) -> None:
+        """Raise members of the admin and leads teams; updates ``users`` in place."""
+        levels: dict[str, Permissions] = {}
+        for setting, level in ((self.settings.leads_team, Permissions.team_lead),
+                               (self.settings.admin_team, Permissions.admin)):
+            if not setting:
+                continue
+            team = next((t for t in gh_teams if t.slug == setting), None)
+            if team is None or team.id not in members:
+                result.warnings.append(f"GitHub has no team {setting!r}; nobody promoted to {level.value}")
+                continue
+            for m in members[team.id]:
+                levels[m.id] = level  # admin is applied last, so it wins
+        todo = [(users[gid], level) for gid, level in levels.items()
+                if gid in users and promoted(users[gid], level) is not None]
+
+        async def raise_one(user: User, level: Permissions) -> User:
+            try:
+                return await self.ports.store.store(promoted(user, level))  # type: ignore[arg-type]
+            except Conflict:
+                return await update_with_retry(self.ports.store, User, user.slack_id,
+                                               lambda u: promoted(u, level))
+
+        done = _raise_first(await _bounded((lambda u=u, lv=lv: raise_one(u, lv)) for u, lv in todo))
+        for user in done:
+            users[user.github_user_id] = user
+        result.promoted = sorted(u.slack_id for u in done)
+
+    async def _sync_drive(self, teams: list[Team], users: dict[str, User], result: RefreshResult) -> None:
+        with_folder = sorted((t for t in teams if t.folder), key=lambda t: t.github_team_name)
+
+        def emails(team: Team) -> list[str]:
+            return sorted({users[g].email for g in team.members if g in users and users[g].email})
+
+        outcomes = await _bounded(
+            (lambda t=t: self.ports.drive.sync_folder(t.folder, emails(t))) for t in with_folder
+        )
+        for team, outcome in zip(with_folder, outcomes, strict=True):
+            if isinstance(outcome, RocketError):
+                result.warnings.append(f"Drive folder {team.folder} of {team.github_team_name} "
+                                       f"was not synced: {outcome}")
+            elif isinstance(outcome, BaseException):
+                raise outcome
+            else:
+                result.drive_synced.append(team.github_team_name)
