@@ -1,0 +1,47 @@
+"""``export emails [--team TEAM]``: the email addresses of every user, or of one team.
+
+Admins and team leads only (``core.permissions.can_export_emails``). A team's people are
+its members and leads (GitHub user ids), resolved to registered users with a single
+storage query. Users without an email are listed in ``EmailList.missing`` by Slack id.
+"""
+
+from __future__ import annotations
+
+from core.context import Ports, Settings
+from core.models import User
+from core.permissions import can_export_emails
+from core.results import EmailList
+from core.usecases.common import find_user, require, team_by_slug
+from core.usecases.users import clean_text
+
+
+class ExportEmails:
+    """Emails sorted case-insensitively and without duplicates; ``team`` is a GitHub slug."""
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self._ports = ports
+        self._settings = settings
+
+    async def __call__(self, actor: str, team: str | None = None) -> EmailList:
+        store = self._ports.store
+        require(
+            can_export_emails(await find_user(store, actor)), "Only admins and team leads can export emails"
+        )
+        found = None
+        if team is None:
+            users = await store.query(User)
+        else:
+            found = await team_by_slug(store, clean_text("Team", team))
+            github_ids = sorted(found.members | found.team_leads)
+            # query_or with no pairs means "everyone": an empty team must stay empty.
+            users = (
+                await store.query_or(User, [("github_user_id", g) for g in github_ids]) if github_ids else []
+            )
+        emails: dict[str, str] = {}
+        missing: list[str] = []
+        for user in users:
+            if user.email:
+                emails.setdefault(user.email.lower(), user.email)
+            else:
+                missing.append(user.slack_id)
+        return EmailList(emails=sorted(emails.values(), key=str.lower), team=found, missing=sorted(missing))

@@ -1,0 +1,374 @@
+"""User use-cases: ``user add``, ``user edit``, ``user view`` and ``user delete``.
+
+Who may do what (the contract): anyone may view users, and add and edit themselves; admins
+and team leads may edit another user; only admins change ``permission`` and delete users.
+A refused command raises before anything is written.
+
+Setting ``github`` is GitHub-first: the login is invited to the organization and added to
+``settings.default_team`` on GitHub, and only when GitHub accepted both is the record stored
+with ``github`` and ``github_user_id``. If GitHub raises, nothing is stored and the error
+propagates. Every update of an existing record is a compare-and-set with retry
+(``update_with_retry``) that re-applies only the fields asked for, so concurrent edits of
+different fields all survive.
+
+The input helpers here (``clean_text``, ``clean_email``, ``clean_github``,
+``parse_permission``) are shared with the other user-facing use-cases.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import unicodedata
+from typing import Any
+
+from core.context import Ports, Settings
+from core.errors import Conflict, InvalidInput, NotFound
+from core.models import Team, User
+from core.permissions import Permissions, can_change_permission, can_delete_user, can_edit_other_user
+from core.results import Deleted, UserResult
+from core.usecases.common import RETRIES, find_user, require, update_with_retry
+from ports.storage import Store
+
+MAX_BIO = 500
+MAX_FIELD = 100
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+_GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
+_LABELS = {
+    "name": "name",
+    "email": "email",
+    "position": "position",
+    "github": "GitHub username",
+    "major": "major",
+    "bio": "bio",
+    "permission_level": "permission",
+}
+_GITHUB_URL = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/([^/?#]+)/?$", re.IGNORECASE)
+
+
+# --- input validation ------------------------------------------------------------------
+def clean_text(label: str, value: str, max_len: int = MAX_FIELD) -> str:
+    """``value`` stripped; ``InvalidInput`` for control characters or more than ``max_len`` chars."""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{label} must be text")
+    value = value.strip()
+    if any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise InvalidInput(f"{label} must not contain control characters (such as newlines or tabs)")
+    if len(value) > max_len:
+        raise InvalidInput(f"{label} is too long ({len(value)} characters; at most {max_len})")
+    return value
+
+
+def clean_email(value: str) -> str:
+    """A stripped email address that looks like one; ``""`` (clear the email) is allowed."""
+    value = clean_text("Email", value)
+    if value and not _EMAIL.match(value):
+        raise InvalidInput(f"{value!r} does not look like an email address (like name@example.com)")
+    return value
+
+
+def clean_github(value: str) -> str:
+    """A GitHub login from ``login``, ``@login`` or ``https://github.com/login``."""
+    value = clean_text("GitHub username", value)
+    url = _GITHUB_URL.match(value)
+    if url:
+        value = url.group(1)
+    value = value.removeprefix("@")
+    if not _GITHUB_LOGIN.match(value):
+        raise InvalidInput(
+            f"{value!r} is not a valid GitHub username (letters, digits and hyphens, at most 39)"
+            if value
+            else "Give a GitHub username, like --github octocat"
+        )
+    return value
+
+
+def parse_permission(value: str) -> Permissions:
+    """One of ``member``, ``team_lead``, ``admin`` (case-insensitive); ``InvalidInput`` otherwise."""
+    cleaned = clean_text("Permission", value).lower()
+    try:
+        return Permissions(cleaned)
+    except ValueError:
+        choices = ", ".join(p.value for p in Permissions)
+        raise InvalidInput(f"Permission must be one of {choices} (not {cleaned!r})") from None
+
+
+def _not_registered(slack_id: str, actor: str) -> NotFound:
+    if slack_id == actor:
+        return NotFound("You are not registered yet; run `/rocket user add` first")
+    return NotFound(f"{slack_id} is not registered yet (they can run `/rocket user add`)")
+
+
+# --- use-cases -------------------------------------------------------------------------
+class AddUser:
+    """``user add [-f]``: register the actor with a fresh record (karma 1, member).
+
+    Already registered and not ``force``: ``Conflict`` and nothing written. With ``force``
+    the existing record is replaced by a fresh one (compare-and-set on its current version).
+    """
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self._ports = ports
+        self._settings = settings
+
+    async def __call__(self, actor: str, force: bool = False) -> UserResult:
+        store = self._ports.store
+        if force:
+            try:
+                user = await update_with_retry(
+                    store, User, actor, lambda cur: User(slack_id=actor, version=cur.version)
+                )
+                return UserResult(user, message="Overwrote your profile with a fresh one")
+            except NotFound:
+                pass
+        try:
+            user = await store.store(User(slack_id=actor))
+        except Conflict:
+            raise Conflict("You are already registered; use -f to overwrite your profile") from None
+        return UserResult(user, message="Added you to the directory")
+
+
+class EditUser:
+    """``user edit``: change profile fields of the actor (``target`` None) or of ``target``.
+
+    - Editing yourself: anyone; an unregistered actor is registered on the way.
+    - Editing another user: admins and team leads; the actor must be registered and the
+      target must exist (``NotFound`` otherwise).
+    - ``permission``: admins only.
+    - ``github``: GitHub-first (see the module docstring); the login must not be linked to
+      another user already (``Conflict``).
+    Only the fields given are written; ``None`` leaves a field alone and ``""`` clears a
+    text field. Input is validated before anything else happens.
+    """
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self._ports = ports
+        self._settings = settings
+
+    async def __call__(
+        self,
+        actor: str,
+        target: str | None = None,
+        name: str | None = None,
+        email: str | None = None,
+        position: str | None = None,
+        github: str | None = None,
+        major: str | None = None,
+        bio: str | None = None,
+        permission: str | None = None,
+    ) -> UserResult:
+        changes: dict[str, Any] = {}
+        for field, label, value, limit in (
+            ("name", "Name", name, MAX_FIELD),
+            ("position", "Position", position, MAX_FIELD),
+            ("major", "Major", major, MAX_FIELD),
+            ("bio", "Bio", bio, MAX_BIO),
+        ):
+            if value is not None:
+                changes[field] = clean_text(label, value, limit)
+        if email is not None:
+            changes["email"] = clean_email(email)
+        login = clean_github(github) if github is not None else None
+        level = parse_permission(permission) if permission is not None else None
+
+        store = self._ports.store
+        subject = (target or "").strip() or actor
+        actor_user = await find_user(store, actor)
+        if subject != actor:
+            if actor_user is None:
+                raise _not_registered(actor, actor)
+            require(
+                can_edit_other_user(actor_user), "Only admins and team leads can edit another user's profile"
+            )
+            before = await find_user(store, subject)
+            if before is None:
+                raise _not_registered(subject, actor)
+        else:
+            before = actor_user
+        if level is not None:
+            require(can_change_permission(actor_user), "Only admins can change permission levels")
+            changes["permission_level"] = level
+
+        warnings: list[str] = []
+        if login is not None:
+            await self._check_unlinked(store, subject, github=login)
+            github_id = await self._link_github(login)
+            await self._check_unlinked(store, subject, github=login, github_user_id=github_id)
+            changes["github"] = login
+            changes["github_user_id"] = github_id
+            if before is not None and before.github_user_id and before.github_user_id != github_id:
+                warnings.extend(await self._old_account_warnings(before))
+
+        user, created = await _apply_changes(store, subject, changes, create=subject == actor)
+        fields = ", ".join(_LABELS[k] for k in changes if k in _LABELS)
+        if created:
+            message = "Added you to the directory" + (f" with {fields}" if fields else "")
+        elif not changes:
+            message = (
+                "Nothing to change: give --name, --email, --pos, --github, --major, --bio or --permission"
+            )
+        elif before is not None and all(getattr(before, k) == v for k, v in changes.items()):
+            message = f"Nothing changed ({fields} already set)"
+        else:
+            message = f"Updated {fields}"
+        return UserResult(user, message=message, warnings=warnings)
+
+    async def _link_github(self, login: str) -> str:
+        """Invite ``login`` to the org and add it to the default team; its GitHub id."""
+        github = self._ports.github
+        github_id = str(await github.invite_to_org(login))
+        slug = self._settings.default_team
+        if slug:
+            try:
+                team = await github.team_by_slug(slug)
+            except NotFound:
+                try:
+                    team = await github.create_team(slug)
+                except Conflict:  # created by someone else meanwhile
+                    team = await github.team_by_slug(slug)
+            await github.add_team_member(team.id, login)
+        return github_id
+
+    @staticmethod
+    async def _check_unlinked(store: Store, subject: str, github: str, github_user_id: str = "") -> None:
+        """``Conflict`` when another user already has this GitHub login (or id)."""
+        params = [("github_user_id", github_user_id)] if github_user_id else [("github", github)]
+        for other in await store.query(User, params):
+            if other.slack_id != subject:
+                raise Conflict(f"GitHub account {github} is already linked to {other.slack_id}")
+
+    async def _old_account_warnings(self, before: User) -> list[str]:
+        teams = await self._ports.store.query_or(
+            Team, [("members", before.github_user_id), ("team_leads", before.github_user_id)]
+        )
+        if not teams:
+            return []
+        names = ", ".join(sorted(t.github_team_name or t.github_team_id for t in teams))
+        return [
+            f"{before.slack_id} is still listed in {names} under the previous GitHub account "
+            f"{before.github or before.github_user_id}; re-add them to those teams"
+        ]
+
+
+async def _apply_changes(
+    store: Store, slack_id: str, changes: dict[str, Any], create: bool
+) -> tuple[User, bool]:
+    """Write ``changes`` onto the user (compare-and-set with retry); returns (user, created).
+
+    A missing user is created when ``create`` (otherwise ``NotFound``); a creation that
+    loses a race to another creation turns into an update.
+    """
+
+    def apply(current: User) -> User | None:
+        if all(getattr(current, k) == v for k, v in changes.items()):
+            return None
+        return dataclasses.replace(current, **changes)
+
+    for _ in range(RETRIES):
+        try:
+            return await update_with_retry(store, User, slack_id, apply), False
+        except NotFound:
+            if not create:
+                raise _not_registered(slack_id, "") from None
+        try:
+            return await store.store(dataclasses.replace(User(slack_id=slack_id), **changes)), True
+        except Conflict:
+            continue
+    raise Conflict(f"User {slack_id} is being changed by others; try again")
+
+
+class ViewUser:
+    """``user view``: anyone may look up a user by Slack id, GitHub login or email (at most
+    one selector; none means the actor). ``inspect`` fills the teams they are in and lead."""
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self._ports = ports
+        self._settings = settings
+
+    async def __call__(
+        self,
+        actor: str,
+        slack_id: str | None = None,
+        github: str | None = None,
+        email: str | None = None,
+        inspect: bool = False,
+    ) -> UserResult:
+        given = [s for s in (slack_id, github, email) if s is not None]
+        if len(given) > 1:
+            raise InvalidInput("Look a user up by one of --username, --github or --email, not several")
+        store = self._ports.store
+        if github is not None:
+            login = clean_github(github)
+            found = await store.query(User, [("github", login)])
+            if not found:
+                raise NotFound(f"No registered user has the GitHub username {login!r}")
+            user = found[0]
+        elif email is not None:
+            address = clean_email(email)
+            found = await store.query(User, [("email", address)]) if address else []
+            if not found:
+                raise NotFound(f"No registered user has the email {address!r}")
+            user = found[0]
+        else:
+            key = clean_text("Slack id", slack_id) if slack_id is not None else actor
+            user = await find_user(store, key or actor)
+            if user is None:
+                raise _not_registered(key or actor, actor)
+        result = UserResult(user)
+        if inspect:
+            result.teams, result.leading = [], []
+            if user.github_user_id:
+                teams = await store.query_or(
+                    Team, [("members", user.github_user_id), ("team_leads", user.github_user_id)]
+                )
+                teams.sort(key=lambda t: t.github_team_name)
+                result.teams = [t for t in teams if user.github_user_id in t.members]
+                result.leading = [t for t in teams if user.github_user_id in t.team_leads]
+        return result
+
+
+class DeleteUser:
+    """``user delete SLACK_ID``: admins only. Also removes the user's GitHub id from the
+    stored teams' members and leads (GitHub itself is not changed)."""
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self._ports = ports
+        self._settings = settings
+
+    async def __call__(self, actor: str, slack_id: str) -> Deleted:
+        store = self._ports.store
+        actor_user = await find_user(store, actor)
+        require(can_delete_user(actor_user), "Only admins can delete users")
+        slack_id = clean_text("Slack id", slack_id)
+        user = await find_user(store, slack_id)
+        if user is None:
+            raise _not_registered(slack_id, actor)
+        github_id = user.github_user_id
+        if github_id:
+
+            def drop(team: Team) -> Team | None:
+                if github_id not in team.members and github_id not in team.team_leads:
+                    return None
+                return dataclasses.replace(
+                    team, members=team.members - {github_id}, team_leads=team.team_leads - {github_id}
+                )
+
+            for team in await store.query_or(Team, [("members", github_id), ("team_leads", github_id)]):
+                try:
+                    await update_with_retry(store, Team, team.github_team_id, drop)
+                except NotFound:
+                    pass  # the team was deleted meanwhile
+        await store.delete(User, slack_id)
+        return Deleted("user", slack_id, message=f"Deleted {slack_id}")
+
+
+__all__ = [
+    "AddUser",
+    "DeleteUser",
+    "EditUser",
+    "ViewUser",
+    "clean_email",
+    "clean_github",
+    "clean_text",
+    "parse_permission",
+]
