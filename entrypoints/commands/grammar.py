@@ -1,0 +1,423 @@
+"""The ``/rocket`` grammar: shlex tokens, then one argparse parser per command group.
+
+``parse(text)`` takes the command text with Slack's escapes already undone and returns
+either a ``Command`` (the name of exactly one ``UseCases`` attribute and its keyword
+arguments) or a ``Help`` (text to print). It never prints, never exits and never raises
+anything but ``ParseError``, which carries the help text of the group or subcommand the
+line was aimed at.
+
+Grammar (CONTRACT.md, "The /rocket commands"):
+
+- ``help`` / ``-h`` / ``--help`` / empty: the overview; ``GROUP help``, ``GROUP -h``: the
+  group's help; ``GROUP SUB -h`` and ``GROUP SUB help`` (exactly three words): that
+  subcommand's help.
+- ``SLACK_ID ++`` (``<@U123|name> ++`` after unescaping) gives one karma point; words after
+  ``++`` are ignored (a thank-you note), ``SLACK_ID++`` is accepted too.
+- Every other line is ``GROUP SUB [ARGS]``, with the argparse parsers built below. The
+  ``dest`` of every argument is the use-case's keyword argument, so the help texts and the
+  mapping to use-cases come from one definition.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+PROG = "/rocket"
+USECASE = "_usecase"  # the namespace attribute naming the UseCases attribute to call
+_INTERNAL = {USECASE, "command", "all"}
+HELP_WORDS = {"help", "-h", "--help"}
+WHITESPACE = " \t\r\n\u00a0\u2007\u202f\u3000\u2028\u2029\x0b\x0c"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One use-case call: ``getattr(usecases, usecase)(actor, **kwargs)``."""
+
+    usecase: str
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    name: str = ""  # e.g. "user edit", "karma give": for logs and metrics
+
+
+@dataclass(frozen=True)
+class Help:
+    """A request for help; ``text`` is the help to reply with."""
+
+    text: str
+    name: str = "help"
+
+
+class ParseError(Exception):
+    """A malformed line: ``message`` says what is wrong, ``help`` is the relevant help text."""
+
+    def __init__(self, message: str, help_text: str, name: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.help = help_text
+        self.name = name
+
+    @property
+    def reply(self) -> str:
+        return f"{self.message}\n\n{self.help}"
+
+
+class _HelpRequested(Exception):
+    def __init__(self, text: str, name: str) -> None:
+        super().__init__(text)
+        self.text = text
+        self.name = name
+
+
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    return argparse.HelpFormatter(prog, max_help_position=34, width=100)
+
+
+class RocketParser(argparse.ArgumentParser):
+    """An ArgumentParser that never prints and never exits: it raises instead.
+
+    ``-h`` raises ``_HelpRequested`` with this parser's help; every error (including the
+    ``ArgumentError`` that ``exit_on_error=False`` lets through) raises ``ParseError`` with
+    this parser's help, so a subcommand's mistake shows that subcommand's help.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("exit_on_error", False)
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", _formatter)
+        super().__init__(*args, **kwargs)
+
+    def parse_known_args(
+        self, args: Any = None, namespace: Any = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        try:
+            return super().parse_known_args(args, namespace)
+        except argparse.ArgumentError as exc:
+            self.error(str(exc))
+
+    @property
+    def command_name(self) -> str:
+        """``"user edit"`` for the parser of ``/rocket user edit``."""
+        return self.prog.removeprefix(PROG).strip()
+
+    def error(self, message: str) -> NoReturn:
+        raise ParseError(f"Error: {message}", self.format_help().strip(), self.command_name)
+
+    def exit(self, status: int = 0, message: str | None = None) -> NoReturn:
+        self.error(message or "invalid command")
+
+    def print_help(self, file: Any = None) -> NoReturn:
+        raise _HelpRequested(self.format_help().strip(), f"{self.command_name} help")
+
+    def print_usage(self, file: Any = None) -> NoReturn:
+        raise _HelpRequested(self.format_usage().strip(), f"{self.command_name} help")
+
+    def _print_message(self, message: str, file: Any = None) -> None:
+        return None
+
+
+def slack_id(value: str) -> str:
+    """A Slack user id as typed: a leading ``@`` is dropped (``@U123`` means ``U123``)."""
+    value = value.strip()
+    if value.startswith("@") and len(value) > 1:
+        value = value[1:]
+    if not value:
+        raise argparse.ArgumentTypeError("a Slack user id must not be empty")
+    return value
+
+
+def amount(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+
+
+# --- the command groups ------------------------------------------------------------------
+
+Sub = Callable[[str, str, str], RocketParser]
+
+
+def _user(add: Sub) -> None:
+    p = add("add", "add_user", "Register yourself in the directory.")
+    p.add_argument("-f", "--force", action="store_true", help="overwrite your existing record")
+
+    p = add("edit", "edit_user", "Edit your profile (admins and team leads: anyone's, with --username).")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--email", help="email address (Drive folders are shared with it)")
+    p.add_argument("--pos", dest="position", metavar="POS", help="position, e.g. Developer")
+    p.add_argument("--github", metavar="LOGIN", help="GitHub login: invites it to the organization")
+    p.add_argument("--major", help="major")
+    p.add_argument("--bio", help="short biography (quote it if it has spaces)")
+    p.add_argument(
+        "--permission", choices=["member", "team_lead", "admin"], help="permission level (admins only)"
+    )
+    p.add_argument("--username", dest="target", type=slack_id, metavar="SLACK_ID", help="the user to edit")
+
+    p = add("view", "view_user", "Show a user (yourself when no option is given).")
+    p.add_argument("--username", dest="slack_id", type=slack_id, metavar="SLACK_ID", help="by Slack id")
+    p.add_argument("--github", metavar="LOGIN", help="by GitHub login")
+    p.add_argument("--email", help="by email address")
+    p.add_argument("--inspect", action="store_true", help="also list the teams they are in and lead")
+
+    p = add("delete", "delete_user", "Delete a user (admins only).")
+    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to delete")
+
+
+def _team(add: Sub) -> None:
+    add("list", "list_teams", "List every team.")
+
+    p = add("view", "view_team", "Show a team with its leads, members and projects.")
+    p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
+
+    p = add("create", "create_team", "Create a team on GitHub and in the directory (admins and team leads).")
+    p.add_argument("team", metavar="TEAM", help="the new team's GitHub slug")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--platform", help="platform, e.g. iOS")
+    p.add_argument("--channel", metavar="CHANNEL", help="add every member of this Slack channel")
+    p.add_argument("--lead", type=slack_id, metavar="SLACK_ID", help="make this user the team lead")
+    p.add_argument("--folder", metavar="DRIVE_FOLDER_ID", help="Google Drive folder shared with members")
+
+    p = add("edit", "edit_team", "Edit a team (its leads and admins).")
+    p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
+    p.add_argument("--name", help="display name")
+    p.add_argument("--platform", help="platform, e.g. iOS")
+    p.add_argument("--folder", metavar="F", help="Google Drive folder id shared with members")
+
+    p = add("add", "add_team_member", "Add a user to a team (its leads and admins).")
+    p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
+    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to add (needs --github set)")
+
+    p = add("remove", "remove_team_member", "Remove a user from a team and as its lead (its leads and admins).")
+    p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
+    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to remove")
+
+    p = add("lead", "set_team_lead", "Make a user a lead of a team, or stop (its leads and admins).")
+    p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
+    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")
+    p.add_argument("--remove", action="store_true", help="remove them as lead instead")
+
+    p = add("delete", "delete_team", "Delete a team on GitHub and in the directory (its leads and admins).")
+    p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
+
+    add("refresh", "refresh_teams", "Re-read every team from GitHub (admins only).")
+
+
+def _project(add: Sub) -> None:
+    add("list", "list_projects", "List every project.")
+
+    p = add("view", "view_project", "Show a project.")
+    p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
+
+    p = add("create", "create_project", "Create a project for a repository, assigned to a team.")
+    p.add_argument("repo", metavar="GH_REPO", help="repository URL or owner/repo")
+    p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
+    p.add_argument("--name", help="display name")
+
+    p = add("edit", "edit_project", "Edit a project.")
+    p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
+    p.add_argument("--name", help="display name")
+
+    p = add("assign", "assign_project", "Assign a project to a team (-f if it has a team already).")
+    p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
+    p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
+    p.add_argument("-f", "--force", action="store_true", help="reassign from its current team")
+
+    p = add("unassign", "unassign_project", "Take a project away from its team.")
+    p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
+
+    p = add("delete", "delete_project", "Delete a project (-f if it is assigned to a team).")
+    p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
+    p.add_argument("-f", "--force", action="store_true", help="delete even if assigned to a team")
+
+
+def _karma(add: Sub) -> None:
+    p = add("view", "view_karma", "Show a user's karma.")
+    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")
+
+    p = add("set", "set_karma", "Set a user's karma (admins only).")
+    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")
+    p.add_argument("amount", type=amount, metavar="AMOUNT", help="the new karma, a whole number")
+
+    p = add("reset", "reset_karma", "Set everyone's karma back to 1 (admins only).")
+    p.add_argument("--all", action="store_true", required=True, help="required: confirms resetting everyone")
+
+
+def _export(add: Sub) -> None:
+    p = add("emails", "export_emails", "List email addresses (admins and team leads).")
+    p.add_argument("--team", metavar="TEAM", help="only this team's members")
+
+
+GROUPS: dict[str, tuple[str, Callable[[Sub], None]]] = {
+    "user": ("Users: register, edit and view profiles.", _user),
+    "team": ("Teams: mirrored from GitHub, where changes go first.", _team),
+    "project": ("Projects: repositories assigned to teams.", _project),
+    "karma": ("Karma: `/rocket @user ++` gives one point.", _karma),
+    "export": ("Export directory data.", _export),
+}
+KARMA_LINE = "@user ++"
+
+
+def _option_usage(action: argparse.Action) -> str:
+    names = "|".join(action.option_strings)
+    if action.nargs == 0:
+        text = names
+    elif action.choices:
+        text = f"{names} {{{','.join(map(str, action.choices))}}}"
+    else:
+        text = f"{names} {action.metavar or action.dest.upper()}"
+    return text if action.required else f"[{text}]"
+
+
+def arguments_line(parser: argparse.ArgumentParser) -> str:
+    """The arguments of a subcommand in the contract's order: positionals, then options.
+
+    Derived from the parser's actions (``-h`` left out), so help never drifts from parsing.
+    """
+    positionals = [a.metavar or a.dest for a in parser._actions if not a.option_strings]
+    options = [
+        _option_usage(a)
+        for a in parser._actions
+        if a.option_strings and not isinstance(a, argparse._HelpAction)
+    ]
+    return " ".join([*positionals, *options])
+
+
+def usage_line(parser: argparse.ArgumentParser) -> str:
+    """``/rocket team create TEAM [--name NAME] …``: one line, no wrapping."""
+    return f"{parser.prog} {arguments_line(parser)}".rstrip()
+
+
+@dataclass
+class Group:
+    name: str
+    parser: RocketParser
+    subs: dict[str, RocketParser]
+    usecases: dict[str, str]  # subcommand -> UseCases attribute
+
+    def help(self) -> str:
+        """The group's help: its description and one usage line per subcommand."""
+        lines = [f"{self.parser.description}", ""]
+        for sub in self.subs.values():
+            lines.append(f"  {usage_line(sub)}")
+            lines.append(f"      {sub.description}")
+        lines += ["", f"`{self.parser.prog} SUBCOMMAND -h` explains one subcommand."]
+        return "\n".join(lines)
+
+
+def _build_group(name: str) -> Group:
+    description, define = GROUPS[name]
+    parser = RocketParser(prog=f"{PROG} {name}", description=description, add_help=True)
+    subparsers = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
+    subs: dict[str, RocketParser] = {}
+    usecases: dict[str, str] = {}
+
+    def add(sub: str, usecase: str, text: str) -> RocketParser:
+        p = subparsers.add_parser(sub, help=text, description=text)
+        p.set_defaults(**{USECASE: usecase})
+        subs[sub] = p
+        usecases[sub] = usecase
+        return p
+
+    define(add)
+    for sub in subs.values():
+        sub.usage = ("%(prog)s " + arguments_line(sub).replace("%", "%%")).rstrip()
+    return Group(name, parser, subs, usecases)
+
+
+GRAMMAR: dict[str, Group] = {name: _build_group(name) for name in GROUPS}
+
+
+def overview() -> str:
+    """The top-level help: every group's subcommands, one usage line each."""
+    lines = [f"{PROG}: manage the team directory. Quote values that contain spaces.", ""]
+    for group in GRAMMAR.values():
+        lines.append(f"{group.parser.description}")
+        for sub in group.subs.values():
+            lines.append(f"  {usage_line(sub)}")
+        lines.append("")
+    lines.append(f"  {PROG} {KARMA_LINE}    give someone one karma point")
+    lines.append("")
+    lines.append(f"`{PROG} GROUP help` or `{PROG} GROUP SUBCOMMAND -h` tells more.")
+    return "\n".join(lines)
+
+
+def group_help(group: str) -> str:
+    return GRAMMAR[group].help()
+
+
+def sub_help(group: str, sub: str) -> str:
+    return GRAMMAR[group].subs[sub].format_help().strip()
+
+
+def tokenize(text: str) -> list[str]:
+    """POSIX shlex words; raises ``ParseError`` (with the overview) for bad quoting.
+
+    Non-breaking and other Unicode spaces separate words too.
+    """
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace_split = True
+    lexer.whitespace = WHITESPACE
+    lexer.commenters = ""
+    try:
+        return list(lexer)
+    except ValueError as exc:
+        words = text.split()
+        group = words[0] if words else ""
+        help_text = group_help(group) if group in GRAMMAR else overview()
+        raise ParseError(f"Error: {exc} (quote values with spaces, e.g. --bio \"I like rockets\")",
+                         help_text, group) from None
+
+
+def parse(text: str) -> Command | Help:
+    """The use-case call or the help a command line asks for; ``ParseError`` if malformed."""
+    words = tokenize(text)
+    if not words or words[0].lower() in HELP_WORDS:
+        return Help(overview())
+    first = words[0]
+    if len(words) >= 2 and words[1] == "++" and first not in GRAMMAR:
+        return Command("give_karma", {"slack_id": slack_id_or_error(first)}, "karma give")
+    if len(words) == 1 and first.endswith("++") and len(first) > 2:
+        return Command("give_karma", {"slack_id": slack_id_or_error(first[:-2])}, "karma give")
+    group = GRAMMAR.get(first.lower())
+    if group is None:
+        raise ParseError(f"Error: unknown command {first!r}", overview())
+    rest = words[1:]
+    if not rest:
+        raise ParseError(
+            f"Error: `{group.parser.prog}` needs a subcommand: {', '.join(group.subs)}",
+            group.help(),
+            group.name,
+        )
+    if rest[0].lower() == "help":
+        return Help(group.help(), f"{group.name} help")
+    if rest[0] in ("-h", "--help"):
+        return Help(group.help(), f"{group.name} help")
+    if len(rest) == 2 and rest[1].lower() == "help" and rest[0] in group.subs:
+        return Help(sub_help(group.name, rest[0]), f"{group.name} {rest[0]} help")
+    try:
+        namespace, extra = group.parser.parse_known_args(rest)
+    except _HelpRequested as exc:
+        return Help(exc.text, exc.name)
+    except ParseError as exc:
+        if exc.name == group.name:  # the group parser itself failed (e.g. unknown subcommand)
+            raise ParseError(exc.message, group.help(), group.name) from None
+        raise
+    sub = namespace.command
+    if extra:
+        raise ParseError(
+            f"Error: unrecognized arguments: {' '.join(extra)}",
+            sub_help(group.name, sub),
+            f"{group.name} {sub}",
+        )
+    kwargs = {k: v for k, v in vars(namespace).items() if k not in _INTERNAL}
+    return Command(getattr(namespace, USECASE), kwargs, f"{group.name} {sub}")
+
+
+def slack_id_or_error(value: str) -> str:
+    try:
+        return slack_id(value)
+    except argparse.ArgumentTypeError as exc:
+        raise ParseError(f"Error: {exc}", overview(), "karma give") from None
