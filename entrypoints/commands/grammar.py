@@ -190,7 +190,7 @@ def _team(add: Sub) -> None:
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to add (needs --github set)")
 
-    p = add("remove", "remove_team_member", "Remove a user from a team and as its lead (its leads and admins).")
+    p = add("remove", "remove_team_member", "Remove a user from a team, also as lead (its leads and admins).")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to remove")
 
