@@ -1,0 +1,5 @@
+"""DynamoDB storage (``dynamodb://`` and ``dynamodb://HOST:PORT``) through aioboto3."""
+
+from adapters.dynamo.store import DynamoStore
+
+__all__ = ["DynamoStore"]

@@ -1,0 +1,382 @@
+"""``DynamoStore``: the storage port (ports/storage.py) on DynamoDB, through aioboto3.
+
+Item format: every field of ``core.models.to_dict``; strings as ``S``, integers as ``N``,
+set-valued fields as ``SS``. DynamoDB forbids empty sets, so an empty set is stored by
+omitting the attribute and a missing set attribute reads back as empty.
+
+Guarantees come from DynamoDB itself: creates and compare-and-set updates are conditional
+``PutItem`` calls, ``increment`` is one conditional ``UpdateItem`` (``ADD``) that also bumps
+``version``, leases are conditional writes on a ``leases`` table keyed by ``name``. Reads
+are strongly consistent. Conditional failures become ``Conflict`` / ``NotFound`` / False;
+every other botocore error becomes ``StorageUnavailable``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AsyncExitStack, contextmanager
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlsplit
+
+import aioboto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from adapters.storage_common import check_increment_field, check_params, is_set_field, unique_keys
+from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
+
+LEASES = "leases"
+KEYS: dict[str, str] = {**{m.TABLE: m.KEY for m in MODELS}, LEASES: "name"}
+DEFAULT_TABLES: dict[str, str] = {"users": "users", "teams": "teams", "projects": "projects",
+                                  LEASES: "rocket_leases"}
+TABLE_ENV: dict[str, str] = {name: f"AWS_{name.upper()}_TABLE" for name in DEFAULT_TABLES}
+BATCH_SIZE = 100  # BatchGetItem's limit
+BATCH_ATTEMPTS = 8  # bounded retries of UnprocessedKeys
+CLIENT_CONFIG = Config(
+    max_pool_connections=50,
+    connect_timeout=5,
+    read_timeout=20,
+    retries={"mode": "standard", "max_attempts": 3},
+)
+
+
+class _ConditionFailed(Exception):
+    """A ConditionExpression did not hold; nothing was written."""
+
+
+@contextmanager
+def _translate_errors(action: str) -> Iterator[None]:
+    """Conditional failures → ``_ConditionFailed``; other botocore errors → unavailable."""
+    try:
+        yield
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code == "ConditionalCheckFailedException":
+            raise _ConditionFailed from exc
+        raise StorageUnavailable(f"DynamoDB {action} failed ({code or exc})") from exc
+    except BotoCoreError as exc:
+        raise StorageUnavailable(f"DynamoDB {action} failed: {exc}") from exc
+
+
+def _number(value: float) -> str:
+    """A DynamoDB ``N`` string, never in exponent notation."""
+    if isinstance(value, int):
+        return str(value)
+    return format(Decimal(repr(float(value))), "f")
+
+
+def _encode(obj: Any) -> dict[str, dict[str, Any]]:
+    """A record as a DynamoDB item; empty sets are left out."""
+    sets = SET_FIELDS[type(obj)]
+    item: dict[str, dict[str, Any]] = {}
+    for name, value in to_dict(obj).items():
+        if name in sets:
+            if value:
+                item[name] = {"SS": value}
+        elif isinstance(value, int):
+            item[name] = {"N": str(value)}
+        else:
+            item[name] = {"S": value}
+    return item
+
+
+def _decode(model: type[M], item: Mapping[str, Mapping[str, Any]]) -> M:
+    """A DynamoDB item as a record; missing attributes take the model's defaults."""
+    data: dict[str, Any] = {}
+    for name, typed in item.items():
+        if "S" in typed:
+            data[name] = typed["S"]
+        elif "N" in typed:
+            data[name] = int(Decimal(typed["N"]))
+        elif "SS" in typed:
+            data[name] = typed["SS"]
+    return from_dict(model, data)
+
+
+def _query_value(value: Any) -> dict[str, Any]:
+    """A query value as a typed attribute value (NULL, never stored, matches nothing)."""
+    if isinstance(value, str):
+        return {"S": str(value)}
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return {"N": _number(value)}
+    return {"NULL": True}
+
+
+def _filter(model: type, params: list[tuple[str, Any]], joiner: str) -> dict[str, Any]:
+    """Scan kwargs for params joined by AND / OR; set fields match by ``contains``."""
+    if not params:
+        return {}
+    names: dict[str, str] = {}
+    values: dict[str, dict[str, Any]] = {}
+    terms: list[str] = []
+    for i, (name, value) in enumerate(params):
+        placeholder = next((p for p, n in names.items() if n == name), f"#f{i}")
+        names[placeholder] = name
+        values[f":v{i}"] = _query_value(value)
+        if is_set_field(model, name):
+            terms.append(f"contains({placeholder}, :v{i})")
+        else:
+            terms.append(f"{placeholder} = :v{i}")
+    return {
+        "FilterExpression": f" {joiner} ".join(f"({t})" for t in terms),
+        "ExpressionAttributeNames": names,
+        "ExpressionAttributeValues": values,
+    }
+
+
+class DynamoStore:
+    """The Store port on DynamoDB; one aioboto3 client for the store's life."""
+
+    def __init__(self, stack: AsyncExitStack, client: Any, tables: Mapping[str, str]) -> None:
+        self._stack = stack
+        self._client = client
+        self._tables = dict(tables)
+
+    @classmethod
+    async def open(
+        cls,
+        *,
+        endpoint_url: str | None,
+        region: str,
+        access_key: str | None,
+        secret_key: str | None,
+        tables: dict[str, str],
+    ) -> DynamoStore:
+        """Connect, create missing tables (on-demand billing) and wait until they exist.
+
+        ``tables`` maps the logical names users, teams, projects, leases to real table
+        names. Raises ``StorageUnavailable`` when DynamoDB does not answer.
+        """
+        missing = set(KEYS) - set(tables)
+        if missing:
+            raise InvalidInput(f"DynamoDB table names missing for: {', '.join(sorted(missing))}")
+        session = aioboto3.Session(
+            aws_access_key_id=access_key, aws_secret_access_key=secret_key, region_name=region
+        )
+        stack = AsyncExitStack()
+        try:
+            client = await stack.enter_async_context(
+                session.client("dynamodb", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
+            )
+            store = cls(stack, client, tables)
+            results = await asyncio.gather(
+                *(store._ensure_table(name) for name in KEYS), return_exceptions=True
+            )
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+        except BaseException:
+            await stack.aclose()
+            raise
+        return store
+
+    @classmethod
+    async def from_settings(cls, url: str, env: Mapping[str, str]) -> DynamoStore:
+        """Open the store a ``DATABASE_URL`` of this backend names.
+
+        - ``dynamodb://``: AWS (``AWS_REGION``, default us-east-1; ``AWS_ACCESS_KEYID``,
+          ``AWS_SECRET_KEY``, else boto's credential chain); ``AWS_LOCAL=True`` means
+          DynamoDB Local at http://localhost:8000.
+        - ``dynamodb://HOST:PORT``: the endpoint http://HOST:PORT.
+        Tables: users, teams, projects, rocket_leases, overridden by ``AWS_USERS_TABLE``,
+        ``AWS_TEAMS_TABLE``, ``AWS_PROJECTS_TABLE``, ``AWS_LEASES_TABLE``.
+        """
+        parts = urlsplit(url)
+        if parts.scheme != "dynamodb":
+            raise InvalidInput(f"not a DynamoDB URL: {url!r}")
+        host = parts.netloc.rpartition("@")[2]
+        if host:
+            endpoint: str | None = f"http://{host}"
+        elif env.get("AWS_LOCAL", "").strip().lower() in {"true", "1", "yes"}:
+            endpoint = "http://localhost:8000"
+        else:
+            endpoint = None
+        return await cls.open(
+            endpoint_url=endpoint,
+            region=env.get("AWS_REGION") or "us-east-1",
+            access_key=env.get("AWS_ACCESS_KEYID") or None,
+            secret_key=env.get("AWS_SECRET_KEY") or None,
+            tables={n: env.get(TABLE_ENV[n]) or d for n, d in DEFAULT_TABLES.items()},
+        )
+
+    async def _ensure_table(self, logical: str) -> None:
+        """Create the table when missing (tolerating a concurrent create), then wait for it."""
+        table = self._tables[logical]
+        with _translate_errors(f"setup of table {table}"):
+            try:
+                await self._client.describe_table(TableName=table)
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                    raise
+                try:
+                    await self._client.create_table(
+                        TableName=table,
+                        AttributeDefinitions=[{"AttributeName": KEYS[logical], "AttributeType": "S"}],
+                        KeySchema=[{"AttributeName": KEYS[logical], "KeyType": "HASH"}],
+                        BillingMode="PAY_PER_REQUEST",
+                    )
+                except ClientError as create_exc:
+                    code = create_exc.response.get("Error", {}).get("Code")
+                    if code != "ResourceInUseException":
+                        raise
+            waiter = self._client.get_waiter("table_exists")
+            await waiter.wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+
+    async def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """One API call; raises ``_ConditionFailed`` or ``StorageUnavailable``."""
+        with _translate_errors(operation):
+            return await getattr(self._client, operation)(**kwargs)
+
+    def _table(self, model: type) -> str:
+        return self._tables[model.TABLE]
+
+    async def store(self, obj: M) -> M:
+        """Create (version 0) or compare-and-set (version n); ``Conflict`` otherwise."""
+        model = type(obj)
+        key = key_of(obj)
+        if not key:
+            raise InvalidInput(f"{model.__name__} needs a non-empty {model.KEY}")
+        stored = dataclasses.replace(obj, version=obj.version + 1)
+        if obj.version == 0:
+            condition: dict[str, Any] = {
+                "ConditionExpression": "attribute_not_exists(#k)",
+                "ExpressionAttributeNames": {"#k": model.KEY},
+            }
+        else:
+            condition = {
+                "ConditionExpression": "#v = :n",
+                "ExpressionAttributeNames": {"#v": "version"},
+                "ExpressionAttributeValues": {":n": {"N": str(obj.version)}},
+            }
+        try:
+            await self._call("put_item", TableName=self._table(model), Item=_encode(stored),
+                             **condition)
+        except _ConditionFailed:
+            what = "already exists" if obj.version == 0 else "was changed or deleted"
+            raise Conflict(f"{model.__name__} {key} {what}; nothing was written") from None
+        return stored
+
+    async def retrieve(self, model: type[M], key: str) -> M:
+        """The record with that key (consistent read); ``NotFound`` when there is none."""
+        if key:
+            resp = await self._call("get_item", TableName=self._table(model),
+                                    Key={model.KEY: {"S": key}}, ConsistentRead=True)
+            if "Item" in resp:
+                return _decode(model, resp["Item"])
+        raise NotFound(f"{model.__name__} {key} not found")
+
+    async def bulk_retrieve(self, model: type[M], keys: Iterable[str]) -> list[M]:
+        """Records in the order of ``keys``, once each, missing skipped; batches of 100."""
+        wanted = [k for k in unique_keys(keys) if k]
+        chunks = [wanted[i:i + BATCH_SIZE] for i in range(0, len(wanted), BATCH_SIZE)]
+        batches = await asyncio.gather(*(self._batch_get(model, chunk) for chunk in chunks))
+        found = {key_of(obj): obj for batch in batches for obj in batch}
+        return [found[k] for k in wanted if k in found]
+
+    async def _batch_get(self, model: type[M], keys: list[str]) -> list[M]:
+        """One BatchGetItem, retrying UnprocessedKeys a bounded number of times."""
+        table = self._table(model)
+        request: dict[str, Any] = {
+            table: {"Keys": [{model.KEY: {"S": k}} for k in keys], "ConsistentRead": True}
+        }
+        found: list[M] = []
+        for attempt in range(BATCH_ATTEMPTS):
+            resp = await self._call("batch_get_item", RequestItems=request)
+            found.extend(_decode(model, item) for item in resp.get("Responses", {}).get(table, []))
+            request = resp.get("UnprocessedKeys") or {}
+            if not request:
+                return found
+            await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
+        raise StorageUnavailable("DynamoDB kept keys unprocessed; try again later")
+
+    async def query(self, model: type[M], params: Iterable[tuple[str, Any]] = ()) -> list[M]:
+        """Records matching every pair (set fields: contains); all records when empty."""
+        return await self._scan(model, _filter(model, check_params(model, params), "AND"))
+
+    async def query_or(self, model: type[M], params: Iterable[tuple[str, Any]] = ()) -> list[M]:
+        """Records matching at least one pair; all records when empty."""
+        return await self._scan(model, _filter(model, check_params(model, params), "OR"))
+
+    async def _scan(self, model: type[M], filter_kwargs: dict[str, Any]) -> list[M]:
+        """A paginated, consistent Scan of the model's table."""
+        kwargs: dict[str, Any] = {"TableName": self._table(model), "ConsistentRead": True,
+                                  **filter_kwargs}
+        records: list[M] = []
+        while True:
+            resp = await self._call("scan", **kwargs)
+            records.extend(_decode(model, item) for item in resp.get("Items", []))
+            if not resp.get("LastEvaluatedKey"):
+                return records
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    async def delete(self, model: type[M], key: str) -> bool:
+        """Remove the record; True if it existed."""
+        if not key:
+            return False
+        resp = await self._call("delete_item", TableName=self._table(model),
+                                Key={model.KEY: {"S": key}}, ReturnValues="ALL_OLD")
+        return bool(resp.get("Attributes"))
+
+    async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
+        """Atomically add ``amount`` to a counter and bump ``version``; the new value."""
+        check_increment_field(model, field)
+        if not isinstance(amount, int) or isinstance(amount, bool):
+            raise InvalidInput(f"increment amount must be an integer, not {amount!r}")
+        if not key:
+            raise NotFound(f"{model.__name__} {key} not found")
+        try:
+            resp = await self._call(
+                "update_item",
+                TableName=self._table(model),
+                Key={model.KEY: {"S": key}},
+                UpdateExpression="ADD #f :n, #v :one",
+                ConditionExpression="attribute_exists(#k)",
+                ExpressionAttributeNames={"#f": field, "#v": "version", "#k": model.KEY},
+                ExpressionAttributeValues={":n": {"N": str(amount)}, ":one": {"N": "1"}},
+                ReturnValues="UPDATED_NEW",
+            )
+        except _ConditionFailed:
+            raise NotFound(f"{model.__name__} {key} not found") from None
+        return int(Decimal(resp["Attributes"][field]["N"]))
+
+    async def acquire_lease(self, name: str, owner: str, ttl_seconds: float, now: float) -> bool:
+        """Take the lease if free, expired (``expires_at <= now``) or already ours."""
+        try:
+            await self._call(
+                "put_item",
+                TableName=self._tables[LEASES],
+                Item={"name": {"S": name}, "owner": {"S": owner},
+                      "expires_at": {"N": _number(now + ttl_seconds)}},
+                ConditionExpression="attribute_not_exists(#n) OR #e <= :now OR #o = :owner",
+                ExpressionAttributeNames={"#n": "name", "#e": "expires_at", "#o": "owner"},
+                ExpressionAttributeValues={":now": {"N": _number(now)}, ":owner": {"S": owner}},
+            )
+        except _ConditionFailed:
+            return False
+        return True
+
+    async def release_lease(self, name: str, owner: str) -> None:
+        """Drop the lease if ``owner`` holds it; otherwise do nothing."""
+        try:
+            await self._call(
+                "delete_item",
+                TableName=self._tables[LEASES],
+                Key={"name": {"S": name}},
+                ConditionExpression="#o = :owner",
+                ExpressionAttributeNames={"#o": "owner"},
+                ExpressionAttributeValues={":owner": {"S": owner}},
+            )
+        except _ConditionFailed:
+            return
+
+    async def ping(self) -> None:
+        """Return when DynamoDB answers (DescribeTable on users); else ``StorageUnavailable``."""
+        await self._call("describe_table", TableName=self._tables["users"])
+
+    async def close(self) -> None:
+        """Close the client; safe to call twice."""
+        await self._stack.aclose()
