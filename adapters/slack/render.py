@@ -1,0 +1,391 @@
+"""Rendering of use-case results: one readable text, and Slack Block Kit built from the same view.
+
+Every result type of ``core.results`` is first turned into a ``View`` (a title, an optional
+message, sections of labelled fields, bullet items or a paragraph, and warnings) by
+``view_of``. ``text_of`` writes a ``View`` as plain text (the CLI's output and Slack's
+fallback ``text``); ``blocks_of`` writes the same ``View`` as Block Kit. So each result is
+formatted in one place, and the text and the blocks never disagree.
+
+Block Kit limits are respected: at most 50 blocks, headers of at most 150 characters,
+section texts of at most 3,000, at most 10 fields of at most 2,000 characters each; user
+data is escaped for mrkdwn (``&``, ``<``, ``>``) so it can never form a mention or a link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import singledispatch
+from typing import Any
+
+from core.models import Project, Team, User
+from core.results import (
+    Deleted,
+    EmailList,
+    KarmaReset,
+    KarmaResult,
+    ProjectList,
+    ProjectResult,
+    RefreshResult,
+    TeamList,
+    TeamResult,
+    UserResult,
+)
+
+MAX_BLOCKS = 50
+MAX_HEADER = 150
+MAX_SECTION = 3000
+MAX_FIELD = 2000
+MAX_FIELDS = 10
+
+
+@dataclass
+class Section:
+    """A part of a view: an optional heading, then fields, bullet items and/or a paragraph.
+
+    ``empty`` is shown (instead of nothing) when a headed section has no content.
+    """
+
+    heading: str = ""
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    items: list[str] = field(default_factory=list)
+    paragraph: str = ""
+    empty: str = ""
+
+
+@dataclass
+class View:
+    title: str
+    message: str = ""
+    sections: list[Section] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+# --- result -> view ------------------------------------------------------------------------
+
+
+def _fields(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
+    """Label/value pairs with the empty values left out."""
+    return [(label, str(value)) for label, value in pairs if value not in ("", None)]
+
+
+def user_label(user: User) -> str:
+    """``Alice (U1, @alice)``; the Slack id alone when nothing else is known."""
+    extra = ", ".join(x for x in (user.slack_id, f"@{user.github}" if user.github else "") if x)
+    return f"{user.name} ({extra})" if user.name else extra
+
+
+def team_label(team: Team) -> str:
+    """``ios: iOS team (iOS) · 3 members``."""
+    name = team.display_name if team.display_name and team.display_name != team.github_team_name else ""
+    text = team.github_team_name or team.github_team_id
+    if name:
+        text += f": {name}"
+    if team.platform:
+        text += f" ({team.platform})"
+    count = len(team.members)
+    return f"{text} · {count} member{'' if count == 1 else 's'}"
+
+
+def project_label(project: Project) -> str:
+    """``p1: Rocket · https://github.com/o/r``."""
+    text = project.project_id
+    if project.display_name:
+        text += f": {project.display_name}"
+    urls = ", ".join(sorted(project.github_urls))
+    return f"{text} · {urls}" if urls else text
+
+
+def _user_fields(user: User) -> list[tuple[str, str]]:
+    github = user.github
+    if github and user.github_user_id:
+        github = f"{github} (id {user.github_user_id})"
+    return _fields(
+        [
+            ("Slack ID", user.slack_id),
+            ("Name", user.name),
+            ("Email", user.email),
+            ("GitHub", github),
+            ("Position", user.position),
+            ("Major", user.major),
+            ("Permission", user.permission_level.value),
+            ("Karma", user.karma),
+            ("Bio", user.bio),
+        ]
+    )
+
+
+def _team_names(teams: list[Team]) -> list[str]:
+    return [team.github_team_name or team.github_team_id for team in teams]
+
+
+@singledispatch
+def view_of(result: Any) -> View:
+    """The view of a result; an unknown kind of result is shown as its ``str``."""
+    if result is None:
+        return View("Done.")
+    return View(str(result))
+
+
+@view_of.register
+def _(result: UserResult) -> View:
+    user = result.user
+    sections = [Section(fields=_user_fields(user))]
+    if result.teams is not None:
+        sections.append(Section("Teams", items=_team_names(result.teams), empty="none"))
+    if result.leading is not None:
+        sections.append(Section("Leads", items=_team_names(result.leading), empty="none"))
+    return View(f"User {user.name or user.slack_id}", result.message, sections, list(result.warnings))
+
+
+@view_of.register
+def _(result: TeamResult) -> View:
+    team = result.team
+    unregistered = len(team.members) - len(result.members)
+    members = [user_label(u) for u in result.members]
+    if unregistered > 0:
+        plural = "s" if unregistered != 1 else ""
+        members.append(f"and {unregistered} GitHub member{plural} not registered here")
+    sections = [
+        Section(
+            fields=_fields(
+                [
+                    ("Team", team.github_team_name),
+                    ("Name", team.display_name),
+                    ("Platform", team.platform),
+                    ("GitHub team id", team.github_team_id),
+                    ("Drive folder", team.folder),
+                    ("Members", len(team.members)),
+                ]
+            )
+        ),
+        Section("Leads", items=[user_label(u) for u in result.leads], empty="none"),
+        Section("Members", items=members, empty="none"),
+        Section("Projects", items=[project_label(p) for p in result.projects], empty="none"),
+    ]
+    title = f"Team {team.display_name or team.github_team_name or team.github_team_id}"
+    return View(title, result.message, sections, list(result.warnings))
+
+
+@view_of.register
+def _(result: TeamList) -> View:
+    teams = sorted(result.teams, key=lambda t: (t.github_team_name or t.github_team_id).lower())
+    items = [team_label(t) for t in teams]
+    empty = "No teams yet: an admin can run `team refresh`, a team lead `team create TEAM`."
+    return View(f"Teams ({len(items)})", sections=[Section(items=items, empty=empty)])
+
+
+@view_of.register
+def _(result: ProjectResult) -> View:
+    project = result.project
+    team = ""
+    if result.team is not None:
+        team = result.team.github_team_name or result.team.github_team_id
+    elif project.github_team_id:
+        team = f"id {project.github_team_id}"
+    sections = [
+        Section(
+            fields=_fields(
+                [
+                    ("Project ID", project.project_id),
+                    ("Name", project.display_name),
+                    ("Team", team or "unassigned"),
+                    ("Description", project.short_description),
+                    ("Website", project.website_url),
+                    ("Tags", ", ".join(sorted(project.tags))),
+                ]
+            )
+        ),
+        Section("Repositories", items=sorted(project.github_urls), empty="none"),
+    ]
+    if project.long_description:
+        sections.append(Section("About", paragraph=project.long_description))
+    return View(f"Project {project.display_name or project.project_id}", result.message, sections)
+
+
+@view_of.register
+def _(result: ProjectList) -> View:
+    projects = sorted(result.projects, key=lambda p: (p.display_name or p.project_id).lower())
+    items = [project_label(p) for p in projects]
+    empty = "No projects yet: `project create GH_REPO TEAM` adds one."
+    return View(f"Projects ({len(items)})", sections=[Section(items=items, empty=empty)])
+
+
+@view_of.register
+def _(result: Deleted) -> View:
+    return View(result.message or f"Deleted {result.kind} {result.key}")
+
+
+@view_of.register
+def _(result: KarmaResult) -> View:
+    user = result.user
+    title = result.message or f"{user.name or user.slack_id} has {user.karma} karma"
+    fields = _fields([("User", user_label(user)), ("Karma", user.karma)])
+    return View(title, sections=[Section(fields=fields)])
+
+
+@view_of.register
+def _(result: KarmaReset) -> View:
+    return View(f"Karma reset: {result.count} user{'' if result.count == 1 else 's'} now have 1 karma")
+
+
+@view_of.register
+def _(result: EmailList) -> View:
+    who = f"team {result.team.github_team_name or result.team.github_team_id}" if result.team else "everyone"
+    sections = [Section(paragraph=", ".join(result.emails), empty="No email addresses.")]
+    if result.missing:
+        sections.append(Section("No email address", items=list(result.missing)))
+    return View(f"Emails of {who} ({len(result.emails)})", sections=sections)
+
+
+@view_of.register
+def _(result: RefreshResult) -> View:
+    parts = [
+        ("Created", result.created),
+        ("Updated", result.updated),
+        ("Deleted", result.deleted),
+        ("Promoted", result.promoted),
+        ("Drive folders synced", result.drive_synced),
+    ]
+    summary = ", ".join(f"{len(names)} {label.lower()}" for label, names in parts[:3])
+    sections = [Section(label, items=list(names)) for label, names in parts if names]
+    return View(f"Teams refreshed from GitHub: {summary}", sections=sections, warnings=list(result.warnings))
+
+
+# --- view -> plain text --------------------------------------------------------------------
+
+
+def _section_text(section: Section) -> list[str]:
+    body: list[str] = [f"{label}: {value}" for label, value in section.fields]
+    body += [f"- {item}" for item in section.items]
+    if section.paragraph:
+        body.append(section.paragraph)
+    if not body and section.empty:
+        body = [section.empty]
+    if not body:
+        return []
+    if section.heading:
+        return [f"{section.heading}:", *(f"  {line}" for line in body)]
+    return body
+
+
+def text_of(view: View) -> str:
+    """The view as plain text: message, title, sections, then warnings."""
+    lines = [line for line in (view.message, view.title) if line]
+    for section in view.sections:
+        lines += _section_text(section)
+    if view.warnings:
+        lines.append("Warnings:")
+        lines += [f"  ! {w}" for w in view.warnings]
+    return "\n".join(lines)
+
+
+def render_text(result: Any) -> str:
+    """Plain, readable text for a use-case result (CLI output, Slack fallback text)."""
+    return text_of(view_of(result))
+
+
+# --- view -> Block Kit ---------------------------------------------------------------------
+
+
+def escape(text: str) -> str:
+    """Escape for mrkdwn, so user data cannot form mentions, links or entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _mrkdwn_sections(text: str) -> list[dict[str, Any]]:
+    """Sections of at most MAX_SECTION characters, split at line ends where possible."""
+    blocks: list[dict[str, Any]] = []
+    chunk = ""
+    for line in text.split("\n"):
+        while len(line) > MAX_SECTION:
+            if chunk:
+                blocks.append(_section(chunk))
+                chunk = ""
+            blocks.append(_section(line[:MAX_SECTION]))
+            line = line[MAX_SECTION:]
+        candidate = f"{chunk}\n{line}" if chunk else line
+        if len(candidate) > MAX_SECTION:
+            blocks.append(_section(chunk))
+            chunk = line
+        else:
+            chunk = candidate
+    if chunk.strip():
+        blocks.append(_section(chunk))
+    return blocks
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _section_blocks(section: Section) -> list[dict[str, Any]]:
+    blocks: list[dict[str, Any]] = []
+    heading = f"*{escape(section.heading)}*" if section.heading else ""
+    fields = [
+        {"type": "mrkdwn", "text": _clip(f"*{escape(label)}*\n{escape(value)}", MAX_FIELD)}
+        for label, value in section.fields
+    ]
+    for start in range(0, len(fields), MAX_FIELDS):
+        block: dict[str, Any] = {"type": "section", "fields": fields[start : start + MAX_FIELDS]}
+        if heading and start == 0:
+            block["text"] = {"type": "mrkdwn", "text": heading}
+            heading = ""
+        blocks.append(block)
+    body = [f"• {escape(item)}" for item in section.items]
+    if section.paragraph:
+        body.append(escape(section.paragraph))
+    if not body and not fields and section.empty:
+        body = [f"_{escape(section.empty)}_"]
+    if heading and body:
+        body.insert(0, heading)
+    if body:
+        blocks += _mrkdwn_sections("\n".join(body))
+    return blocks
+
+
+def blocks_of(view: View) -> list[dict[str, Any]]:
+    """The view as Block Kit blocks (within Slack's limits; see the module docstring)."""
+    blocks: list[dict[str, Any]] = []
+    if view.message:
+        blocks += _mrkdwn_sections(escape(view.message))
+    blocks.append({"type": "header", "text": {"type": "plain_text", "text": _clip(view.title, MAX_HEADER)}})
+    for section in view.sections:
+        blocks += _section_blocks(section)
+    if view.warnings:
+        elements = [
+            {"type": "mrkdwn", "text": _clip(f":warning: {escape(w)}", MAX_FIELD)} for w in view.warnings
+        ]
+        blocks.append({"type": "context", "elements": elements[:10]})
+    if len(blocks) > MAX_BLOCKS:
+        note = _section("_…cut short for Slack; `rocket exec` on the command line shows everything._")
+        blocks = [*blocks[: MAX_BLOCKS - 1], note]
+    return blocks
+
+
+def render_blocks(result: Any) -> list[dict[str, Any]]:
+    """Block Kit blocks for a use-case result."""
+    return blocks_of(view_of(result))
+
+
+def text_blocks(text: str, *, preformatted: bool = False) -> list[dict[str, Any]]:
+    """Blocks for a reply that is only text (help, an error); help is shown preformatted."""
+    if not text.strip():
+        return []
+    if not preformatted:
+        return _mrkdwn_sections(escape(text))[:MAX_BLOCKS]
+    blocks: list[dict[str, Any]] = []
+    limit = MAX_SECTION - 8
+    chunk = ""
+    for line in escape(text).split("\n"):
+        line = line[:limit]
+        if len(chunk) + len(line) + 1 > limit:
+            blocks.append(_section(f"```{chunk}```"))
+            chunk = ""
+        chunk = f"{chunk}\n{line}" if chunk else line
+    if chunk:
+        blocks.append(_section(f"```{chunk}```"))
+    return blocks[:MAX_BLOCKS]

@@ -1,0 +1,109 @@
+"""Run one ``/rocket`` command line as a user: unescape, parse, call one use-case, render.
+
+``run_command`` never raises (except ``asyncio.CancelledError``): a malformed line gets the
+relevant help text, a refusal or failure from the core gets a clear sentence, and anything
+unexpected is logged and answered with a short "Something went wrong" reply.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from adapters.slack.render import render_blocks, text_blocks
+from core.errors import (
+    Conflict,
+    IntegrationUnavailable,
+    InvalidInput,
+    NotFound,
+    PermissionDenied,
+    RocketError,
+    StorageUnavailable,
+    UpstreamError,
+)
+from entrypoints.commands.escapes import unescape
+from entrypoints.commands.grammar import Command, Help, ParseError, parse
+from entrypoints.commands.plain import render_plain
+from entrypoints.commands.reply import Reply
+
+if TYPE_CHECKING:
+    from core.usecases import UseCases
+
+log = logging.getLogger("rocket.commands")
+
+MAX_TEXT = 4000
+SOMETHING_WENT_WRONG = "Something went wrong running that command; it was logged. Please try again later."
+
+
+def _refusal(text: str, command: str = "", help_text: str = "") -> Reply:
+    blocks = text_blocks(text)
+    if help_text:
+        text = f"{text}\n\n{help_text}"
+        blocks += text_blocks(help_text, preformatted=True)
+    return Reply(False, None, text, blocks[:50], command)
+
+
+def error_text(error: RocketError) -> str:
+    """The reply for an error raised by the core or an adapter."""
+    if isinstance(error, PermissionDenied):
+        return f"Permission denied: {error.message}"
+    if isinstance(error, (NotFound, Conflict, InvalidInput, IntegrationUnavailable, UpstreamError)):
+        return error.message  # e.g. "GitHub is not configured", "GitHub refused: …"
+    if isinstance(error, StorageUnavailable):
+        return error.message
+    return error.message or "That did not work."
+
+
+def _clean(text: object) -> str:
+    """Text that is safe to handle: a str with lone surrogates replaced."""
+    if not isinstance(text, str):
+        text = "" if text is None else str(text)
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+async def run_command(usecases: UseCases, actor: str, text: str) -> Reply:
+    """Run ``/rocket TEXT`` as the Slack user ``actor`` and return the reply (never raises).
+
+    ``text`` is the raw slash-command text as Slack sends it (escapes are undone here).
+    Lines longer than ``MAX_TEXT`` characters are refused without being parsed.
+    """
+    try:
+        return await _run(usecases, _clean(actor).strip(), _clean(text))
+    except Exception:
+        log.exception("command failed unexpectedly (actor=%r)", actor)
+        return Reply(False, None, SOMETHING_WENT_WRONG, text_blocks(SOMETHING_WENT_WRONG))
+
+
+async def _run(usecases: UseCases, actor: str, text: str) -> Reply:
+    if len(text) > MAX_TEXT:
+        return _refusal(
+            f"That command is too long ({len(text):,} characters; the limit is {MAX_TEXT:,}). "
+            "Nothing was done."
+        )
+    if not actor:
+        return _refusal("No user given: a command must be run as a Slack user id.")
+    try:
+        parsed = parse(unescape(text))
+    except ParseError as error:
+        return _refusal(error.message, error.name, error.help)
+    if isinstance(parsed, Help):
+        return Reply(True, None, parsed.text, text_blocks(parsed.text, preformatted=True), parsed.name)
+    return await _call(usecases, actor, parsed)
+
+
+async def _call(usecases: UseCases, actor: str, command: Command) -> Reply:
+    usecase = getattr(usecases, command.usecase)
+    try:
+        result = await usecase(actor, **command.kwargs)
+    except RocketError as error:
+        log.info("%s refused for %s: %s", command.name, actor, error)
+        return _refusal(error_text(error), command.name)
+    except Exception:
+        log.exception("%s failed unexpectedly for %s", command.name, actor)
+        return Reply(False, None, SOMETHING_WENT_WRONG, text_blocks(SOMETHING_WENT_WRONG), command.name)
+    try:
+        text, blocks = render_plain(result), render_blocks(result)
+    except Exception:
+        log.exception("%s succeeded but its result could not be rendered", command.name)
+        text, blocks = "Done (the result could not be displayed).", []
+    return Reply(True, result, text or "Done.", blocks, command.name)
