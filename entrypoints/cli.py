@@ -84,6 +84,23 @@ async def cmd_import(container: Container, path: str) -> int:
     return 0
 
 
+async def cmd_exec(container: Container, actor: str, words: list[str]) -> int:
+    """``rocket exec --as SLACK_ID "TEXT"``: run ``/rocket TEXT`` as that user, print the reply
+    as plain text; exit 0, or 1 when the command was refused or failed. Several words are
+    joined with shell quoting, so ``rocket exec --as U1 user edit --name "A B"`` works too."""
+    import shlex
+
+    from entrypoints.commands.dispatch import run_command
+    from entrypoints.commands.plain import reply_text
+
+    text = words[0] if len(words) == 1 else shlex.join(words)  # no words: the help
+    reply = await run_command(await container.usecases(), actor, text)
+    if hasattr(sys.stdout, "reconfigure"):
+        sys.stdout.reconfigure(errors="replace")
+    sys.stdout.write(reply_text(reply))
+    return 0 if reply.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rocket", description="Rocket: ChatOps team management.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -102,12 +119,17 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", help="file to write (default: stdout)")
     imp = db_sub.add_parser("import", help="load an export (idempotent)")
     imp.add_argument("file")
+
+    ex = sub.add_parser("exec", help='run "/rocket TEXT" as a user and print the reply')
+    ex.add_argument("--as", dest="actor", required=True, metavar="SLACK_ID", help="the Slack id to act as")
+    ex.add_argument("text", nargs=argparse.REMAINDER, metavar="TEXT", help='the command, e.g. "team list"')
     return parser
 
 
 def run_async(args: argparse.Namespace, config: Config) -> int:
     handlers: dict[str, Callable[[Container], Awaitable[int]]] = {
         "admin": lambda c: cmd_admin(c, args.slack_id),
+        "exec": lambda c: cmd_exec(c, args.actor, args.text),
     }
     if args.command == "db":
         handlers["db"] = (
