@@ -44,7 +44,8 @@ async def export_to(store: Store, out: IO[str]) -> int:
         records = sorted(await store.query(model), key=key_of)
         out.write(("," if index else "") + f'\n"{section}": [')
         for i, record in enumerate(records):
-            out.write(("," if i else "") + "\n  " + json.dumps(to_dict(record, with_version=False), ensure_ascii=False))
+            line = json.dumps(to_dict(record, with_version=False), ensure_ascii=False)
+            out.write(("," if i else "") + "\n  " + line)
         out.write("\n]")
         count += len(records)
     out.write("\n}\n")

@@ -1,30 +1,117 @@
-"""The Quart app: ``create_app(container)``.
+"""The Quart app: ``create_app(container)``, routes as in ../shared/CONTRACT.md's HTTP table.
 
-Routes follow ../shared/CONTRACT.md's HTTP table. Every request handler is a few lines:
-verify, parse, dispatch to the core, reply.
+Each route verifies the request (Slack signature and timestamp, or GitHub's HMAC), decodes
+it, hands it to ``entrypoints.handlers.RocketHandlers`` and replies. A request that fails
+verification gets 401 and changes nothing; a malformed one gets a 4xx.
 """
 
 from __future__ import annotations
 
 import html
+import json
 import logging
+from typing import Any
+from urllib.parse import parse_qsl
 
-from quart import Quart, Response
+from quart import Quart, Response, request
 
+from adapters.github.webhook import verify_github_signature
+from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
 from entrypoints.container import Container
+from entrypoints.handlers import RocketHandlers
+from entrypoints.metrics import Metrics
 
 log = logging.getLogger("rocket.http")
+MAX_BODY_BYTES = 512 * 1024
 
 
-def create_app(container: Container) -> Quart:
+def _json(body: dict[str, Any], status: int = 200) -> Response:
+    return Response(json.dumps(body), status, content_type="application/json")
+
+
+def _refuse(route: str, why: str, status: int = 401) -> Response:
+    log.info(json.dumps({"kind": "refused", "route": route, "status": status, "why": why}))
+    return _json({"ok": False, "error": why}, status)
+
+
+def create_app(container: Container, **handler_options: Any) -> Quart:
+    """The Rocket web app. ``handler_options`` go to ``RocketHandlers`` (tests use them)."""
     app = Quart("rocket")
-    app.config["MAX_CONTENT_LENGTH"] = 512 * 1024
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     config = container.config()
+    metrics = Metrics()
+    secret = config.slack_signing_secret
+    slack_verifier = SlackRequestVerifier(secret) if secret else None
+    state: dict[str, RocketHandlers] = {}
+
+    async def handlers() -> RocketHandlers:
+        if "handlers" not in state:
+            ports = await container.ports()
+            usecases = await container.usecases()
+            state["handlers"] = RocketHandlers(usecases, ports, config.settings, metrics, **handler_options)
+        return state["handlers"]
+
+    app.extensions["rocket_handlers"] = handlers
 
     @app.after_serving
-    async def close_store() -> None:
+    async def shut_down() -> None:
+        if "handlers" in state:
+            await state["handlers"].drain()
         await container.shutdown_resources()
+
+    async def verified_slack_body(route: str) -> bytes | Response:
+        if slack_verifier is None:
+            return _refuse(route, "SLACK_SIGNING_SECRET is not configured")
+        body = await request.get_data(cache=False)
+        if not slack_verifier.is_valid(body, request.headers):
+            return _refuse(route, "bad or missing Slack signature, or stale timestamp")
+        return body
+
+    @app.post("/slack/commands")
+    async def slack_commands() -> Response:
+        body = await verified_slack_body("/slack/commands")
+        if isinstance(body, Response):
+            return body
+        if request.mimetype != "application/x-www-form-urlencoded":
+            return _refuse("/slack/commands", "expected a form body", 415)
+        try:
+            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+        except (UnicodeDecodeError, ValueError):
+            return _refuse("/slack/commands", "malformed form body", 400)
+        return _json(await (await handlers()).slash_command(form))
+
+    @app.post("/slack/events")
+    async def slack_events() -> Response:
+        body = await verified_slack_body("/slack/events")
+        if isinstance(body, Response):
+            return body
+        try:
+            envelope = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return _refuse("/slack/events", "body is not JSON", 400)
+        if not isinstance(envelope, dict):
+            return _refuse("/slack/events", "body is not a JSON object", 400)
+        outcome = await (await handlers()).slack_event(envelope)
+        return _json(outcome.body, outcome.status)
+
+    @app.post(config.webhook_path)
+    async def github_webhook() -> Response:
+        route = config.webhook_path
+        if not config.github_webhook_secret:
+            return _refuse(route, "GITHUB_WEBHOOK_SECRET is not configured")
+        body = await request.get_data(cache=False)
+        signature = request.headers.get("X-Hub-Signature-256")
+        if not verify_github_signature(config.github_webhook_secret, body, signature):
+            return _refuse(route, "bad or missing X-Hub-Signature-256")
+        try:
+            payload = json.loads(body)
+        except (UnicodeDecodeError, ValueError):
+            return _refuse(route, "body is not JSON", 400)
+        event = request.headers.get("X-GitHub-Event", "")
+        delivery = request.headers.get("X-GitHub-Delivery", "")[:200]
+        outcome = await (await handlers()).github_webhook(event, delivery, payload)
+        return _json(outcome.body, outcome.status)
 
     @app.get("/")
     async def status_page() -> Response:
@@ -39,15 +126,19 @@ def create_app(container: Container) -> Quart:
         return Response(body, 200, content_type="text/html; charset=utf-8")
 
     @app.get("/healthz")
-    async def healthz() -> tuple[dict, int]:
+    async def healthz() -> Response:
         try:
             store = await container.store()
             await store.ping()
         except StorageUnavailable as e:
-            return {"status": "unavailable", "database": str(e)}, 503
+            return _json({"status": "unavailable", "database": str(e)}, 503)
         except Exception:  # a store that cannot even open is unhealthy, not a crash
             log.exception("health check failed")
-            return {"status": "unavailable"}, 503
-        return {"status": "ok"}, 200
+            return _json({"status": "unavailable"}, 503)
+        return _json({"status": "ok"})
+
+    @app.get("/metrics")
+    async def metrics_page() -> Response:
+        return Response(metrics.render(), 200, content_type=metrics.content_type)
 
     return app

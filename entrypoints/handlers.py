@@ -1,0 +1,203 @@
+"""What Rocket does with a verified request, shared by the HTTP app and Socket Mode.
+
+Transport code (entrypoints/http.py, entrypoints/socket_mode.py) verifies and decodes a
+request, then calls one of these methods; nothing here knows about HTTP.
+
+- ``slash_command``: runs ``/rocket TEXT``; answers inline when done within
+  ``inline_seconds``, else answers "working on it" and POSTs the reply to ``response_url``.
+- ``slack_event``: ``url_verification`` and ``team_join``; each ``event_id`` handled once.
+- ``github_webhook``: applies the event; each delivery id handled once; posts a notice to
+  ``SLACK_NOTIFICATION_CHANNEL`` when configured (a Slack failure is logged, not raised).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.context import Ports, Settings
+from core.errors import RocketError
+from core.usecases.github_events import ApplyGitHubEvent
+from entrypoints.commands.dispatch import run_command
+from entrypoints.metrics import Metrics
+
+log = logging.getLogger("rocket.requests")
+
+DEDUP_SECONDS = 7 * 24 * 3600
+KNOWN_GITHUB_EVENTS = {"ping", "organization", "team", "membership", "team_add", "repository", "push"}
+MAX_COMMAND_SECONDS = 600
+
+Responder = Callable[[str, dict[str, Any]], Awaitable[None]]
+
+
+async def post_to_response_url(url: str, payload: dict[str, Any]) -> None:
+    """Deliver a delayed reply with slack-sdk's webhook client."""
+    from slack_sdk.webhook.async_client import AsyncWebhookClient
+
+    response = await AsyncWebhookClient(url, timeout=10).send_dict(payload)
+    if response.status_code >= 400:
+        log.warning(json.dumps({"delayed_reply": "rejected", "status": response.status_code}))
+
+
+def reply_payload(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"response_type": "ephemeral", "text": text}
+    if blocks:
+        payload["blocks"] = blocks
+    return payload
+
+
+@dataclass
+class Outcome:
+    """An HTTP-agnostic answer: status code and JSON body."""
+
+    status: int
+    body: dict[str, Any]
+
+
+class RocketHandlers:
+    def __init__(self, usecases: Any, ports: Ports, settings: Settings, metrics: Metrics,
+                 responder: Responder = post_to_response_url, inline_seconds: float = 2.0) -> None:
+        self.usecases = usecases
+        self.ports = ports
+        self.settings = settings
+        self.metrics = metrics
+        self.responder = responder
+        self.inline_seconds = inline_seconds
+        self.apply_github_event = ApplyGitHubEvent(ports, settings)
+        self._background: set[asyncio.Task[Any]] = set()
+
+    # --- slash commands -----------------------------------------------------------------------
+    async def slash_command(self, form: Mapping[str, str]) -> dict[str, Any]:
+        """The reply payload to send now; a slow command's result goes to ``response_url``."""
+        actor, text = form.get("user_id", ""), form.get("text", "")
+        if not actor:
+            return reply_payload("This request has no user_id; nothing was done.")
+        task = asyncio.create_task(self._timed_command(actor, text))
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(task), self.inline_seconds)
+        except TimeoutError:
+            url = form.get("response_url", "")
+            self._keep(asyncio.create_task(self._finish_later(task, url)))
+            return reply_payload("Working on it… the answer will follow here shortly.")
+        return reply_payload(reply.text, reply.blocks)
+
+    async def _timed_command(self, actor: str, text: str) -> Any:
+        started = time.perf_counter()
+        reply = await run_command(self.usecases, actor, text)
+        seconds = time.perf_counter() - started
+        name = reply.command or "unparsed"
+        outcome = "ok" if reply.ok else "refused"
+        self.metrics.command(name, outcome, seconds)
+        log.info(json.dumps({"kind": "command", "command": name, "user": actor, "outcome": outcome,
+                             "ms": round(seconds * 1000, 1)}))
+        return reply
+
+    async def _finish_later(self, task: asyncio.Task[Any], url: str) -> None:
+        try:
+            reply = await asyncio.wait_for(task, MAX_COMMAND_SECONDS)
+            payload = reply_payload(reply.text, reply.blocks)
+        except TimeoutError:
+            payload = reply_payload("That took too long and was stopped; check the result and try again.")
+        if not url:
+            log.warning(json.dumps({"delayed_reply": "dropped", "reason": "no response_url"}))
+            return
+        try:
+            await self.responder(url, payload)
+        except Exception:
+            log.exception("could not deliver a delayed reply")
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def drain(self, timeout: float = 30) -> None:
+        """Wait for delayed replies still in flight (on shutdown, and in tests)."""
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=timeout)
+
+    # --- de-duplication -------------------------------------------------------------------------
+    async def _first_time(self, key: str) -> str | None:
+        """A lease owner token when ``key`` is new, None when it was already handled."""
+        owner = uuid.uuid4().hex
+        taken = await self.ports.store.acquire_lease(key, owner, DEDUP_SECONDS, self.ports.clock.now())
+        return owner if taken else None
+
+    # --- Slack events ---------------------------------------------------------------------------
+    async def slack_event(self, envelope: Mapping[str, Any]) -> Outcome:
+        kind = envelope.get("type")
+        if kind == "url_verification":
+            return Outcome(200, {"challenge": str(envelope.get("challenge", ""))})
+        if kind != "event_callback" or not isinstance(envelope.get("event"), dict):
+            self.metrics.webhook("slack", "other", "ignored")
+            return Outcome(200, {"ok": True, "ignored": True})
+        event = envelope["event"]
+        event_type = str(event.get("type", ""))
+        event_id = str(envelope.get("event_id", ""))
+        if event_type != "team_join" or not isinstance(event.get("user"), dict):
+            self.metrics.webhook("slack", "other", "ignored")
+            return Outcome(200, {"ok": True, "ignored": True})
+        if not event_id:
+            return Outcome(400, {"ok": False, "error": "event_id missing"})
+        owner = await self._first_time(f"slack-event:{event_id}")
+        if owner is None:
+            self.metrics.webhook("slack", event_type, "duplicate")
+            return Outcome(200, {"ok": True, "duplicate": True})
+        try:
+            user = event["user"]
+            profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+            result = await self.usecases.onboard_user(
+                str(user.get("id", "")),
+                name=str(profile.get("real_name") or user.get("real_name") or user.get("name") or ""),
+                email=str(profile.get("email") or ""),
+                image_url=str(profile.get("image_192") or profile.get("image_72") or ""),
+            )
+        except RocketError as exc:
+            await self.ports.store.release_lease(f"slack-event:{event_id}", owner)
+            self.metrics.webhook("slack", event_type, "failed")
+            log.warning(json.dumps({"kind": "slack_event", "event": event_type, "outcome": "failed",
+                                    "error": str(exc)}))
+            return Outcome(200, {"ok": False, "error": str(exc)})
+        except Exception:
+            await self.ports.store.release_lease(f"slack-event:{event_id}", owner)
+            raise
+        self.metrics.webhook("slack", event_type, "applied")
+        log.info(json.dumps({"kind": "slack_event", "event": event_type, "user": result.user.slack_id,
+                             "outcome": "applied", "warnings": result.warnings}))
+        return Outcome(200, {"ok": True})
+
+    # --- GitHub webhooks ------------------------------------------------------------------------
+    async def github_webhook(self, event: str, delivery: str, payload: Any) -> Outcome:
+        label = event if event in KNOWN_GITHUB_EVENTS else "other"
+        key = f"github-delivery:{delivery}"
+        owner = await self._first_time(key) if delivery else uuid.uuid4().hex
+        if owner is None:
+            self.metrics.webhook("github", label, "duplicate")
+            return Outcome(200, {"ok": True, "duplicate": True})
+        started = time.perf_counter()
+        try:
+            outcome = await self.apply_github_event(event, payload)
+        except Exception:
+            if delivery:
+                await self.ports.store.release_lease(key, owner)
+            self.metrics.webhook("github", label, "failed")
+            raise
+        status = "applied" if outcome.applied else "ignored"
+        self.metrics.webhook("github", label, status)
+        log.info(json.dumps({"kind": "github_webhook", "event": event[:40], "delivery": delivery[:64],
+                             "outcome": status, "summary": outcome.summary,
+                             "ms": round((time.perf_counter() - started) * 1000, 1)}))
+        if outcome.notice and self.settings.notification_channel:
+            await self._notify(outcome.notice)
+        return Outcome(200, {"ok": True, "applied": outcome.applied, "summary": outcome.summary})
+
+    async def _notify(self, text: str) -> None:
+        try:
+            await self.ports.chat.post_to_channel(self.settings.notification_channel, text)
+        except Exception as exc:  # the directory change stands; only the notice is lost
+            log.warning(json.dumps({"kind": "notice", "outcome": "dropped", "error": str(exc)[:200]}))
