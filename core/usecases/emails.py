@@ -39,7 +39,7 @@ class ExportEmails:
             )
         emails: dict[str, str] = {}
         missing: list[str] = []
-        for user in users:
+        for user in sorted(users, key=lambda u: u.slack_id):  # deterministic pick among duplicates
             if user.email:
                 emails.setdefault(user.email.lower(), user.email)
             else:

@@ -1,0 +1,108 @@
+"""ExportEmails on the memory store: who may export, which emails, and how many reads."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from core.context import Ports, Settings
+from core.errors import NotFound, PermissionDenied
+from core.models import MODELS, Team, User, key_of, to_dict
+from core.permissions import Permissions
+from core.usecases.emails import ExportEmails
+from tests.fakes.counting_store import CountingStore
+from tests.fakes.ports import FakeWorld, fake_world
+
+
+async def snapshot(world: FakeWorld) -> dict[str, Any]:
+    stored = {m.__name__: {key_of(r): to_dict(r) for r in await world.store.query(m)} for m in MODELS}
+    gh = world.github
+    return copy.deepcopy(
+        {
+            "store": stored,
+            "github": (gh.users, gh.org_members, gh.teams, gh.team_members),
+            "drive": (world.drive.shared, world.drive.foreign),
+        }
+    )
+
+
+@pytest.fixture
+async def world() -> FakeWorld:
+    """alpha: lead ULEAD (11), member UMEM (13), and GitHub id 77 nobody registered.
+    beta: lead UOTHER (12). ULONE has no email; UNOGH no GitHub account."""
+    w = fake_world()
+    s = w.store
+    await s.store(User("UADMIN", email="ada@example.com", permission_level=Permissions.admin))
+    await s.store(
+        User("ULEAD", email="Lee@Example.com", github_user_id="11", permission_level=Permissions.team_lead)
+    )
+    await s.store(
+        User("UOTHER", email="oto@example.com", github_user_id="12", permission_level=Permissions.team_lead)
+    )
+    await s.store(User("UMEM", email="mem@example.com", github_user_id="13"))
+    await s.store(User("ULONE", github_user_id="14"))
+    await s.store(User("UNOGH", email="lee@example.com"))  # same address as ULEAD, other case
+    await s.store(Team("101", "alpha", team_leads={"11"}, members={"13", "77", "14"}))
+    await s.store(Team("102", "beta", team_leads={"12"}, members={"12"}))
+    await s.store(Team("103", "empty"))
+    return w
+
+
+def export(world: FakeWorld, store: Any = None) -> ExportEmails:
+    p = world.ports
+    return ExportEmails(Ports(store or p.store, p.github, p.chat, p.drive, p.clock, p.ids), Settings())
+
+
+@pytest.mark.parametrize("actor", ["UADMIN", "ULEAD", "UOTHER"])
+async def test_admins_and_team_leads_export_everyones_emails(world: FakeWorld, actor: str) -> None:
+    result = await export(world)(actor)
+    assert result.emails == ["ada@example.com", "Lee@Example.com", "mem@example.com", "oto@example.com"]
+    assert result.team is None
+    assert result.missing == ["ULONE"]
+
+
+async def test_team_export_lists_members_and_leads_of_that_team_only(world: FakeWorld) -> None:
+    result = await export(world)("ULEAD", team="alpha")
+    assert result.emails == ["Lee@Example.com", "mem@example.com"]
+    assert result.team is not None and result.team.github_team_id == "101"
+    assert result.missing == ["ULONE"]
+
+
+async def test_lead_of_another_team_and_admin_may_export_a_team(world: FakeWorld) -> None:
+    # The contract grants export to every team lead, not only to the team's own lead.
+    assert (await export(world)("UOTHER", team="alpha")).emails == ["Lee@Example.com", "mem@example.com"]
+    assert (await export(world)("UADMIN", team="beta")).emails == ["oto@example.com"]
+
+
+async def test_an_empty_team_exports_no_emails(world: FakeWorld) -> None:
+    result = await export(world)("UADMIN", team="empty")
+    assert (result.emails, result.missing) == ([], [])
+
+
+@pytest.mark.parametrize("actor", ["UMEM", "UNREGISTERED"])
+@pytest.mark.parametrize("team", [None, "alpha"])
+async def test_members_and_strangers_may_not_export(world: FakeWorld, actor: str, team: str | None) -> None:
+    before = await snapshot(world)
+    with pytest.raises(PermissionDenied, match="Only admins and team leads can export emails"):
+        await export(world)(actor, team=team)
+    assert await snapshot(world) == before
+
+
+async def test_exporting_a_missing_team_is_not_found(world: FakeWorld) -> None:
+    with pytest.raises(NotFound, match="nosuchteam"):
+        await export(world)("UADMIN", team="nosuchteam")
+
+
+async def test_team_members_are_fetched_in_one_query_not_one_per_member(world: FakeWorld) -> None:
+    big = {str(1000 + i) for i in range(40)}
+    for gid in big:
+        await world.store.store(User(f"U{gid}", email=f"u{gid}@example.com", github_user_id=gid))
+    await world.store.store(Team("104", "big", members=big))
+    store = CountingStore(world.store)
+    result = await export(world, store)("UADMIN", team="big")
+    assert len(result.emails) == 40
+    # find the actor, find the team, fetch the members: three reads whatever the team's size.
+    assert store.reads == 3 and store.writes == 0
+    assert store.calls["retrieve"] == 1
