@@ -1,0 +1,265 @@
+"""The /rocket grammar: every example of CONTRACT.md parses to the intended use-case call,
+help is printed on request, and malformed lines give the relevant help (never an exception)."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from core.context import Settings
+from core.usecases import UseCases
+from entrypoints.commands.escapes import unescape
+from entrypoints.commands.grammar import (
+    GRAMMAR,
+    Command,
+    Help,
+    ParseError,
+    group_help,
+    overview,
+    parse,
+    sub_help,
+)
+from tests.fakes.ports import fake_world
+
+CONTRACT = Path(__file__).resolve().parents[4] / "shared" / "CONTRACT.md"
+
+# Each form exactly as CONTRACT.md writes it -> the intended call. Placeholders (N, TEAM,
+# SLACK_ID, …) are used as the literal values; "[-f|--force]" is written "--force" and
+# "{member,team_lead,admin}" as "admin" by ``concrete``.
+CONTRACT_FORMS: dict[str, tuple[str, dict[str, Any]]] = {
+    "user add [-f|--force]": ("add_user", {"force": True}),
+    "user edit [--name N] [--email E] [--pos P] [--github G] [--major M] [--bio B] "
+    "[--permission {member,team_lead,admin}] [--username SLACK_ID]": (
+        "edit_user",
+        {"name": "N", "email": "E", "position": "P", "github": "G", "major": "M", "bio": "B",
+         "permission": "admin", "target": "SLACK_ID"},
+    ),
+    "user view [--username SLACK_ID] [--github G] [--email E] [--inspect]": (
+        "view_user",
+        {"slack_id": "SLACK_ID", "github": "G", "email": "E", "inspect": True},
+    ),
+    "user delete SLACK_ID": ("delete_user", {"slack_id": "SLACK_ID"}),
+    "team list": ("list_teams", {}),
+    "team view TEAM": ("view_team", {"team": "TEAM"}),
+    "team create TEAM [--name N] [--platform P] [--channel CHANNEL] [--lead SLACK_ID] "
+    "[--folder DRIVE_FOLDER_ID]": (
+        "create_team",
+        {"team": "TEAM", "name": "N", "platform": "P", "channel": "CHANNEL", "lead": "SLACK_ID",
+         "folder": "DRIVE_FOLDER_ID"},
+    ),
+    "team edit TEAM [--name N] [--platform P] [--folder F]": (
+        "edit_team",
+        {"team": "TEAM", "name": "N", "platform": "P", "folder": "F"},
+    ),
+    "team add TEAM SLACK_ID": ("add_team_member", {"team": "TEAM", "slack_id": "SLACK_ID"}),
+    "team remove TEAM SLACK_ID": ("remove_team_member", {"team": "TEAM", "slack_id": "SLACK_ID"}),
+    "team lead TEAM SLACK_ID [--remove]": (
+        "set_team_lead",
+        {"team": "TEAM", "slack_id": "SLACK_ID", "remove": True},
+    ),
+    "team delete TEAM": ("delete_team", {"team": "TEAM"}),
+    "team refresh": ("refresh_teams", {}),
+    "project list": ("list_projects", {}),
+    "project view PROJECT_ID": ("view_project", {"project_id": "PROJECT_ID"}),
+    "project create GH_REPO TEAM [--name N]": (
+        "create_project",
+        {"repo": "GH_REPO", "team": "TEAM", "name": "N"},
+    ),
+    "project edit PROJECT_ID [--name N]": ("edit_project", {"project_id": "PROJECT_ID", "name": "N"}),
+    "project assign PROJECT_ID TEAM [-f]": (
+        "assign_project",
+        {"project_id": "PROJECT_ID", "team": "TEAM", "force": True},
+    ),
+    "project unassign PROJECT_ID": ("unassign_project", {"project_id": "PROJECT_ID"}),
+    "project delete PROJECT_ID [-f]": ("delete_project", {"project_id": "PROJECT_ID", "force": True}),
+    "karma view SLACK_ID": ("view_karma", {"slack_id": "SLACK_ID"}),
+    "karma set SLACK_ID AMOUNT": ("set_karma", {"slack_id": "SLACK_ID", "amount": 7}),
+    "karma reset --all": ("reset_karma", {}),
+    "export emails [--team TEAM]": ("export_emails", {"team": "TEAM"}),
+    "/rocket <@U123|name> ++": ("give_karma", {"slack_id": "U123"}),
+}
+
+# Shorter lines: defaults are filled in, and values are taken from the right place.
+MORE_LINES: list[tuple[str, str, dict[str, Any]]] = [
+    ("user add", "add_user", {"force": False}),
+    ("user add -f", "add_user", {"force": True}),
+    ("user edit --name 'Ada Lovelace'", "edit_user",
+     {"name": "Ada Lovelace", "email": None, "position": None, "github": None, "major": None, "bio": None,
+      "permission": None, "target": None}),
+    ('user edit --bio "it\'s a \\"bio\\""', "edit_user",
+     {"name": None, "email": None, "position": None, "github": None, "major": None, "bio": 'it\'s a "bio"',
+      "permission": None, "target": None}),
+    ("user edit --username @U9 --permission team_lead", "edit_user",
+     {"name": None, "email": None, "position": None, "github": None, "major": None, "bio": None,
+      "permission": "team_lead", "target": "U9"}),
+    ("user edit --name=X", "edit_user",
+     {"name": "X", "email": None, "position": None, "github": None, "major": None, "bio": None,
+      "permission": None, "target": None}),
+    ("user view", "view_user", {"slack_id": None, "github": None, "email": None, "inspect": False}),
+    ("team lead ios U1", "set_team_lead", {"team": "ios", "slack_id": "U1", "remove": False}),
+    ("team create ios", "create_team",
+     {"team": "ios", "name": None, "platform": None, "channel": None, "lead": None, "folder": None}),
+    ("project create https://github.com/o/r ios", "create_project",
+     {"repo": "https://github.com/o/r", "team": "ios", "name": None}),
+    ("project assign p1 ios", "assign_project", {"project_id": "p1", "team": "ios", "force": False}),
+    ("project delete p1", "delete_project", {"project_id": "p1", "force": False}),
+    ("karma set U1 -3", "set_karma", {"slack_id": "U1", "amount": -3}),
+    ("export emails", "export_emails", {"team": None}),
+    ("U123 ++", "give_karma", {"slack_id": "U123"}),
+    ("U123++", "give_karma", {"slack_id": "U123"}),
+    ("@U123 ++", "give_karma", {"slack_id": "U123"}),
+    ("U123 ++ thanks for the review!", "give_karma", {"slack_id": "U123"}),
+    ("TEAM  list", "list_teams", {}),
+]
+
+
+def concrete(form: str) -> str:
+    """A contract form as a line a user would type."""
+    line = form.removeprefix("/rocket ")
+    line = line.replace("{member,team_lead,admin}", "admin").replace("-f|--force", "--force")
+    line = line.replace("[", "").replace("]", "")
+    return line.replace("SLACK_ID AMOUNT", "SLACK_ID 7")
+
+
+@pytest.mark.parametrize("form", list(CONTRACT_FORMS))
+def test_every_contract_form_parses_to_the_intended_call(form: str) -> None:
+    usecase, kwargs = CONTRACT_FORMS[form]
+    command = parse(unescape(concrete(form)))
+    assert command == Command(usecase, kwargs, command.name)
+
+
+@pytest.mark.parametrize(("line", "usecase", "kwargs"), MORE_LINES)
+def test_more_lines(line: str, usecase: str, kwargs: dict[str, Any]) -> None:
+    command = parse(line)
+    assert isinstance(command, Command)
+    assert (command.usecase, command.kwargs) == (usecase, kwargs)
+
+
+def _contract_forms_in_contract() -> set[str]:
+    text = CONTRACT.read_text(encoding="utf-8")
+    section = text.split("## The `/rocket` commands", 1)[1].split("\n## ", 1)[0]
+    forms = set()
+    for line in section.splitlines():
+        if line.startswith("- `"):
+            for snippet in re.findall(r"`([^`]+)`", line):
+                if snippet.split()[0] in GRAMMAR:
+                    forms.add(snippet)
+    return forms
+
+
+@pytest.mark.skipif(not CONTRACT.exists(), reason="../shared/CONTRACT.md is not next to the repository")
+def test_the_table_covers_every_form_written_in_the_contract() -> None:
+    in_contract = _contract_forms_in_contract()
+    assert len(in_contract) == 24
+    assert in_contract == set(CONTRACT_FORMS) - {"/rocket <@U123|name> ++"}
+
+
+def test_every_subcommand_maps_to_a_real_use_case_with_matching_parameters() -> None:
+    """Each parser's dests bind to the real use-case's ``__call__`` (no stray or missing names)."""
+    usecases = UseCases(fake_world().ports, Settings())
+    seen = set()
+    for form, (usecase, _kwargs) in CONTRACT_FORMS.items():
+        command = parse(unescape(concrete(form)))
+        signature = inspect.signature(getattr(usecases, usecase))
+        signature.bind("U_ACTOR", **command.kwargs)  # raises TypeError on a mismatch
+        seen.add(usecase)
+    all_subs = {uc for group in GRAMMAR.values() for uc in group.usecases.values()}
+    assert all_subs | {"give_karma"} == seen
+
+
+# --- help -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("line", ["", "   ", "help", "HELP", "-h", "--help", "help me please"])
+def test_top_level_help(line: str) -> None:
+    result = parse(line)
+    assert result == Help(overview(), "help")
+
+
+@pytest.mark.parametrize("group", list(GRAMMAR))
+@pytest.mark.parametrize("suffix", ["help", "-h", "--help"])
+def test_group_help(group: str, suffix: str) -> None:
+    result = parse(f"{group} {suffix}")
+    assert isinstance(result, Help)
+    assert result.text == group_help(group)
+    for sub in GRAMMAR[group].subs:
+        assert f"/rocket {group} {sub}" in result.text
+
+
+@pytest.mark.parametrize(("group", "sub"), [(g, s) for g in GRAMMAR for s in GRAMMAR[g].subs])
+@pytest.mark.parametrize("suffix", ["help", "-h", "--help"])
+def test_subcommand_help_is_derived_from_its_parser(group: str, sub: str, suffix: str) -> None:
+    result = parse(f"{group} {sub} {suffix}")
+    assert isinstance(result, Help)
+    assert result.name == f"{group} {sub} help"
+    assert result.text == sub_help(group, sub)
+    parser = GRAMMAR[group].subs[sub]
+    assert result.text.startswith(f"usage: /rocket {group} {sub}")
+    for action in parser._actions:
+        for option in action.option_strings:
+            assert option in result.text  # every option is documented
+        if not action.option_strings:
+            assert action.metavar in result.text
+        if action.help:
+            assert action.help in result.text
+
+
+def test_overview_lists_every_subcommand_and_karma() -> None:
+    text = overview()
+    for group in GRAMMAR.values():
+        for sub in group.subs:
+            assert f"/rocket {group.name} {sub}" in text
+    assert "++" in text
+    assert "-f|--force" in text and "{member,team_lead,admin}" in text
+
+
+# --- malformed lines get the relevant help ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "help_text", "says"),
+    [
+        ('user edit --bio "unterminated', lambda: group_help("user"), "No closing quotation"),
+        ("team 'a", lambda: group_help("team"), "No closing quotation"),
+        ('"oops', overview, "No closing quotation"),
+        ("frobnicate now", overview, "unknown command 'frobnicate'"),
+        ("user frob", lambda: group_help("user"), "invalid choice: 'frob'"),
+        ("user", lambda: group_help("user"), "needs a subcommand"),
+        ("user edit --bogus 1", lambda: sub_help("user", "edit"), "unrecognized arguments: --bogus 1"),
+        ("user edit --na X", lambda: sub_help("user", "edit"), "unrecognized arguments"),
+        ("user edit --permission god", lambda: sub_help("user", "edit"), "invalid choice: 'god'"),
+        ("user edit --name", lambda: sub_help("user", "edit"), "expected one argument"),
+        ("user delete", lambda: sub_help("user", "delete"), "required: SLACK_ID"),
+        ("team view", lambda: sub_help("team", "view"), "required: TEAM"),
+        ("team add ios", lambda: sub_help("team", "add"), "required: SLACK_ID"),
+        ("team list extra", lambda: sub_help("team", "list"), "unrecognized arguments: extra"),
+        ("project create o/r", lambda: sub_help("project", "create"), "required: TEAM"),
+        ("karma set U1 lots", lambda: sub_help("karma", "set"), "'lots' is not a whole number"),
+        ("karma reset", lambda: sub_help("karma", "reset"), "required: --all"),
+        ("export", lambda: group_help("export"), "needs a subcommand"),
+        ("export emails --team", lambda: sub_help("export", "emails"), "expected one argument"),
+    ],
+)
+def test_malformed_lines_give_the_relevant_help(line: str, help_text: Any, says: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(line)
+    assert caught.value.help == help_text()
+    assert says in caught.value.message
+    assert caught.value.reply.startswith("Error: ")
+    assert caught.value.help in caught.value.reply
+
+
+def test_every_option_value_with_spaces_and_unicode_survives() -> None:
+    command = parse("user edit --name 'Zoë “Z” Ångström' --bio '🚀 to the moon' --major 'CS & Math'")
+    assert isinstance(command, Command)
+    assert command.kwargs["name"] == "Zoë “Z” Ångström"
+    assert command.kwargs["bio"] == "🚀 to the moon"
+    assert command.kwargs["major"] == "CS & Math"
+
+
+def test_non_breaking_spaces_separate_words() -> None:
+    assert parse("team\u00a0view\u00a0ios") == Command("view_team", {"team": "ios"}, "team view")
