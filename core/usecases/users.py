@@ -192,8 +192,7 @@ class EditUser:
         warnings: list[str] = []
         if login is not None:
             await self._check_unlinked(store, subject, github=login)
-            github_id = await self._link_github(login)
-            await self._check_unlinked(store, subject, github=login, github_user_id=github_id)
+            github_id = await self._link_github(login, subject)
             changes["github"] = login
             changes["github_user_id"] = github_id
             if before is not None and before.github_user_id and before.github_user_id != github_id:
@@ -213,10 +212,16 @@ class EditUser:
             message = f"Updated {fields}"
         return UserResult(user, message=message, warnings=warnings)
 
-    async def _link_github(self, login: str) -> str:
-        """Invite ``login`` to the org and add it to the default team; its GitHub id."""
+    async def _link_github(self, login: str, subject: str) -> str:
+        """Invite ``login`` to the org and add it to the default team; its GitHub id.
+
+        Between the two, the id is checked against other users (a login typed in another
+        case names the same account); such an account was invited when it was first
+        linked, so the invitation changes nothing on GitHub.
+        """
         github = self._ports.github
         github_id = str(await github.invite_to_org(login))
+        await self._check_unlinked(self._ports.store, subject, github=login, github_user_id=github_id)
         slug = self._settings.default_team
         if slug:
             try:

@@ -475,3 +475,13 @@ async def test_delete_racing_a_team_edit_keeps_the_edit_and_drops_the_user(world
     alpha = await world.store.retrieve(Team, "101")
     assert alpha.display_name == "Alpha Renamed"
     assert "13" not in alpha.members
+
+
+async def test_a_github_account_linked_under_another_case_is_a_conflict(world: FakeWorld) -> None:
+    world.github.add_user("MEM", "13")  # GitHub logins are case-insensitive: the same account
+    before = await snapshot(world)
+    with pytest.raises(Conflict, match="already linked to UMEM"):
+        await uc(EditUser, world)("ULONE", github="MEM")
+    after = await snapshot(world)
+    assert after["store"] == before["store"]
+    assert world.github.calls["add_team_member"] == 0
