@@ -15,6 +15,7 @@ values and JSON paths are always bound as parameters. ``sqlite3`` errors become
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import sqlite3
@@ -68,11 +69,20 @@ def _condition(model: type, name: str, value: Any) -> tuple[str, list[Any]]:
     return "json_extract(doc, ?) = ?", [path, value]
 
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _read_header(path: str) -> bytes:
+    with open(path, "rb") as f:
+        return f.read(len(SQLITE_HEADER))
+
+
 class SqliteStore:
     """The storage port on SQLite; create with ``await SqliteStore.open(path)``."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str = "") -> None:
         self._conn = conn
+        self._path = path
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
@@ -99,7 +109,7 @@ class SqliteStore:
             except BaseException:
                 await conn.close()
                 raise
-        return cls(conn)
+        return cls(conn, path)
 
     async def _fetch(self, action: str, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         """Run one statement (autocommit) and return all its rows."""
@@ -240,8 +250,20 @@ class SqliteStore:
         )
 
     async def ping(self) -> None:
-        """Return when the database answers; StorageUnavailable otherwise."""
+        """Return when the database answers; StorageUnavailable otherwise.
+
+        Besides a query on the open connection (which keeps working on a file that was
+        deleted, moved or replaced under it), checks that the file on disk is still a
+        readable SQLite database, so ``/healthz`` notices a lost or broken database file.
+        """
         await self._fetch("answer a ping", "SELECT 1")
+        if self._path and self._path != ":memory:":
+            try:
+                header = await asyncio.to_thread(_read_header, self._path)
+            except OSError as exc:
+                raise StorageUnavailable(f"The database file cannot be read: {exc.strerror}") from exc
+            if header != SQLITE_HEADER:
+                raise StorageUnavailable("The database file is not a SQLite database any more")
 
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
