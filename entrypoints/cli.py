@@ -123,7 +123,31 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("exec", help='run "/rocket TEXT" as a user and print the reply')
     ex.add_argument("--as", dest="actor", required=True, metavar="SLACK_ID", help="the Slack id to act as")
     ex.add_argument("text", nargs=argparse.REMAINDER, metavar="TEXT", help='the command, e.g. "team list"')
+
+    sub.add_parser("socket", help="run the bot over Slack Socket Mode (needs SLACK_APP_TOKEN, xapp-…)")
+    manifest = sub.add_parser("slack-manifest", help="print a Slack app manifest pointing at HOST")
+    manifest.add_argument("--url", help="https://HOST where Rocket is served (not needed with --socket)")
+    manifest.add_argument("--socket", action="store_true", help="enable Socket Mode; no request URLs")
     return parser
+
+
+def cmd_slack_manifest(args: argparse.Namespace) -> int:
+    from entrypoints.manifest import ManifestError, build_manifest, render
+
+    try:
+        sys.stdout.write(render(build_manifest(args.url, socket=args.socket)))
+    except ManifestError as e:
+        return _fail(str(e))
+    return 0
+
+
+def cmd_socket(config: Config) -> int:
+    from entrypoints.socket_mode import SocketModeSetupError, run_socket_mode
+
+    try:
+        return asyncio.run(run_socket_mode(config))
+    except SocketModeSetupError as e:
+        return _fail(str(e))
 
 
 def run_async(args: argparse.Namespace, config: Config) -> int:
@@ -142,8 +166,12 @@ def run_async(args: argparse.Namespace, config: Config) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "slack-manifest":  # needs no configuration
+        return cmd_slack_manifest(args)
     try:
         config = load_config()
+        if args.command == "socket":
+            return cmd_socket(config)
         if args.command == "serve":
             make_container(config)  # fail fast on malformed integration settings
             return cmd_serve(args, config)

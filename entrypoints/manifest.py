@@ -1,0 +1,96 @@
+"""The Slack app manifest for Rocket (``rocket slack-manifest --url https://HOST [--socket]``).
+
+Paste the printed JSON into https://api.slack.com/apps → "Create New App" → "From an app
+manifest". It declares:
+
+- the ``/rocket`` slash command at ``https://HOST/slack/commands`` with ``should_escape: true``
+  ("Escape channels, users, and links sent to your app" on: Rocket undoes ``<@U123|name>``
+  itself, so members are named by id);
+- Events API subscriptions at ``https://HOST/slack/events`` for the bot event ``team_join``;
+- the bot scopes the Slack adapter and the events need (``BOT_SCOPES``).
+
+With ``--socket`` Socket Mode is enabled and no request URL is written (``--url`` is then
+optional and unused); run ``rocket socket`` with an app-level token instead of exposing HOST.
+``HOST`` may carry a path prefix (``https://example.org/rocket``) for a reverse proxy.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from urllib.parse import urlsplit
+
+APP_NAME = "Rocket"
+COMMAND = "/rocket"
+COMMANDS_PATH = "/slack/commands"
+EVENTS_PATH = "/slack/events"
+BOT_EVENTS = ("team_join",)
+# commands: the slash command; chat:write (+ .public: post notices to a public channel the bot
+# has not joined); im:write: open the welcome DM; channels:read: conversations.list/.members on
+# public channels; users:read (+ .email): the team_join event and the newcomer's email.
+BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "chat:write.public",
+    "im:write",
+    "channels:read",
+    "users:read",
+    "users:read.email",
+)
+
+
+class ManifestError(ValueError):
+    """A bad ``--url``; the message is one line naming the option."""
+
+
+def base_url(url: str) -> str:
+    """``url`` checked to be an absolute https URL without query or fragment; no trailing slash."""
+    parts = urlsplit((url or "").strip())
+    if parts.scheme != "https" or not parts.hostname:
+        raise ManifestError(f"--url must be an https URL such as https://rocket.example.org, got {url!r}")
+    if parts.query or parts.fragment:
+        raise ManifestError(f"--url must not have a query or fragment, got {url!r}")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError:
+        raise ManifestError(f"--url has a malformed port: {url!r}") from None
+    return f"https://{parts.netloc}{parts.path.rstrip('/')}"
+
+
+def build_manifest(url: str | None, socket: bool = False, name: str = APP_NAME) -> dict[str, Any]:
+    """The manifest as a dict. ``url`` is required unless ``socket`` (``ManifestError`` if bad)."""
+    root = base_url(url) if (url or not socket) else ""
+    command: dict[str, Any] = {
+        "command": COMMAND,
+        "description": "Team directory: users, teams, projects and karma, synced with GitHub",
+        "usage_hint": "help | user view | team list | project list | karma view @user",
+        "should_escape": True,
+    }
+    events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
+    if not socket:
+        command["url"] = root + COMMANDS_PATH
+        events["request_url"] = root + EVENTS_PATH
+    return {
+        "_metadata": {"major_version": 1, "minor_version": 1},
+        "display_information": {
+            "name": name,
+            "description": "ChatOps team management: a directory mirrored from your GitHub organization",
+            "background_color": "#1d3c6e",
+        },
+        "features": {
+            "bot_user": {"display_name": name.lower(), "always_online": True},
+            "slash_commands": [command],
+        },
+        "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
+        "settings": {
+            "event_subscriptions": events,
+            "org_deploy_enabled": False,
+            "socket_mode_enabled": socket,
+            "token_rotation_enabled": False,
+        },
+    }
+
+
+def render(manifest: dict[str, Any]) -> str:
+    """JSON, as the Slack app configuration page accepts it (JSON is also valid YAML)."""
+    return json.dumps(manifest, indent=2) + "\n"
