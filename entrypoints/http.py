@@ -20,6 +20,7 @@ from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
 from entrypoints.container import Container
 from entrypoints.handlers import RocketHandlers
+from entrypoints.jobs.scheduler import attach_scheduler
 from entrypoints.metrics import Metrics
 
 log = logging.getLogger("rocket.http")
@@ -53,6 +54,10 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         return state["handlers"]
 
     app.extensions["rocket_handlers"] = handlers
+
+    # Scheduled jobs (entrypoints/jobs/); ROCKET_SCHEDULER=off disables them. Registered before
+    # shut_down so the jobs stop before the store closes.
+    attach_scheduler(app, container)
 
     @app.after_serving
     async def shut_down() -> None:

@@ -1,0 +1,37 @@
+"""Nightly team refresh: ``core.usecases.refresh.RefreshTeams(...).run()``.
+
+Reconciles the stored teams with the GitHub organization, promotes members of the admin and
+leads teams, and syncs Drive folders (see that use-case's contract). No permission check:
+the scheduler acts for the operator.
+"""
+
+from __future__ import annotations
+
+from apscheduler.triggers.cron import CronTrigger
+
+from core.context import Ports, Settings
+from core.results import RefreshResult
+from core.usecases.refresh import RefreshTeams
+
+
+def refresh_summary(result: RefreshResult) -> str:
+    """One line: counts of what changed, and the warnings."""
+    parts = [f"{len(result.created)} created", f"{len(result.updated)} updated",
+             f"{len(result.deleted)} deleted", f"{len(result.promoted)} promoted",
+             f"{len(result.drive_synced)} Drive folder(s) synced"]
+    line = "teams refreshed: " + ", ".join(parts)
+    if result.warnings:
+        line += f"; {len(result.warnings)} warning(s): " + " | ".join(result.warnings)
+    return line
+
+
+class NightlyTeamRefresh:
+    name = "team-refresh"
+    trigger = CronTrigger(hour=3, minute=0, timezone="UTC")
+    lease_seconds = 3600.0
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self.refresh = RefreshTeams(ports, settings)
+
+    async def run(self) -> str:
+        return refresh_summary(await self.refresh.run())
