@@ -293,6 +293,16 @@ async def test_rate_limited_403_carries_reset_time(app, github_standin) -> None:
     assert github_standin.count(f"GET /orgs/{ORG}/teams") == 1
 
 
+async def test_403_with_no_remaining_quota_is_rate_limited_whatever_the_message(app, github_standin) -> None:
+    reset = int(time.time()) + 42
+    github_standin.fail_next(
+        f"GET /orgs/{ORG}/teams", 403, rate_limited=True, reset_at=reset, message="Forbidden"
+    )
+    with pytest.raises(RateLimited) as info:
+        await app.list_teams()
+    assert info.value.reset_at == reset
+
+
 async def test_429_is_rate_limited(app, github_standin) -> None:
     github_standin.add_user("alice")
     reset = int(time.time()) + 99

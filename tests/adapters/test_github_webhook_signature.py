@@ -61,6 +61,7 @@ def test_tampered_body(body: bytes) -> None:
 
 def test_bare_hex_or_truncated_signature(body: bytes) -> None:
     header = sign_github_body(SECRET, body)
+    assert not verify_github_signature(SECRET, body, header.replace("sha256=", "sha512="))
     assert not verify_github_signature(SECRET, body, header.removeprefix("sha256="))
     assert not verify_github_signature(SECRET, body, header[:-2])
     assert not verify_github_signature("", body, sign_github_body("", body))
