@@ -104,6 +104,7 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     The web client uses ``SLACK_API_TOKEN`` and ``SLACK_API_URL`` (the app token is what opens
     the connection). Delayed replies in flight are awaited before the store is closed.
     """
+    import aiohttp
     from slack_sdk.errors import SlackApiError
     from slack_sdk.socket_mode.aiohttp import SocketModeClient
     from slack_sdk.web.async_client import AsyncWebClient
@@ -131,13 +132,19 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
 
         client.socket_mode_request_listeners.append(listener)
         _stop_on_signals(stop)
+        # slack-sdk's connect() retries every failure forever; check the token once first so a
+        # refused token ends start-up with one line, and hand the issued URL to the client.
         try:
-            await client.connect()
+            opened = await web.apps_connections_open(app_token=token)
         except SlackApiError as e:
-            code = (e.response.data or {}).get("error", "refused") if e.response is not None else "refused"
+            code = e.response.get("error", "refused") if e.response is not None else "refused"
             raise SocketModeSetupError(
                 f"SLACK_APP_TOKEN: Slack refused to open a Socket Mode connection ({code})"
             ) from None
+        except (OSError, TimeoutError, aiohttp.ClientError) as e:
+            raise SocketModeSetupError(f"SLACK_API_URL: cannot reach Slack at {base_url} ({e})") from None
+        client.wss_uri = opened["url"]
+        await client.connect()
         print(f"Rocket connected to Slack over Socket Mode (database: {config.database.backend})", flush=True)
         await stop.wait()
         return 0

@@ -9,9 +9,12 @@ Chat goes to the local Slack stand-in (welcome DMs, ``response_url``) over real 
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import dataclasses
 import json
+import os
+import signal
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -19,9 +22,11 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pytest
+from aiohttp import WSMsgType, web
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from adapters.sqlite import SqliteStore
 from core.errors import StorageUnavailable
 from core.models import Project, Team, User
 from entrypoints.config import load_config
@@ -31,6 +36,7 @@ from entrypoints.http import create_app
 from entrypoints.metrics import Metrics
 from entrypoints.socket_mode import handle_socket_request
 from tests.e2e.conftest import FORM, slack_headers
+from tests.support.cli import ROCKET, rocket
 from tests.support.fixtures import slack_file
 from tests.support.slack_standin import SlackStandIn, slack_standin_fixture  # noqa: F401
 
@@ -245,3 +251,138 @@ async def test_other_envelopes_are_acked_and_change_nothing(sides):
     acks = Counter(r.envelope_id for r in client.sent)
     assert acks == {interactive.envelope_id: 1, not_team_join.envelope_id: 1}
     assert await directory(socket_side.store) == before
+
+
+# --- `rocket socket` end to end: the console script against a local Socket Mode stand-in ---------------
+
+APP_TOKEN = "xapp-1-A0FAKEAPP-0000-standin"
+
+
+class SocketModeStandIn:
+    """Slack's side of Socket Mode on 127.0.0.1: ``apps.connections.open`` (app token checked) hands
+    out a ``ws://`` URL; each connection gets ``hello``, then whatever ``send`` queues; every message
+    the app sends back is kept in ``received``."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.opens: list[str] = []
+        self.outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self.connected = asyncio.Event()
+        self.got_message = asyncio.Event()
+        self.runner: Any = None
+        self.port = 0
+
+    async def start(self) -> SocketModeStandIn:
+        app = web.Application()
+        app.router.add_post("/api/apps.connections.open", self._open)
+        app.router.add_get("/link", self._link)
+        self.runner = web.AppRunner(app)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]
+        return self
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    async def _open(self, request: Any) -> Any:
+        auth = request.headers.get("Authorization", "")
+        self.opens.append(auth)
+        if auth != f"Bearer {APP_TOKEN}":
+            return web.json_response({"ok": False, "error": "invalid_auth"})
+        return web.json_response({"ok": True, "url": f"ws://127.0.0.1:{self.port}/link"})
+
+    async def _link(self, request: Any) -> Any:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        hello = {"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0FAKEAPP"}}
+        await ws.send_json(hello)
+        self.connected.set()
+
+        async def pump() -> None:
+            while True:
+                await ws.send_json(await self.outbox.get())
+
+        sender = asyncio.create_task(pump())
+        try:
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    self.received.append(json.loads(msg.data))
+                    self.got_message.set()
+        finally:
+            sender.cancel()
+        return ws
+
+    async def acks_for(self, envelope_id: str, timeout: float = 10) -> list[dict[str, Any]]:
+        async def wait() -> None:
+            while not any(m.get("envelope_id") == envelope_id for m in self.received):
+                self.got_message.clear()
+                await self.got_message.wait()
+
+        await asyncio.wait_for(wait(), timeout)
+        return [m for m in self.received if m.get("envelope_id") == envelope_id]
+
+
+async def test_rocket_socket_serves_commands_and_events_over_a_real_websocket(tmp_path):
+    standin = await SocketModeStandIn().start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SLACK_", "GCP_", "AWS_"))}
+    env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'rocket.db'}", "SLACK_APP_TOKEN": APP_TOKEN,
+                "SLACK_API_URL": standin.api_url, "ROCKET_SCHEDULER": "off"})
+    pipe = asyncio.subprocess.PIPE
+    proc = await asyncio.create_subprocess_exec(ROCKET, "socket", env=env, cwd=tmp_path,
+                                                stdout=pipe, stderr=pipe)
+    try:
+        await asyncio.wait_for(standin.connected.wait(), 20)
+        command = {"envelope_id": "env-command-1", "type": "slash_commands", "accepts_response_payload": True,
+                   "payload": {**SLASH_FORM, "text": "user add"}}
+        await standin.outbox.put(command)
+        [ack] = await standin.acks_for("env-command-1")
+        assert ack["payload"]["response_type"] == "ephemeral" and ACTOR in ack["payload"]["text"]
+        for n in (1, 2):  # the same event delivered twice
+            await standin.outbox.put({"envelope_id": f"env-event-{n}", "type": "events_api",
+                                      "accepts_response_payload": False, "retry_attempt": n - 1,
+                                      "payload": TEAM_JOIN})
+            assert await standin.acks_for(f"env-event-{n}") == [{"envelope_id": f"env-event-{n}"}]
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        out, err = await asyncio.wait_for(proc.communicate(), 20)
+        await standin.stop()
+    assert proc.returncode == 0, err.decode()
+    assert "Socket Mode" in out.decode()
+    assert Counter(m.get("envelope_id") for m in standin.received) == {
+        "env-command-1": 1, "env-event-1": 1, "env-event-2": 1}
+
+    store = await SqliteStore.open(str(tmp_path / "rocket.db"))
+    try:
+        users = {u.slack_id: u for u in await store.query(User)}
+    finally:
+        await store.close()
+    assert set(users) == {ACTOR, NEWCOMER}
+    assert users[NEWCOMER].email == "fake.newcomer@example.com"
+
+
+async def test_rocket_socket_refused_app_token_is_one_line_naming_it(tmp_path):
+    standin = await SocketModeStandIn().start()
+    try:
+        result = await asyncio.to_thread(
+            rocket, "socket", env={"DATABASE_URL": "memory://", "SLACK_APP_TOKEN": "xapp-1-wrong",
+                                   "SLACK_API_URL": standin.api_url}, cwd=tmp_path)
+    finally:
+        await standin.stop()
+    assert standin.opens == ["Bearer xapp-1-wrong"]
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("rocket: SLACK_APP_TOKEN")
+    assert "invalid_auth" in result.stderr
+
+
+def test_rocket_socket_without_app_token_exits_2_naming_it(tmp_path):
+    result = rocket("socket", env={"DATABASE_URL": "memory://"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line
+    assert "SLACK_APP_TOKEN" in result.stderr and result.stdout == ""
