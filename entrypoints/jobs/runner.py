@@ -60,7 +60,11 @@ def default_owner() -> str:
 
 
 class LeasedRunner:
-    """Runs jobs under a per-fire-time lease in ``store``; ``clock`` gives the lease's ``now``."""
+    """Runs jobs under a per-fire-time lease in ``store``; ``clock`` gives the lease's ``now``.
+
+    Each run holds its lease as ``{owner_id}/{random suffix}``, so a fire time runs once even
+    when the same runner is asked twice.
+    """
 
     def __init__(self, store: Store, clock: Clock, owner_id: str | None = None) -> None:
         self.store = store
@@ -70,8 +74,11 @@ class LeasedRunner:
     async def run(self, job: Job, fire_time: datetime) -> RunOutcome:
         """Run ``job`` for ``fire_time`` unless another owner holds (or held) that lease."""
         lease = lease_name(job.name, fire_time)
+        # A fresh holder per run: ``acquire_lease`` renews for the same holder, and even this
+        # runner must not run one fire time twice.
+        holder = f"{self.owner_id}/{uuid.uuid4().hex[:8]}"
         try:
-            got = await self.store.acquire_lease(lease, self.owner_id, job.lease_seconds, self.clock.now())
+            got = await self.store.acquire_lease(lease, holder, job.lease_seconds, self.clock.now())
         except Exception as exc:  # noqa: BLE001 - no lease, no run; the next trigger tries again
             log.error("job %s: not run at %s, could not take lease %s: %s",
                       job.name, fire_slot(fire_time), lease, exc)
@@ -83,7 +90,7 @@ class LeasedRunner:
         try:
             summary = await job.run()
         except asyncio.CancelledError:
-            await self._release_quietly(lease)
+            await self._release_quietly(lease, holder)
             raise
         except Exception as exc:  # noqa: BLE001 - logged with the job name; the scheduler goes on
             log.exception("job %s: failed at %s", job.name, fire_slot(fire_time))
@@ -91,8 +98,8 @@ class LeasedRunner:
         log.info("job %s: ran at %s: %s", job.name, fire_slot(fire_time), summary)
         return RunOutcome(job.name, lease, "ran", summary)
 
-    async def _release_quietly(self, lease: str) -> None:
+    async def _release_quietly(self, lease: str, holder: str) -> None:
         try:
-            await asyncio.shield(self.store.release_lease(lease, self.owner_id))
+            await asyncio.shield(self.store.release_lease(lease, holder))
         except BaseException:  # noqa: BLE001 - shutting down; the lease will expire anyway
             log.warning("could not release lease %s on shutdown", lease)
