@@ -78,12 +78,14 @@ class GitHubApp:
         backoff: float = 0.5,
         timeout: int = Consts.DEFAULT_TIMEOUT,
         per_page: int = 100,
-        seconds_between_requests: float | None = Consts.DEFAULT_SECONDS_BETWEEN_REQUESTS,
-        seconds_between_writes: float | None = Consts.DEFAULT_SECONDS_BETWEEN_WRITES,
+        seconds_between_requests: float | None = None,
+        seconds_between_writes: float | None = None,
     ) -> None:
-        """``retries``/``backoff``: bounded retries of transient failures (urllib3 ``backoff_factor``);
-        ``seconds_between_*``: PyGithub's pacing of requests (GitHub asks integrations to space
-        writes); tests pass ``0``/``None`` for all of these to stay fast."""
+        """``retries``/``backoff``: bounded retries of transient failures (urllib3 ``backoff_factor``;
+        tests pass ``backoff=0``). ``seconds_between_*``: PyGithub's pacing of requests, off by
+        default because a slash command makes a handful of calls and must answer within seconds
+        (PyGithub's own defaults, 0.25 s and 1 s, suit bulk scripts); a secondary rate limit
+        GitHub still imposes is reported as ``RateLimited``."""
         self.settings = settings
         self.org_name = settings.org
         self._integration_kwargs = dict(
