@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import logging
+import os
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -72,6 +73,13 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         if not slack_verifier.is_valid(body, request.headers):
             return _refuse(route, "bad or missing Slack signature, or stale timestamp")
         return body
+
+    worker = str(os.getpid())
+
+    @app.after_request
+    async def name_worker(response: Response) -> Response:
+        response.headers["X-Rocket-Worker"] = worker  # which process answered (scale-out checks)
+        return response
 
     @app.post("/slack/commands")
     async def slack_commands() -> Response:
