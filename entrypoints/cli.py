@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from entrypoints.config import Config, ConfigError, load_config
-from entrypoints.container import Container, make_container
+from entrypoints.container import Container, close_container, make_container
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -26,7 +26,7 @@ async def _with_container(config: Config, work: Callable[[Container], Awaitable[
     try:
         return await work(container)
     finally:
-        await container.shutdown_resources()
+        await close_container(container)
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:

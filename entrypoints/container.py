@@ -7,6 +7,7 @@ answer "GitHub is not configured" (or Slack, or Google Drive).
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -64,7 +65,7 @@ def _build_usecases(ports: Ports, config: Config) -> Any:
 
 class Container(containers.DeclarativeContainer):
     """Async resources: ``await container.store()``, ``await container.usecases()``;
-    ``await container.shutdown_resources()`` closes the store."""
+    ``await close_container(container)`` closes the store."""
 
     config = providers.Dependency(instance_of=Config)
 
@@ -94,3 +95,11 @@ def make_container(config: Config) -> Container:
     container.chat()
     container.drive()
     return container
+
+
+async def close_container(container: Container) -> None:
+    """Close the store if it was opened (``shutdown_resources`` returns None when no async
+    resource was ever initialised, an awaitable otherwise)."""
+    pending = container.shutdown_resources()
+    if inspect.isawaitable(pending):
+        await pending

@@ -19,7 +19,7 @@ from quart import Quart, Response, request
 from adapters.github.webhook import verify_github_signature
 from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
-from entrypoints.container import Container
+from entrypoints.container import Container, close_container
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
 from entrypoints.metrics import Metrics
@@ -64,7 +64,7 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
     async def shut_down() -> None:
         if "handlers" in state:
             await state["handlers"].drain()
-        await container.shutdown_resources()
+        await close_container(container)
 
     async def verified_slack_body(route: str) -> bytes | Response:
         if slack_verifier is None:

@@ -109,7 +109,7 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     from slack_sdk.socket_mode.aiohttp import SocketModeClient
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from entrypoints.container import make_container
+    from entrypoints.container import close_container, make_container
     from entrypoints.metrics import Metrics
 
     token = app_token(config)
@@ -153,7 +153,7 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
             await client.close()
         if handlers is not None:
             await handlers.drain()
-        await container.shutdown_resources()
+        await close_container(container)
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
