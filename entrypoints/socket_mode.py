@@ -101,6 +101,8 @@ def app_token(config: Config) -> str:
 async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> int:
     """Connect to Slack and serve envelopes until ``stop`` is set (or SIGINT/SIGTERM).
 
+    Scheduled jobs run here too, as in the HTTP app, unless ``ROCKET_SCHEDULER=off``.
+
     The web client uses ``SLACK_API_TOKEN`` and ``SLACK_API_URL`` (the app token is what opens
     the connection). Delayed replies in flight are awaited before the store is closed.
     """
@@ -110,13 +112,16 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     from slack_sdk.web.async_client import AsyncWebClient
 
     from entrypoints.container import close_container, make_container
+    from entrypoints.jobs.scheduler import scheduler_enabled, start_scheduler, stop_scheduler
     from entrypoints.metrics import Metrics
 
     token = app_token(config)
+    jobs_on = scheduler_enabled(config.env)  # ConfigError naming ROCKET_SCHEDULER when malformed
     container = make_container(config)
     stop = stop or asyncio.Event()
     client: SocketModeClient | None = None
     handlers: RocketHandlers | None = None
+    scheduler: Any = None
     try:
         ports = await container.ports()
         usecases = await container.usecases()
@@ -145,10 +150,14 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
             raise SocketModeSetupError(f"SLACK_API_URL: cannot reach Slack at {base_url} ({e})") from None
         client.wss_uri = opened["url"]
         await client.connect()
+        if jobs_on:  # the same scheduled jobs as the HTTP app; leases keep each fire to one runner
+            scheduler = start_scheduler(ports, config.settings)
         print(f"Rocket connected to Slack over Socket Mode (database: {config.database.backend})", flush=True)
         await stop.wait()
         return 0
     finally:
+        if scheduler is not None:
+            await stop_scheduler(scheduler)
         if client is not None:
             await client.close()
         if handlers is not None:

@@ -332,7 +332,7 @@ async def test_rocket_socket_serves_commands_and_events_over_a_real_websocket(tm
     standin = await SocketModeStandIn().start()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SLACK_", "GCP_", "AWS_"))}
     env.update({"DATABASE_URL": f"sqlite:///{tmp_path / 'rocket.db'}", "SLACK_APP_TOKEN": APP_TOKEN,
-                "SLACK_API_URL": standin.api_url, "ROCKET_SCHEDULER": "off"})
+                "SLACK_API_URL": standin.api_url})  # scheduled jobs on: they start and stop with it
     pipe = asyncio.subprocess.PIPE
     proc = await asyncio.create_subprocess_exec(ROCKET, "socket", env=env, cwd=tmp_path,
                                                 stdout=pipe, stderr=pipe)
@@ -386,3 +386,11 @@ def test_rocket_socket_without_app_token_exits_2_naming_it(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line
     assert "SLACK_APP_TOKEN" in result.stderr and result.stdout == ""
+
+
+def test_rocket_socket_with_a_malformed_scheduler_flag_exits_2_naming_it(tmp_path):
+    result = rocket("socket", env={"DATABASE_URL": "memory://", "SLACK_APP_TOKEN": APP_TOKEN,
+                                   "ROCKET_SCHEDULER": "sometimes"}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]
+    assert "ROCKET_SCHEDULER" in result.stderr
