@@ -28,20 +28,37 @@ GITHUB_SECRET = "github-webhook-secret-for-tests"
 FORM = "application/x-www-form-urlencoded"
 
 
-def slack_headers(body: bytes | str, timestamp: int | None = None, secret: str = SLACK_SECRET) -> dict[str, str]:
+def slack_headers(
+    body: bytes | str, timestamp: int | None = None, secret: str = SLACK_SECRET
+) -> dict[str, str]:
     return SlackRequestVerifier(secret).sign(body, int(time.time()) if timestamp is None else timestamp)
 
 
-def github_headers(event: str, body: bytes, delivery: str | None = None,
-                   secret: str = GITHUB_SECRET) -> dict[str, str]:
+def github_headers(
+    event: str, body: bytes, delivery: str | None = None, secret: str = GITHUB_SECRET
+) -> dict[str, str]:
     digest = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-    return {"X-GitHub-Event": event, "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
-            "X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
+    return {
+        "X-GitHub-Event": event,
+        "X-GitHub-Delivery": delivery or str(uuid.uuid4()),
+        "X-Hub-Signature-256": f"sha256={digest}",
+        "Content-Type": "application/json",
+    }
 
 
 def command_form(user: str, text: str, response_url: str = "") -> str:
-    return urlencode({"token": "x", "team_id": "T1", "channel_id": "C1", "user_id": user, "user_name": user,
-                      "command": "/rocket", "text": text, "response_url": response_url})
+    return urlencode(
+        {
+            "token": "x",
+            "team_id": "T1",
+            "channel_id": "C1",
+            "user_id": user,
+            "user_name": user,
+            "command": "/rocket",
+            "text": text,
+            "response_url": response_url,
+        }
+    )
 
 
 @dataclass
@@ -55,23 +72,29 @@ class HttpWorld:
 
     async def command(self, user: str, text: str, response_url: str = "") -> tuple[int, dict[str, Any]]:
         body = command_form(user, text, response_url or self.slack.response_url(user))
-        response = await self.client.post("/slack/commands", data=body,
-                                          headers={**slack_headers(body), "Content-Type": FORM})
+        response = await self.client.post(
+            "/slack/commands", data=body, headers={**slack_headers(body), "Content-Type": FORM}
+        )
         return response.status_code, (await response.get_json() if response.status_code == 200 else {})
 
     async def event(self, envelope: dict[str, Any] | bytes, headers: dict[str, str] | None = None) -> Any:
         body = envelope if isinstance(envelope, bytes) else json.dumps(envelope).encode()
-        return await self.client.post("/slack/events", data=body, headers={
-            **slack_headers(body), "Content-Type": "application/json", **(headers or {})})
+        return await self.client.post(
+            "/slack/events",
+            data=body,
+            headers={**slack_headers(body), "Content-Type": "application/json", **(headers or {})},
+        )
 
     async def webhook(self, event: str, payload: dict[str, Any] | bytes, delivery: str | None = None) -> Any:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         return await self.client.post("/webhook", data=body, headers=github_headers(event, body, delivery))
 
     async def directory(self) -> tuple[list[User], list[Team], list[Project]]:
-        return (sorted(await self.store.query(User), key=lambda u: u.slack_id),
-                sorted(await self.store.query(Team), key=lambda t: t.github_team_id),
-                sorted(await self.store.query(Project), key=lambda p: p.project_id))
+        return (
+            sorted(await self.store.query(User), key=lambda u: u.slack_id),
+            sorted(await self.store.query(Team), key=lambda t: t.github_team_id),
+            sorted(await self.store.query(Project), key=lambda p: p.project_id),
+        )
 
 
 def rocket_env(tmp_path, github_env: dict[str, str], slack: SlackStandIn) -> dict[str, str]:  # noqa: F811

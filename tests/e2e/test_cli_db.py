@@ -9,22 +9,67 @@ from tests.support.moto_server import moto_endpoint  # noqa: F401
 
 SAMPLE = {
     "users": [
-        {"slack_id": "U1", "name": "Zoë \"Q\" — 名前", "email": "z@example.com", "github": "zoe",
-         "github_user_id": "11", "major": "CS", "position": "Dev", "bio": "hi\nthere", "image_url": "",
-         "permission_level": "team_lead", "karma": 7},
-        {"slack_id": "U2", "name": "Bob", "email": "", "github": "", "github_user_id": "", "major": "",
-         "position": "", "bio": "", "image_url": "", "permission_level": "member", "karma": 1},
+        {
+            "slack_id": "U1",
+            "name": 'Zoë "Q" — 名前',
+            "email": "z@example.com",
+            "github": "zoe",
+            "github_user_id": "11",
+            "major": "CS",
+            "position": "Dev",
+            "bio": "hi\nthere",
+            "image_url": "",
+            "permission_level": "team_lead",
+            "karma": 7,
+        },
+        {
+            "slack_id": "U2",
+            "name": "Bob",
+            "email": "",
+            "github": "",
+            "github_user_id": "",
+            "major": "",
+            "position": "",
+            "bio": "",
+            "image_url": "",
+            "permission_level": "member",
+            "karma": 1,
+        },
     ],
     "teams": [
-        {"github_team_id": "100", "github_team_name": "brussel", "display_name": "Brussel Sprouts",
-         "platform": "web", "team_leads": ["11"], "members": ["11", "12"], "folder": "f1"},
-        {"github_team_id": "101", "github_team_name": "empty", "display_name": "", "platform": "",
-         "team_leads": [], "members": [], "folder": ""},
+        {
+            "github_team_id": "100",
+            "github_team_name": "brussel",
+            "display_name": "Brussel Sprouts",
+            "platform": "web",
+            "team_leads": ["11"],
+            "members": ["11", "12"],
+            "folder": "f1",
+        },
+        {
+            "github_team_id": "101",
+            "github_team_name": "empty",
+            "display_name": "",
+            "platform": "",
+            "team_leads": [],
+            "members": [],
+            "folder": "",
+        },
     ],
     "projects": [
-        {"project_id": "p1", "github_team_id": "100", "github_urls": ["https://github.com/o/r"],
-         "display_name": "R", "short_description": "s", "long_description": "l", "tags": ["a", "b"],
-         "website_url": "", "medium_url": "", "appstore_url": "", "playstore_url": ""},
+        {
+            "project_id": "p1",
+            "github_team_id": "100",
+            "github_urls": ["https://github.com/o/r"],
+            "display_name": "R",
+            "short_description": "s",
+            "long_description": "l",
+            "tags": ["a", "b"],
+            "website_url": "",
+            "medium_url": "",
+            "appstore_url": "",
+            "playstore_url": "",
+        },
     ],
 }
 
@@ -47,10 +92,21 @@ def test_admin_bootstrap_shows_in_export(tmp_path):
     assert rocket("admin", "U123", env=env, cwd=tmp_path).returncode == 0  # idempotent
     stdout = rocket("db", "export", env=env, cwd=tmp_path)
     data = json.loads(stdout.stdout)
-    assert data["users"] == [{
-        "slack_id": "U123", "name": "", "email": "", "github": "", "github_user_id": "", "major": "",
-        "position": "", "bio": "", "image_url": "", "permission_level": "admin", "karma": 1,
-    }]
+    assert data["users"] == [
+        {
+            "slack_id": "U123",
+            "name": "",
+            "email": "",
+            "github": "",
+            "github_user_id": "",
+            "major": "",
+            "position": "",
+            "bio": "",
+            "image_url": "",
+            "permission_level": "admin",
+            "karma": 1,
+        }
+    ]
     assert data["teams"] == [] and data["projects"] == []
 
 
@@ -90,9 +146,16 @@ def test_sqlite_to_dynamodb_round_trip(tmp_path, moto_endpoint):  # noqa: F811
     assert rocket("db", "import", str(src), env=sqlite, cwd=tmp_path).returncode == 0
     exported = export(sqlite, tmp_path, "from_sqlite.json")
     host = moto_endpoint.removeprefix("http://")
-    dynamo = {"DATABASE_URL": f"dynamodb://{host}", "AWS_ACCESS_KEYID": "testing", "AWS_SECRET_KEY": "testing",
-              "AWS_REGION": "us-east-1", "AWS_USERS_TABLE": "cli_users", "AWS_TEAMS_TABLE": "cli_teams",
-              "AWS_PROJECTS_TABLE": "cli_projects", "AWS_LEASES_TABLE": "cli_leases"}
+    dynamo = {
+        "DATABASE_URL": f"dynamodb://{host}",
+        "AWS_ACCESS_KEYID": "testing",
+        "AWS_SECRET_KEY": "testing",
+        "AWS_REGION": "us-east-1",
+        "AWS_USERS_TABLE": "cli_users",
+        "AWS_TEAMS_TABLE": "cli_teams",
+        "AWS_PROJECTS_TABLE": "cli_projects",
+        "AWS_LEASES_TABLE": "cli_leases",
+    }
     result = rocket("db", "import", str(tmp_path / "from_sqlite.json"), env=dynamo, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert export(dynamo, tmp_path, "from_dynamo.json") == exported

@@ -9,7 +9,6 @@ import json
 import time
 
 from core.models import Project, Team, User
-from core.permissions import Permissions
 from entrypoints.bootstrap import make_admin
 from tests.e2e.conftest import FORM, command_form, github_headers, slack_headers
 from tests.support.fixtures import github_payload, org_membership_payload, slack_file
@@ -50,7 +49,9 @@ async def test_user_team_project_and_karma_commands_change_github_then_directory
     assert "Permission denied" in reply["text"]
     assert (await w.store.retrieve(Team, team_id)).members == {"501", "502"}
 
-    status, reply = await w.command("UADMIN", "project create <https://github.com/octo/rocket|octo/rocket> brussel")
+    status, reply = await w.command(
+        "UADMIN", "project create <https://github.com/octo/rocket|octo/rocket> brussel"
+    )
     assert status == 200, reply
     [project] = await w.store.query(Project)
     assert project.github_urls == {"https://github.com/octo/rocket"} and project.github_team_id == team_id
@@ -97,13 +98,18 @@ async def test_webhooks_of_each_kind_update_the_directory_and_notify(http_world)
     assert (await w.store.retrieve(Team, "3253328")).members == {"21031067"}
 
     await w.webhook("team", github_payload("team.edited"))
-    assert (await (await w.webhook("membership", github_payload("membership.removed.with-deleted-team")))
-            .get_json())["applied"] is True
+    assert (
+        await (
+            await w.webhook("membership", github_payload("membership.removed.with-deleted-team"))
+        ).get_json()
+    )["applied"] is True
     assert (await w.store.retrieve(Team, "3253328")).members == set()
 
     await w.store.store(User("U8", github="hacktocat", github_user_id="39652351"))
     assert (await w.webhook("organization", github_payload("organization.member_invited"))).status_code == 200
-    assert (await (await w.webhook("organization", org_membership_payload("member_removed"))).get_json())["applied"]
+    assert (await (await w.webhook("organization", org_membership_payload("member_removed"))).get_json())[
+        "applied"
+    ]
     assert (await w.store.retrieve(User, "U8")).github == ""
 
     for name in ("team.added_to_repository", "team.removed_from_repository"):
@@ -122,7 +128,9 @@ async def test_webhooks_of_each_kind_update_the_directory_and_notify(http_world)
 async def test_slack_url_verification_and_team_join(http_world):
     w = http_world
     response = await w.event(slack_file("url_verification.json"))
-    assert (await response.get_json()) == {"challenge": json.loads(slack_file("url_verification.json"))["challenge"]}
+    assert (await response.get_json()) == {
+        "challenge": json.loads(slack_file("url_verification.json"))["challenge"]
+    }
     response = await w.event(slack_file("team_join.event.json"))
     assert response.status_code == 200
     user = await w.store.retrieve(User, "U0FAKENEW")
@@ -162,7 +170,9 @@ async def test_bad_requests_are_refused_and_change_nothing(http_world):
         response = await w.client.post("/slack/commands", data=data, headers=headers)
         assert response.status_code == expected, (headers, await response.get_data())
     huge = "text=" + "a" * (1024 * 1024)
-    response = await w.client.post("/slack/commands", data=huge, headers={**slack_headers(huge), "Content-Type": FORM})
+    response = await w.client.post(
+        "/slack/commands", data=huge, headers={**slack_headers(huge), "Content-Type": FORM}
+    )
     assert response.status_code in (401, 413)
 
     payload = json.dumps(github_payload("team.created")).encode()
@@ -173,10 +183,13 @@ async def test_bad_requests_are_refused_and_change_nothing(http_world):
     tampered = github_headers("team", payload)
     assert (await w.client.post("/webhook", data=payload + b" ", headers=tampered)).status_code == 401
     not_json = b"{nope"
-    assert (await w.client.post("/webhook", data=not_json, headers=github_headers("team", not_json))).status_code == 400
+    assert (
+        await w.client.post("/webhook", data=not_json, headers=github_headers("team", not_json))
+    ).status_code == 400
     event = slack_file("team_join.event.json")
-    assert (await w.client.post("/slack/events", data=event, headers={"Content-Type": "application/json"})
-            ).status_code == 401
+    assert (
+        await w.client.post("/slack/events", data=event, headers={"Content-Type": "application/json"})
+    ).status_code == 401
 
     assert await w.directory() == before
     assert (await w.client.get("/healthz")).status_code == 200
@@ -187,7 +200,9 @@ async def test_slow_command_is_acknowledged_then_answered_at_response_url(http_w
     await setup_people(w)
     w.github.latency = 5.0
     started = time.perf_counter()
-    status, reply = await w.command("UADMIN", "team create slowpokes", response_url=w.slack.response_url("slow"))
+    status, reply = await w.command(
+        "UADMIN", "team create slowpokes", response_url=w.slack.response_url("slow")
+    )
     acknowledged = time.perf_counter() - started
     assert status == 200 and acknowledged < 3.0 and "Working on it" in reply["text"]
     for _ in range(300):
@@ -220,4 +235,8 @@ async def test_metrics_and_health(http_world, tmp_path):
 
 async def test_status_page_names_integrations(http_world):
     page = (await (await http_world.client.get("/")).get_data()).decode()
-    assert "GitHub: configured" in page and "Slack: configured" in page and "Google Drive: not configured" in page
+    assert (
+        "GitHub: configured" in page
+        and "Slack: configured" in page
+        and "Google Drive: not configured" in page
+    )

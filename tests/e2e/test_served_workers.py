@@ -23,13 +23,22 @@ from tests.support.moto_server import free_port
 @pytest.fixture
 def served(tmp_path: Path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SLACK_", "DATABASE_URL"))}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'rocket.db'}", SLACK_SIGNING_SECRET=SLACK_SECRET,
-               GITHUB_WEBHOOK_SECRET=GITHUB_SECRET, ROCKET_SCHEDULER="off")
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'rocket.db'}",
+        SLACK_SIGNING_SECRET=SLACK_SECRET,
+        GITHUB_WEBHOOK_SECRET=GITHUB_SECRET,
+        ROCKET_SCHEDULER="off",
+    )
     assert rocket("admin", "U1", env=env, cwd=tmp_path).returncode == 0
     port = free_port()
-    proc = subprocess.Popen([ROCKET, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        [ROCKET, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -39,7 +48,9 @@ def served(tmp_path: Path):
                     break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"rocket serve did not start: {proc.stdout.read().decode()[-2000:]}") from None
+                raise RuntimeError(
+                    f"rocket serve did not start: {proc.stdout.read().decode()[-2000:]}"
+                ) from None
             time.sleep(0.2)
     try:
         yield base, env, tmp_path

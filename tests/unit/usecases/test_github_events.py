@@ -23,7 +23,10 @@ def world():
     return fake_world()
 
 
-def apply(world, settings=Settings()):
+DEFAULT_SETTINGS = Settings()
+
+
+def apply(world, settings=DEFAULT_SETTINGS):
     return ApplyGitHubEvent(world.ports, settings)
 
 
@@ -135,8 +138,12 @@ async def test_org_member_removed_leaves_teams_and_unlinks(world):
 
 async def test_org_events_about_unknown_users_change_nothing(world):
     before = await snapshot(world)
-    for payload in (org_membership_payload("member_removed"), org_membership_payload("member_added"),
-                    github_payload("organization.member_invited"), github_payload("organization.renamed")):
+    for payload in (
+        org_membership_payload("member_removed"),
+        org_membership_payload("member_added"),
+        github_payload("organization.member_invited"),
+        github_payload("organization.renamed"),
+    ):
         assert not (await apply(world)("organization", payload)).applied
     assert await snapshot(world) == before
 
