@@ -70,3 +70,13 @@ def test_help_malformed_lines_and_missing_integrations(rocket) -> None:
     assert "usage: /rocket user edit" in malformed.stdout
     no_github = rocket("exec", "--as", "U1", "user edit --github octocat")
     assert no_github.returncode == 1 and no_github.stdout.strip() == "GitHub is not configured"
+
+
+def test_team_create_without_github_settings_says_so_and_stores_nothing(rocket) -> None:
+    assert rocket("admin", "U_ADMIN").returncode == 0
+    before = rocket("db", "export").stdout
+    created = rocket("exec", "--as", "U_ADMIN", "team create x")
+    assert created.returncode == 1
+    assert created.stdout.strip() == "GitHub is not configured"
+    assert rocket("db", "export").stdout == before
+    assert '"teams": [\n]' in before
