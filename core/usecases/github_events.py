@@ -116,8 +116,10 @@ class ApplyGitHubEvent:
         if known is None:
             return EventOutcome(False, f"ignored: team {slug or team_id} is not in the directory")
         if action == "deleted":
-            await self.ports.store.delete(Team, team_id)
+            # Projects first, then the team: an interrupted delete leaves no project pointing at
+            # a missing team, and the redelivery (the team is still known) finishes it.
             unassigned = await unassign_projects_of(self.ports, {team_id})
+            await self.ports.store.delete(Team, team_id)
             return EventOutcome(True, f"team {known.github_team_name} deleted",
                                 notice=f"GitHub: team {known.github_team_name} was deleted"
                                        + (f"; {len(unassigned)} project(s) unassigned" if unassigned else ""))

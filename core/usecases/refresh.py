@@ -104,10 +104,10 @@ class RefreshTeams:
 
         final = await self._write_teams([t for t in gh_teams if t.id in members], members, stored, result)
         gone = [t for tid, t in stored.items() if tid not in seen]
+        if gone:  # projects first: an interrupted refresh leaves none pointing at a missing team
+            await unassign_projects_of(self.ports, {t.github_team_id for t in gone})
         _raise_first(await _bounded((lambda t=t: store.delete(Team, t.github_team_id)) for t in gone))
         result.deleted = sorted(t.github_team_name for t in gone)
-        if gone:
-            await unassign_projects_of(self.ports, {t.github_team_id for t in gone})
 
         await self._promote(gh_teams, members, users, result)
         await self._sync_drive(final, users, result)

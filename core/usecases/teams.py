@@ -336,8 +336,10 @@ class DeleteTeam(_TeamUseCase):
     async def __call__(self, actor: str, team: str) -> Deleted:
         current = await managed_team(self.ports, actor, team, "delete this team")
         await self.ports.github.delete_team(current.github_team_id)
-        await self.ports.store.delete(Team, current.github_team_id)
+        # Projects first, then the team: if storage fails in between, no project points at a
+        # missing team, and running the command again (GitHub's 404 is no error) finishes it.
         unassigned = await unassign_projects_of(self.ports, {current.github_team_id})
+        await self.ports.store.delete(Team, current.github_team_id)
         note = f"; {len(unassigned)} project(s) unassigned" if unassigned else ""
         return Deleted("team", current.github_team_name, f"Deleted team {current.github_team_name}{note}")
 
