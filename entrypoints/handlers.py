@@ -8,6 +8,12 @@ request, then calls one of these methods; nothing here knows about HTTP.
 - ``slack_event``: ``url_verification`` and ``team_join``; each ``event_id`` handled once.
 - ``github_webhook``: applies the event; each delivery id handled once; posts a notice to
   ``SLACK_NOTIFICATION_CHANNEL`` when configured (a Slack failure is logged, not raised).
+
+De-duplication: an event or delivery id is first claimed for ``IN_PROGRESS_SECONDS`` and only
+marked handled (for ``DEDUP_SECONDS``) once applied. When applying fails the claim is released;
+if even that fails (the database is down) the claim lapses by itself, so a retry from Slack or
+a redelivery from GitHub is applied instead of being taken for a duplicate.
+``StorageUnavailable`` propagates (the HTTP app answers 503, so the sender retries).
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.context import Ports, Settings
-from core.errors import RocketError
+from core.errors import RocketError, StorageUnavailable
 from core.usecases.github_events import ApplyGitHubEvent
 from entrypoints.commands.dispatch import run_command
 from entrypoints.metrics import Metrics
@@ -30,6 +36,7 @@ from entrypoints.metrics import Metrics
 log = logging.getLogger("rocket.requests")
 
 DEDUP_SECONDS = 7 * 24 * 3600
+IN_PROGRESS_SECONDS = 60
 KNOWN_GITHUB_EVENTS = {"ping", "organization", "team", "membership", "team_add", "repository", "push"}
 MAX_COMMAND_SECONDS = 600
 
@@ -123,10 +130,27 @@ class RocketHandlers:
 
     # --- de-duplication -------------------------------------------------------------------------
     async def _first_time(self, key: str) -> str | None:
-        """A lease owner token when ``key`` is new, None when it was already handled."""
+        """A lease owner token when ``key`` is new (claimed for ``IN_PROGRESS_SECONDS``), None
+        when it was already handled or is being handled."""
         owner = uuid.uuid4().hex
-        taken = await self.ports.store.acquire_lease(key, owner, DEDUP_SECONDS, self.ports.clock.now())
+        taken = await self.ports.store.acquire_lease(key, owner, IN_PROGRESS_SECONDS, self.ports.clock.now())
         return owner if taken else None
+
+    async def _handled(self, key: str, owner: str) -> None:
+        """Mark ``key`` handled for ``DEDUP_SECONDS`` (best effort: the change is already made)."""
+        try:
+            await self.ports.store.acquire_lease(key, owner, DEDUP_SECONDS, self.ports.clock.now())
+        except RocketError as exc:
+            log.warning(json.dumps({"kind": "dedup", "key": key[:120], "outcome": "not marked",
+                                    "error": str(exc)[:200]}))
+
+    async def _release(self, key: str, owner: str) -> None:
+        """Give up the claim so a retry is applied; if storage is down it lapses by itself."""
+        try:
+            await self.ports.store.release_lease(key, owner)
+        except RocketError as exc:
+            log.warning(json.dumps({"kind": "dedup", "key": key[:120], "outcome": "not released",
+                                    "error": str(exc)[:200]}))
 
     # --- Slack events ---------------------------------------------------------------------------
     async def slack_event(self, envelope: Mapping[str, Any]) -> Outcome:
@@ -157,15 +181,20 @@ class RocketHandlers:
                 email=str(profile.get("email") or ""),
                 image_url=str(profile.get("image_192") or profile.get("image_72") or ""),
             )
+        except StorageUnavailable:
+            await self._release(f"slack-event:{event_id}", owner)
+            self.metrics.webhook("slack", event_type, "failed")
+            raise
         except RocketError as exc:
-            await self.ports.store.release_lease(f"slack-event:{event_id}", owner)
+            await self._release(f"slack-event:{event_id}", owner)
             self.metrics.webhook("slack", event_type, "failed")
             log.warning(json.dumps({"kind": "slack_event", "event": event_type, "outcome": "failed",
                                     "error": str(exc)}))
             return Outcome(200, {"ok": False, "error": str(exc)})
         except Exception:
-            await self.ports.store.release_lease(f"slack-event:{event_id}", owner)
+            await self._release(f"slack-event:{event_id}", owner)
             raise
+        await self._handled(f"slack-event:{event_id}", owner)
         self.metrics.webhook("slack", event_type, "applied")
         log.info(json.dumps({"kind": "slack_event", "event": event_type, "user": result.user.slack_id,
                              "outcome": "applied", "warnings": result.warnings}))
@@ -184,9 +213,11 @@ class RocketHandlers:
             outcome = await self.apply_github_event(event, payload)
         except Exception:
             if delivery:
-                await self.ports.store.release_lease(key, owner)
+                await self._release(key, owner)
             self.metrics.webhook("github", label, "failed")
             raise
+        if delivery:
+            await self._handled(key, owner)
         status = "applied" if outcome.applied else "ignored"
         self.metrics.webhook("github", label, status)
         log.info(json.dumps({"kind": "github_webhook", "event": event[:40], "delivery": delivery[:64],

@@ -74,6 +74,13 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return _refuse(route, "bad or missing Slack signature, or stale timestamp")
         return body
 
+    @app.errorhandler(StorageUnavailable)
+    async def storage_unavailable(error: StorageUnavailable) -> Response:
+        """A webhook or event that could not be stored: 503, so Slack and GitHub retry later."""
+        log.warning(json.dumps({"kind": "storage_unavailable", "path": request.path,
+                                "error": str(error)[:200]}))
+        return _json({"ok": False, "error": str(error)}, 503)
+
     worker = str(os.getpid())
 
     @app.after_request
