@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -72,17 +73,32 @@ def _condition(model: type, name: str, value: Any) -> tuple[str, list[Any]]:
 SQLITE_HEADER = b"SQLite format 3\x00"
 
 
-def _read_header(path: str) -> bytes:
-    with open(path, "rb") as f:
-        return f.read(len(SQLITE_HEADER))
+def _check_file(path: str, fd: int) -> None:
+    """Raise StorageUnavailable unless ``path`` is still the file ``fd`` holds, with a SQLite header.
+
+    Reads through ``fd``, kept open for the store's lifetime, and never opens and closes the
+    file here: closing any descriptor of a file drops every POSIX lock the process holds on
+    it, including the SHARED lock of the store's WAL-mode connection, after which another
+    process's connection takes itself for the last one and deletes the WAL under the store.
+    """
+    try:
+        on_disk, held = os.stat(path), os.fstat(fd)
+        header = os.pread(fd, len(SQLITE_HEADER), 0)
+    except OSError as exc:
+        raise StorageUnavailable(f"The database file cannot be read: {exc.strerror}") from exc
+    if (on_disk.st_dev, on_disk.st_ino) != (held.st_dev, held.st_ino):
+        raise StorageUnavailable("The database file was replaced; restart to open the new one")
+    if header != SQLITE_HEADER:
+        raise StorageUnavailable("The database file is not a SQLite database any more")
 
 
 class SqliteStore:
     """The storage port on SQLite; create with ``await SqliteStore.open(path)``."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str = "") -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str = "", fd: int | None = None) -> None:
         self._conn = conn
         self._path = path
+        self._fd = fd  # read-only, for ping(); closed only after the connection (see _check_file)
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
@@ -106,10 +122,11 @@ class SqliteStore:
                     "CREATE TABLE IF NOT EXISTS leases "
                     "(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL)"
                 )
+                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC) if path and path != ":memory:" else None
             except BaseException:
                 await conn.close()
                 raise
-        return cls(conn, path)
+        return cls(conn, path, fd)
 
     async def _fetch(self, action: str, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         """Run one statement (autocommit) and return all its rows."""
@@ -257,13 +274,8 @@ class SqliteStore:
         readable SQLite database, so ``/healthz`` notices a lost or broken database file.
         """
         await self._fetch("answer a ping", "SELECT 1")
-        if self._path and self._path != ":memory:":
-            try:
-                header = await asyncio.to_thread(_read_header, self._path)
-            except OSError as exc:
-                raise StorageUnavailable(f"The database file cannot be read: {exc.strerror}") from exc
-            if header != SQLITE_HEADER:
-                raise StorageUnavailable("The database file is not a SQLite database any more")
+        if self._fd is not None:
+            await asyncio.to_thread(_check_file, self._path, self._fd)
 
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
@@ -272,3 +284,6 @@ class SqliteStore:
                 await self._conn.close()
             except ValueError:  # already closed
                 pass
+            if self._fd is not None:
+                fd, self._fd = self._fd, None
+                os.close(fd)
