@@ -32,6 +32,9 @@ class InMemoryOrg:
         self.teams: dict[str, GitHubTeam] = {}  # id -> team
         self.members: dict[str, set[str]] = {}  # team id -> logins
 
+    async def ensure_configured(self) -> None:
+        return None
+
     async def invite_to_org(self, login: str) -> str:
         return self.users.setdefault(login, str(1000 + len(self.users)))
 

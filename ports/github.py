@@ -25,6 +25,12 @@ class GitHubTeam:
 
 
 class GitHub(Protocol):
+    async def ensure_configured(self) -> None:
+        """Return at once (no request) when GitHub is configured; the stand-in for an absent
+        integration raises ``IntegrationUnavailable("GitHub")``. Use-cases call it before
+        checks that would otherwise hide the missing integration behind another answer."""
+        ...
+
     async def invite_to_org(self, login: str) -> str:
         """Invite ``login`` to the organization (a no-op if already a member).
 

@@ -155,6 +155,9 @@ class GitHubApp:
         return await asyncio.to_thread(guarded)
 
     # ------------------------------------------------------------------ the port
+    async def ensure_configured(self) -> None:
+        """Configured by construction: nothing to check, no request made."""
+
     async def invite_to_org(self, login: str) -> str:
         """Invite ``login`` unless they are a member or already invited; returns their GitHub id.
 

@@ -172,6 +172,7 @@ class CreateTeam(_TeamUseCase):
             raise InvalidInput("The GitHub team name must be non-empty and cannot contain spaces")
         actor_user = await find_user(store, actor)
         require(can_create_team(actor_user), "Only team leads and admins can create teams")
+        await github.ensure_configured()
         if await store.query(Team, [("github_team_name", slug)]):
             raise Conflict(f"Team {slug!r} already exists")
 
@@ -248,6 +249,7 @@ class AddTeamMember(_TeamUseCase):
 
     async def __call__(self, actor: str, team: str, slack_id: str) -> TeamResult:
         current = await managed_team(self.ports, actor, team, "add members to this team")
+        await self.ports.github.ensure_configured()
         user = await registered_user(self.ports.store, slack_id)
         require_github(user)
         await self.ports.github.add_team_member(current.github_team_id, user.github)
@@ -269,6 +271,7 @@ class RemoveTeamMember(_TeamUseCase):
 
     async def __call__(self, actor: str, team: str, slack_id: str) -> TeamResult:
         current = await managed_team(self.ports, actor, team, "remove members from this team")
+        await self.ports.github.ensure_configured()
         user = await registered_user(self.ports.store, slack_id)
         if not user.github_user_id or user.github_user_id not in current.members | current.team_leads:
             raise NotFound(f"{slack_id} is not a member of {current.github_team_name}")
@@ -308,6 +311,7 @@ class SetTeamLead(_TeamUseCase):
             return await team_result(self.ports, updated,
                                      f"{slack_id} is no longer a lead of {updated.github_team_name}")
 
+        await self.ports.github.ensure_configured()
         require_github(user)
         joined = gid not in current.members
         if joined:

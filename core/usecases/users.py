@@ -191,6 +191,7 @@ class EditUser:
 
         warnings: list[str] = []
         if login is not None:
+            await self._ports.github.ensure_configured()
             await self._check_unlinked(store, subject, github=login)
             github_id = await self._link_github(login, subject)
             changes["github"] = login

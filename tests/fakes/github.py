@@ -58,6 +58,11 @@ class FakeGitHub:
             raise NotFound(f"GitHub has no team with id {team_id}")
         return self.teams[team_id]
 
+    async def ensure_configured(self) -> None:
+        """Not a request to GitHub, so not counted in ``calls``."""
+        if "ensure_configured" in self.fail_on:
+            raise self.fail_on["ensure_configured"]
+
     async def invite_to_org(self, login: str) -> str:
         self._enter("invite_to_org")
         if login not in self.users:
