@@ -142,7 +142,10 @@ def cmd_slack_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_socket(config: Config) -> int:
+    from entrypoints.logs import configure_logging
     from entrypoints.socket_mode import SocketModeSetupError, run_socket_mode
+
+    configure_logging()
 
     try:
         return asyncio.run(run_socket_mode(config))
