@@ -108,7 +108,7 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return body
         try:
             envelope = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # nested too deep is not JSON to us
             return _refuse("/slack/events", "body is not JSON", 400)
         if not isinstance(envelope, dict):
             return _refuse("/slack/events", "body is not a JSON object", 400)
@@ -126,7 +126,7 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return _refuse(route, "bad or missing X-Hub-Signature-256")
         try:
             payload = json.loads(body)
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):  # nested too deep is not JSON to us
             return _refuse(route, "body is not JSON", 400)
         event = request.headers.get("X-GitHub-Event", "")
         delivery = request.headers.get("X-GitHub-Delivery", "")[:200]
