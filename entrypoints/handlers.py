@@ -52,6 +52,11 @@ async def post_to_response_url(url: str, payload: dict[str, Any]) -> None:
         log.warning(json.dumps({"delayed_reply": "rejected", "status": response.status_code}))
 
 
+def _text(*values: Any) -> str:
+    """The first non-empty string among ``values`` (Slack's fields are strings; others are ignored)."""
+    return next((v for v in values if isinstance(v, str) and v), "")
+
+
 def reply_payload(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     payload: dict[str, Any] = {"response_type": "ephemeral", "text": text}
     if blocks:
@@ -163,8 +168,9 @@ class RocketHandlers:
         event = envelope["event"]
         event_type = str(event.get("type", ""))
         event_id = str(envelope.get("event_id", ""))
-        if event_type != "team_join" or not isinstance(event.get("user"), dict):
-            self.metrics.webhook("slack", "other", "ignored")
+        user = event.get("user")
+        if event_type != "team_join" or not isinstance(user, dict) or not _text(user.get("id")).strip():
+            self.metrics.webhook("slack", "other", "ignored")  # not a team_join with a Slack user id
             return Outcome(200, {"ok": True, "ignored": True})
         if not event_id:
             return Outcome(400, {"ok": False, "error": "event_id missing"})
@@ -173,13 +179,12 @@ class RocketHandlers:
             self.metrics.webhook("slack", event_type, "duplicate")
             return Outcome(200, {"ok": True, "duplicate": True})
         try:
-            user = event["user"]
             profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
             result = await self.usecases.onboard_user(
-                str(user.get("id", "")),
-                name=str(profile.get("real_name") or user.get("real_name") or user.get("name") or ""),
-                email=str(profile.get("email") or ""),
-                image_url=str(profile.get("image_192") or profile.get("image_72") or ""),
+                _text(user.get("id")),
+                name=_text(profile.get("real_name"), user.get("real_name"), user.get("name")),
+                email=_text(profile.get("email")),
+                image_url=_text(profile.get("image_192"), profile.get("image_72")),
             )
         except StorageUnavailable:
             await self._release(f"slack-event:{event_id}", owner)
