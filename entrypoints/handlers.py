@@ -229,7 +229,7 @@ class RocketHandlers:
                              "outcome": status, "summary": outcome.summary,
                              "ms": round((time.perf_counter() - started) * 1000, 1)}))
         if outcome.notice and self.settings.notification_channel:
-            await self._notify(outcome.notice)
+            self._keep(asyncio.create_task(self._notify(outcome.notice)))  # after the reply
         return Outcome(200, {"ok": True, "applied": outcome.applied, "summary": outcome.summary})
 
     async def _notify(self, text: str) -> None:
