@@ -8,7 +8,11 @@ Every write is a single autocommit SQL statement (``INSERT``, compare-and-set ``
 ``UPDATE … RETURNING``, upsert), so each is atomic across connections and processes, not
 only within this one; WAL mode and a busy timeout let several processes (Hypercorn
 workers) share the file. Filtering happens in SQL with ``json_extract``/``json_each``;
-values and JSON paths are always bound as parameters. ``sqlite3`` errors become
+values and JSON paths are always bound as parameters. ``retrieve`` (a primary-key lookup)
+runs on the event loop's thread through a second, read-only connection: in WAL mode a
+reader never waits for writers, it is set never to wait at all (busy timeout 0; when SQLite
+is busy the lookup goes through the connection's thread as before), and it saves the
+thread round trip that costs more than the lookup itself. ``sqlite3`` errors become
 ``StorageUnavailable`` (a duplicate create becomes ``Conflict``). Needs SQLite >= 3.35
 (``RETURNING``, upsert); ``open`` refuses older libraries.
 """
@@ -95,10 +99,12 @@ def _check_file(path: str, fd: int) -> None:
 class SqliteStore:
     """The storage port on SQLite; create with ``await SqliteStore.open(path)``."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str = "", fd: int | None = None) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: str = "", fd: int | None = None,
+                 reader: sqlite3.Connection | None = None) -> None:
         self._conn = conn
         self._path = path
         self._fd = fd  # read-only, for ping(); closed only after the connection (see _check_file)
+        self._reader = reader  # read-only, used on the event loop's thread (see _read_now)
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
@@ -109,6 +115,7 @@ class SqliteStore:
             conn = await aiosqlite.connect(
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
+            fd = reader = None
             try:
                 await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 await conn.execute("PRAGMA journal_mode = WAL")
@@ -122,16 +129,35 @@ class SqliteStore:
                     "CREATE TABLE IF NOT EXISTS leases "
                     "(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL)"
                 )
-                fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC) if path and path != ":memory:" else None
+                if path and path != ":memory:":
+                    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+                    reader = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
+                    reader.execute("PRAGMA query_only = 1")
             except BaseException:
+                if reader is not None:
+                    reader.close()
+                if fd is not None:
+                    os.close(fd)
                 await conn.close()
                 raise
-        return cls(conn, path, fd)
+        return cls(conn, path, fd, reader)
 
     async def _fetch(self, action: str, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         """Run one statement (autocommit) and return all its rows."""
         with _guard(action):
             return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def _read_now(self, action: str, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        """Run a short read on the loop's thread; through ``_fetch`` when SQLite is busy."""
+        if self._reader is not None:
+            try:
+                return self._reader.execute(sql, params).fetchall()
+            except sqlite3.OperationalError as exc:
+                if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                    raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
+            except sqlite3.Error as exc:
+                raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
+        return await self._fetch(action, sql, params)
 
     @staticmethod
     def _load(model: type[M], version: int, doc: str) -> M:
@@ -170,7 +196,7 @@ class SqliteStore:
 
     async def retrieve(self, model: type[M], key: str) -> M:
         """The record with that key; NotFound when there is none."""
-        rows = await self._fetch(
+        rows = await self._read_now(
             "read a record", f"SELECT version, doc FROM {model.TABLE} WHERE key = ?", (key,)
         )
         if not rows:
@@ -280,6 +306,9 @@ class SqliteStore:
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         with _guard("close the database"):
+            if self._reader is not None:
+                reader, self._reader = self._reader, None
+                reader.close()
             try:
                 await self._conn.close()
             except ValueError:  # already closed
