@@ -1,0 +1,59 @@
+"""``python -m bench`` (``make bench``): every measurement of issue 7 in one bounded run.
+
+Prints the machine and versions, the HTTP table (Rocket vs the baseline), the burst, team
+refresh, export figures, and whether each of issue 7's targets is met. Runs on 127.0.0.1 only.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from bench.export_bench import run_export
+from bench.http_bench import run_http
+from bench.refresh_bench import github_env, run_refresh
+from bench.report import burst_lines, export_lines, http_table, refresh_lines, targets
+from tests.support.github_fixtures import APP_ID, ORG, make_app_key
+from tests.support.github_standin import GitHubStandIn
+from tests.support.slack_standin import SlackStandIn
+
+REFRESH_CASES = ((200, 5), (200, 25))
+
+
+def header() -> list[str]:
+    versions = ", ".join(f"{p} {importlib.metadata.version(p)}"
+                         for p in ("hypercorn", "quart", "aiohttp", "slack-sdk", "PyGithub", "aiosqlite"))
+    return [f"os.cpu_count() = {os.cpu_count()}; Python {platform.python_version()} "
+            f"({platform.python_implementation()}) on {platform.system()} {platform.machine()}",
+            f"versions: {versions}", f"load average before the run: {_load()}"]
+
+
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def main() -> int:
+    started = time.perf_counter()
+    print("\n".join(header()), flush=True)
+    key = make_app_key()
+    with tempfile.TemporaryDirectory(prefix="rocket-bench-") as tmp:
+        workdir = Path(tmp)
+        with GitHubStandIn(key.public_pem, app_id=APP_ID, org=ORG) as github, SlackStandIn() as slack:
+            http = run_http(workdir, {**github_env(github, key), **slack.env()})
+        print("\n" + "\n".join(http_table(http) + [""] + burst_lines(http)), flush=True)
+        refresh = run_refresh(workdir, key, REFRESH_CASES)
+        print("\n" + "\n".join(refresh_lines(refresh)), flush=True)
+        export = run_export(workdir)
+        print("\n" + "\n".join(export_lines(export)), flush=True)
+    print("\n" + "\n".join(targets(http, refresh, export)))
+    print(f"\nbench finished in {time.perf_counter() - started:.0f} s; load average now {_load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
