@@ -87,8 +87,11 @@ class HttpWorld:
 
     async def webhook(self, event: str, payload: dict[str, Any] | bytes, delivery: str | None = None) -> Any:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        response = await self.client.post("/webhook", data=body, headers=github_headers(event, body, delivery))
-        await (await self.app.extensions["rocket_handlers"]()).drain()  # notices are posted after the reply
+        response = await self.client.post(
+            "/webhook", data=body, headers=github_headers(event, body, delivery)
+        )
+        handlers = await self.app.extensions["rocket_handlers"]()
+        await handlers.drain()  # notices are posted after the reply
         return response
 
     async def directory(self) -> tuple[list[User], list[Team], list[Project]]:
