@@ -2,30 +2,18 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 import pytest
 
 from core.context import Ports, Settings
 from core.errors import NotFound, PermissionDenied
-from core.models import MODELS, Team, User, key_of, to_dict
+from core.models import Team, User
 from core.permissions import Permissions
 from core.usecases.emails import ExportEmails
 from tests.fakes.counting_store import CountingStore
+from tests.fakes.observe import snapshot
 from tests.fakes.ports import FakeWorld, fake_world
-
-
-async def snapshot(world: FakeWorld) -> dict[str, Any]:
-    stored = {m.__name__: {key_of(r): to_dict(r) for r in await world.store.query(m)} for m in MODELS}
-    gh = world.github
-    return copy.deepcopy(
-        {
-            "store": stored,
-            "github": (gh.users, gh.org_members, gh.teams, gh.team_members),
-            "drive": (world.drive.shared, world.drive.foreign),
-        }
-    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,48 +10,15 @@ from typing import Any
 import pytest
 
 from core.context import Ports, Settings
-from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.models import MODELS, Team, User, key_of, to_dict
+from core.errors import InvalidInput, NotFound, PermissionDenied
+from core.models import Team, User
 from core.permissions import Permissions
 from core.usecases.common import update_with_retry
 from core.usecases.karma import GiveKarma, ResetKarma, SetKarma, ViewKarma
+from tests.fakes.observe import YieldingStore, snapshot
 from tests.fakes.ports import FakeWorld, fake_world
 
 SETTINGS = Settings()
-
-
-class YieldingStore:
-    """Every call yields to the event loop first, so concurrent use-cases interleave;
-    counts the ``Conflict``s raised (lost compare-and-set races)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.conflicts = 0
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.inner, name)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            await asyncio.sleep(0)
-            try:
-                return await method(*args, **kwargs)
-            except Conflict:
-                self.conflicts += 1
-                raise
-
-        return call
-
-
-async def snapshot(world: FakeWorld) -> dict[str, Any]:
-    stored = {m.__name__: {key_of(r): to_dict(r) for r in await world.store.query(m)} for m in MODELS}
-    gh = world.github
-    return copy.deepcopy(
-        {
-            "store": stored,
-            "github": (gh.users, gh.org_members, gh.teams, gh.team_members),
-            "drive": (world.drive.shared, world.drive.foreign),
-        }
-    )
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 from typing import Any
 
 import pytest
@@ -11,23 +10,11 @@ import pytest
 from adapters.unavailable import Unavailable
 from core.context import Ports, Settings
 from core.errors import InvalidInput, UpstreamError
-from core.models import MODELS, User, key_of, to_dict
+from core.models import User
 from core.permissions import Permissions
 from core.usecases.onboarding import OnboardUser
+from tests.fakes.observe import snapshot
 from tests.fakes.ports import FakeWorld, fake_world
-
-
-async def snapshot(world: FakeWorld) -> dict[str, Any]:
-    stored = {m.__name__: {key_of(r): to_dict(r) for r in await world.store.query(m)} for m in MODELS}
-    gh = world.github
-    return copy.deepcopy(
-        {
-            "store": stored,
-            "github": (gh.users, gh.org_members, gh.teams, gh.team_members),
-            "drive": (world.drive.shared, world.drive.foreign),
-            "dms": world.chat.dms,
-        }
-    )
 
 
 @pytest.fixture

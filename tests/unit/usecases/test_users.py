@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import copy
 import dataclasses
 from typing import Any
 
@@ -19,54 +18,18 @@ from core.errors import (
     PermissionDenied,
     UpstreamError,
 )
-from core.models import MODELS, Team, User, key_of, to_dict
+from core.models import Team, User
 from core.permissions import Permissions
 from core.usecases.common import update_with_retry
 from core.usecases.users import AddUser, DeleteUser, EditUser, ViewUser
 from tests.fakes.github import refused
+from tests.fakes.observe import YieldingStore, snapshot
 from tests.fakes.ports import FakeWorld, fake_world
 
 SETTINGS = Settings(default_team="all")
 
 
 # --- helpers ---------------------------------------------------------------------------
-class YieldingStore:
-    """The memory store, but every call first yields to the event loop, so concurrent
-    use-cases interleave between their reads and writes as on a networked database.
-    Counts the ``Conflict``s the store raised (lost compare-and-set races)."""
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-        self.conflicts = 0
-
-    def __getattr__(self, name: str) -> Any:
-        method = getattr(self.inner, name)
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            await asyncio.sleep(0)
-            try:
-                return await method(*args, **kwargs)
-            except Conflict:
-                self.conflicts += 1
-                raise
-
-        return call
-
-
-async def snapshot(world: FakeWorld) -> dict[str, Any]:
-    """Everything a command could change: every stored record, GitHub's and Drive's state."""
-    stored = {m.__name__: {key_of(r): to_dict(r) for r in await world.store.query(m)} for m in MODELS}
-    gh = world.github
-    return copy.deepcopy(
-        {
-            "store": stored,
-            "github": (gh.users, gh.org_members, gh.teams, gh.team_members),
-            "drive": (world.drive.shared, world.drive.foreign),
-            "dms": world.chat.dms,
-        }
-    )
-
-
 async def directory(world: FakeWorld) -> None:
     """An admin, two team leads (of alpha and of beta), a member of alpha and a loner."""
     store = world.store
