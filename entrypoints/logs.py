@@ -15,3 +15,4 @@ def configure_logging() -> None:
     level = os.environ.get("ROCKET_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s", level=logging.WARNING)
     logging.getLogger("rocket").setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
+    logging.getLogger("hypercorn.error").propagate = False  # Hypercorn writes its own lines
