@@ -29,7 +29,6 @@ from typing import Any
 
 from core.context import Ports, Settings
 from core.errors import RocketError, StorageUnavailable
-from core.usecases.github_events import ApplyGitHubEvent
 from entrypoints.commands.dispatch import run_command
 from entrypoints.metrics import Metrics
 
@@ -81,7 +80,6 @@ class RocketHandlers:
         self.metrics = metrics
         self.responder = responder
         self.inline_seconds = inline_seconds
-        self.apply_github_event = ApplyGitHubEvent(ports, settings)
         self._background: set[asyncio.Task[Any]] = set()
 
     # --- slash commands -----------------------------------------------------------------------
@@ -215,7 +213,7 @@ class RocketHandlers:
             return Outcome(200, {"ok": True, "duplicate": True})
         started = time.perf_counter()
         try:
-            outcome = await self.apply_github_event(event, payload)
+            outcome = await self.usecases.apply_github_event(event, payload)
         except Exception:
             if delivery:
                 await self._release(key, owner)

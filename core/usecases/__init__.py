@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from core.context import Ports, Settings
 from core.usecases.emails import ExportEmails
+from core.usecases.github_events import ApplyGitHubEvent
 from core.usecases.karma import GiveKarma, ResetKarma, SetKarma, ViewKarma
 from core.usecases.onboarding import OnboardUser
 from core.usecases.projects import (
@@ -55,6 +56,7 @@ class UseCases:
         # emails and onboarding
         self.export_emails = ExportEmails(ports, settings)
         self.onboard_user = OnboardUser(ports, settings)
+        self.apply_github_event = ApplyGitHubEvent(ports, settings)
         # teams
         self.list_teams = ListTeams(ports, settings)
         self.view_team = ViewTeam(ports, settings)
