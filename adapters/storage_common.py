@@ -38,3 +38,10 @@ def unique_keys(keys: Iterable[str]) -> list[str]:
 
 def is_set_field(model: type, name: str) -> bool:
     return name in SET_FIELDS[model]
+
+
+def check_purge_limit(limit: int) -> int:
+    """The ``limit`` of ``purge_expired_leases``; ``InvalidInput`` unless a positive integer."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise InvalidInput(f"purge limit must be a positive integer, not {limit!r}")
+    return limit

@@ -87,6 +87,17 @@ class Store(Protocol):
         """Drop the lease if ``owner`` holds it; otherwise do nothing."""
         ...
 
+    async def purge_expired_leases(self, now: float, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` leases whose ``expires_at <= now``; return how many were deleted.
+
+        Never deletes a lease that is unexpired at ``now``, including one renewed or re-taken
+        while the purge runs (each deletion re-checks expiry atomically). Which expired leases
+        go first is unspecified; a result equal to ``limit`` means more may remain. Deleting
+        an expired lease changes nothing a caller can observe: ``acquire_lease`` treats it as
+        free either way. ``limit`` must be positive (``InvalidInput`` otherwise).
+        """
+        ...
+
     async def ping(self) -> None:
         """Return when the database answers; raise ``StorageUnavailable`` otherwise."""
         ...

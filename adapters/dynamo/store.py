@@ -25,7 +25,13 @@ import aioboto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from adapters.storage_common import check_increment_field, check_params, is_set_field, unique_keys
+from adapters.storage_common import (
+    check_increment_field,
+    check_params,
+    check_purge_limit,
+    is_set_field,
+    unique_keys,
+)
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
 
@@ -36,6 +42,7 @@ DEFAULT_TABLES: dict[str, str] = {"users": "users", "teams": "teams", "projects"
 TABLE_ENV: dict[str, str] = {name: f"AWS_{name.upper()}_TABLE" for name in DEFAULT_TABLES}
 BATCH_SIZE = 100  # BatchGetItem's limit
 BATCH_ATTEMPTS = 8  # bounded retries of UnprocessedKeys
+PURGE_CONCURRENCY = 25  # conditional deletes in flight at once in purge_expired_leases
 CLIENT_CONFIG = Config(
     max_pool_connections=50,
     connect_timeout=5,
@@ -372,6 +379,62 @@ class DynamoStore:
             )
         except _ConditionFailed:
             return
+
+    async def purge_expired_leases(self, now: float, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` leases with ``expires_at <= now``; how many were deleted.
+
+        A paginated, consistent Scan (``expires_at <= :now``, projecting only the key) finds
+        them; each is then removed by a ``DeleteItem`` conditioned on ``expires_at <= :now``,
+        ``PURGE_CONCURRENCY`` at a time. ``BatchWriteItem`` takes no conditions, so it could
+        delete a lease renewed between the Scan and the delete; a lease whose condition no
+        longer holds is kept and not counted.
+        """
+        check_purge_limit(limit)
+        names = await self._expired_lease_names(now, limit)
+        deleted = 0
+        for start in range(0, len(names), PURGE_CONCURRENCY):
+            chunk = names[start:start + PURGE_CONCURRENCY]
+            results = await asyncio.gather(*(self._delete_if_expired(n, now) for n in chunk),
+                                           return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
+            deleted += sum(results)
+        return deleted
+
+    async def _expired_lease_names(self, now: float, limit: int) -> list[str]:
+        """Names of up to ``limit`` leases expired at ``now`` (a paginated Scan)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._tables[LEASES],
+            "ConsistentRead": True,
+            "FilterExpression": "#e <= :now",
+            "ProjectionExpression": "#n",
+            "ExpressionAttributeNames": {"#e": "expires_at", "#n": "name"},
+            "ExpressionAttributeValues": {":now": {"N": _number(now)}},
+        }
+        names: list[str] = []
+        while len(names) < limit:
+            resp = await self._call("scan", **kwargs)
+            names.extend(item["name"]["S"] for item in resp.get("Items", []))
+            if not resp.get("LastEvaluatedKey"):
+                break
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+        return names[:limit]
+
+    async def _delete_if_expired(self, name: str, now: float) -> bool:
+        """Delete lease ``name`` if it is still expired at ``now``; True if it was deleted."""
+        try:
+            await self._call(
+                "delete_item",
+                TableName=self._tables[LEASES],
+                Key={"name": {"S": name}},
+                ConditionExpression="#e <= :now",
+                ExpressionAttributeNames={"#e": "expires_at"},
+                ExpressionAttributeValues={":now": {"N": _number(now)}},
+            )
+        except _ConditionFailed:
+            return False
+        return True
 
     async def ping(self) -> None:
         """Return when DynamoDB answers (DescribeTable on users); else ``StorageUnavailable``."""

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from adapters.storage_common import (
     check_increment_field,
     check_params,
+    check_purge_limit,
     match_all,
     match_any,
     unique_keys,
@@ -83,6 +85,14 @@ class MemoryStore:
     async def release_lease(self, name: str, owner: str) -> None:
         if self._leases.get(name, ("", 0))[0] == owner:
             del self._leases[name]
+
+    async def purge_expired_leases(self, now: float, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` leases with ``expires_at <= now``; how many were deleted."""
+        check_purge_limit(limit)
+        expired = list(islice((n for n, (_, expires_at) in self._leases.items() if expires_at <= now), limit))
+        for name in expired:
+            del self._leases[name]
+        return len(expired)
 
     async def ping(self) -> None:
         return None

@@ -23,7 +23,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
-from adapters.storage_common import check_increment_field, check_params, unique_keys
+from adapters.storage_common import check_increment_field, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, NotFound, StorageUnavailable
 from core.models import MODELS, M, from_dict, key_of, to_dict
 from ports.storage import Params
@@ -236,6 +236,23 @@ class MongoStore:
         """Drop the lease if ``owner`` holds it; otherwise do nothing."""
         with _unavailable():
             await self._db[LEASES].delete_one({"_id": name, "owner": owner})
+
+    async def purge_expired_leases(self, now: float, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` leases with ``expires_at <= now``; how many were deleted.
+
+        Two round trips: the ids of up to ``limit`` expired leases, then one ``delete_many``
+        on those ids that repeats the expiry filter, so a lease renewed in between is kept
+        (each document's deletion is atomic with its filter).
+        """
+        check_purge_limit(limit)
+        expired = {"expires_at": {"$lte": now}}
+        with _unavailable():
+            cursor = self._db[LEASES].find(expired, projection={"_id": 1}).limit(limit)
+            ids = [doc["_id"] async for doc in cursor]
+            if not ids:
+                return 0
+            result = await self._db[LEASES].delete_many({"_id": {"$in": ids}, **expired})
+        return result.deleted_count
 
     async def ping(self) -> None:
         """Return when the server answers ``ping``; raise ``StorageUnavailable`` otherwise.

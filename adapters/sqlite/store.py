@@ -30,7 +30,7 @@ from typing import Any
 
 import aiosqlite
 
-from adapters.storage_common import check_increment_field, check_params, unique_keys
+from adapters.storage_common import check_increment_field, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
 from ports.storage import Params
@@ -291,6 +291,22 @@ class SqliteStore:
         await self._fetch(
             "release a lease", "DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner)
         )
+
+    async def purge_expired_leases(self, now: float, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` leases with ``expires_at <= now``; how many were deleted.
+
+        One ``DELETE`` statement (atomic, so a lease renewed by another connection or process
+        is either still expired when it runs or kept); the outer condition repeats the expiry
+        test so only rows expired at ``now`` can go whatever the subquery picked.
+        """
+        check_purge_limit(limit)
+        rows = await self._fetch(
+            "purge expired leases",
+            "DELETE FROM leases WHERE expires_at <= ? AND rowid IN "
+            "(SELECT rowid FROM leases WHERE expires_at <= ? LIMIT ?) RETURNING 1",
+            (now, now, limit),
+        )
+        return len(rows)
 
     async def ping(self) -> None:
         """Return when the database answers; StorageUnavailable otherwise.

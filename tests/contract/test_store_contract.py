@@ -219,5 +219,53 @@ async def test_concurrent_lease_only_one_holder(store):
     assert results.count(True) == 1
 
 
+async def test_purge_expired_leases_deletes_and_counts_only_expired_ones(store):
+    assert await store.acquire_lease("gone-1", "w1", 10, now=1000)  # expires at 1010
+    assert await store.acquire_lease("gone-2", "w1", 20.5, now=1000)  # 1020.5
+    assert await store.acquire_lease("edge", "w1", 50, now=1000)  # 1050: expired at 1050 exactly
+    assert await store.acquire_lease("live", "w1", 100, now=1000)  # 1100
+    assert await store.acquire_lease("renewed", "w1", 10, now=1000)  # expired at 1010 ...
+    assert await store.acquire_lease("renewed", "w1", 100, now=1030)  # ... renewed until 1130
+    assert await store.acquire_lease("taken-over", "w1", 10, now=1000)  # expired at 1010 ...
+    assert await store.acquire_lease("taken-over", "w2", 100, now=1040)  # ... w2's until 1140
+
+    assert await store.purge_expired_leases(now=1050) == 3
+    assert await store.purge_expired_leases(now=1050) == 0  # they are gone, not just counted
+
+    for name, holder in [("live", "w1"), ("renewed", "w1"), ("taken-over", "w2")]:
+        assert await store.acquire_lease(name, "intruder", 60, now=1060) is False, name
+        assert await store.acquire_lease(name, holder, 100, now=1060) is True, name  # still theirs
+    for name in ["gone-1", "gone-2", "edge"]:
+        assert await store.acquire_lease(name, "newcomer", 100, now=1060) is True, name
+    assert await store.purge_expired_leases(now=1159) == 0  # everything lives until 1160 now
+    assert await store.purge_expired_leases(now=1160) == 6
+
+
+async def test_purge_expired_leases_honours_the_limit(store):
+    for i in range(7):
+        assert await store.acquire_lease(f"old-{i}", f"w{i}", 10 + i, now=1000)
+    for i in range(2):
+        assert await store.acquire_lease(f"new-{i}", "w", 3600, now=1000)
+    assert [await store.purge_expired_leases(now=2000, limit=3) for _ in range(4)] == [3, 3, 1, 0]
+    assert await store.purge_expired_leases(now=2000) == 0
+    for i in range(2):
+        assert await store.acquire_lease(f"new-{i}", "intruder", 60, now=2000) is False
+    for i in range(7):
+        assert await store.acquire_lease(f"old-{i}", "newcomer", 60, now=2000) is True
+
+
+async def test_purge_expired_leases_on_an_empty_table_returns_zero(store):
+    assert await store.purge_expired_leases(now=1e12) == 0
+    assert await store.purge_expired_leases(now=1e12, limit=1) == 0
+
+
+@pytest.mark.parametrize("limit", [0, -1, True, 1.5])
+async def test_purge_expired_leases_refuses_a_limit_that_is_not_a_positive_integer(store, limit):
+    assert await store.acquire_lease("gone", "w1", 10, now=1000)
+    with pytest.raises(InvalidInput):
+        await store.purge_expired_leases(now=2000, limit=limit)
+    assert await store.purge_expired_leases(now=2000) == 1  # nothing was deleted by the refused call
+
+
 async def test_ping(store):
     await store.ping()
