@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from entrypoints.jobs.base import JobFactory
 from entrypoints.jobs.drive_sync import DriveSync
+from entrypoints.jobs.lease_cleanup import LeaseCleanup
 from entrypoints.jobs.promoter import RandomChannelPromoter
 from entrypoints.jobs.refresh import NightlyTeamRefresh
 
@@ -11,4 +12,5 @@ JOBS: list[JobFactory] = [
     RandomChannelPromoter,
     NightlyTeamRefresh,
     DriveSync,
+    LeaseCleanup,
 ]

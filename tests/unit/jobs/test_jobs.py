@@ -443,7 +443,7 @@ async def test_the_app_runs_the_registered_jobs_while_serving():
     scheduler, job_ids = await _served_scheduler({})
     assert isinstance(scheduler, JobScheduler)
     assert job_ids == {f(fake_world().ports, Settings()).name for f in registry.JOBS}
-    assert job_ids == {"random-channel-promoter", "team-refresh", "drive-sync"}
+    assert job_ids == {"random-channel-promoter", "team-refresh", "drive-sync", "lease-cleanup"}
     assert not scheduler.running  # stopped after serving
 
 
