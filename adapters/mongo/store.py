@@ -245,14 +245,20 @@ class MongoStore:
         (each document's deletion is atomic with its filter).
         """
         check_purge_limit(limit)
-        expired = {"expires_at": {"$lte": now}}
+        ids = await self._expired_lease_ids(now, limit)
+        if not ids:
+            return 0
         with _unavailable():
-            cursor = self._db[LEASES].find(expired, projection={"_id": 1}).limit(limit)
-            ids = [doc["_id"] async for doc in cursor]
-            if not ids:
-                return 0
-            result = await self._db[LEASES].delete_many({"_id": {"$in": ids}, **expired})
+            result = await self._db[LEASES].delete_many(
+                {"_id": {"$in": ids}, "expires_at": {"$lte": now}}
+            )
         return result.deleted_count
+
+    async def _expired_lease_ids(self, now: float, limit: int) -> list[str]:
+        """Names of up to ``limit`` leases expired at ``now``."""
+        with _unavailable():
+            cursor = self._db[LEASES].find({"expires_at": {"$lte": now}}, projection={"_id": 1})
+            return [doc["_id"] async for doc in cursor.limit(limit)]
 
     async def ping(self) -> None:
         """Return when the server answers ``ping``; raise ``StorageUnavailable`` otherwise.
