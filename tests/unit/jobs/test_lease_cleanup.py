@@ -20,6 +20,7 @@ from entrypoints.jobs.runner import LeasedRunner
 from entrypoints.jobs.scheduler import DEFAULT_MISFIRE_GRACE_SECONDS
 from entrypoints.metrics import Metrics
 from tests.fakes.ports import FakeWorld, fake_world
+from tests.faults.faulty_store import FaultyStore
 from tests.unit.jobs.test_jobs import CountingJob, fire_times
 
 DAY = 24 * 3600.0
@@ -100,6 +101,25 @@ async def test_the_job_purges_in_rounds_and_stops_at_the_round_limit(world):
     summary = await LeaseCleanup(world.ports, Settings(), batch=10).run()
     assert summary == "purged 20 expired lease(s) in 3 round(s)"
     assert not await world.store.acquire_lease("github-delivery:live", "other", 60, now)
+
+
+async def test_storage_going_down_mid_run_fails_the_run_and_the_next_run_finishes(world):
+    now = world.clock.now()
+    for i in range(15):
+        assert await world.store.acquire_lease(f"slack-event:E{i}", "h", 60, now - 3600)
+    faulty = FaultyStore(world.store)
+    world.store = faulty
+    cleanup = LeaseCleanup(world.ports, Settings(), batch=10)
+    first, second = fire_times(cleanup.trigger, 2)
+    faulty.go_down_at(3)  # the run's lease, the first round, then the second round fails
+    outcome = await LeasedRunner(faulty, world.clock, "w").run(cleanup, first)
+    assert outcome.status == "failed" and "StorageUnavailable" in outcome.detail
+    assert faulty.calls == ["acquire_lease", "purge_expired_leases", "purge_expired_leases"]
+    faulty.repair()
+    world.clock.advance(DAY)
+    outcome = await LeasedRunner(faulty, world.clock, "w").run(cleanup, second)
+    # The first round's 10 stayed purged; the rest (5, and the failed run's expired lease) now.
+    assert outcome.status == "ran" and outcome.detail == "purged 6 expired lease(s) in 1 round(s)"
 
 
 def test_the_job_runs_daily_at_05_15_utc_with_a_lease_beyond_the_misfire_grace():
