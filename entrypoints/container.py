@@ -8,6 +8,7 @@ answer "GitHub is not configured" (or Slack, or Google Drive).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Callable
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -19,38 +20,49 @@ from entrypoints.storage import store_resource
 from ports.clock import SystemClock, UuidGenerator
 
 
-def _or_unavailable(adapter: Any, integration: str) -> Any:
-    return adapter if adapter is not None else Unavailable(integration)
+def _integration(config: Config, name: str, from_env: Callable[[], Callable[[Any], Any]]) -> Any:
+    """The adapter for integration ``name``, or ``Unavailable(name)`` when it is not configured.
+
+    ``from_env`` imports the adapter lazily and returns its ``from_env``; a malformed setting
+    (the adapter's one-line ``ValueError`` naming the variable) becomes a ``ConfigError``.
+    """
+    if not config.integrations.get(name):
+        return Unavailable(name)
+    try:
+        adapter = from_env()(config.env)
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
+    return adapter if adapter is not None else Unavailable(name)
+
+
+def _github_from_env() -> Callable[[Any], Any]:
+    from adapters.github.client import GitHubApp
+
+    return GitHubApp.from_env
+
+
+def _slack_from_env() -> Callable[[Any], Any]:
+    from adapters.slack.client import SlackChat
+
+    return SlackChat.from_env
+
+
+def _drive_from_env() -> Callable[[Any], Any]:
+    from adapters.gdrive.drive import GoogleDrive
+
+    return GoogleDrive.from_env
 
 
 def build_github(config: Config) -> Any:
-    if not config.integrations.get("GitHub"):
-        return Unavailable("GitHub")
-    from adapters.github.client import GitHubApp
-
-    try:
-        return _or_unavailable(GitHubApp.from_env(config.env), "GitHub")
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    return _integration(config, "GitHub", _github_from_env)
 
 
 def build_chat(config: Config) -> Any:
-    if not config.integrations.get("Slack"):
-        return Unavailable("Slack")
-    from adapters.slack.client import SlackChat
-
-    return _or_unavailable(SlackChat.from_env(config.env), "Slack")
+    return _integration(config, "Slack", _slack_from_env)
 
 
 def build_drive(config: Config) -> Any:
-    if not config.integrations.get("Google Drive"):
-        return Unavailable("Google Drive")
-    from adapters.gdrive.drive import GoogleDrive
-
-    try:
-        return _or_unavailable(GoogleDrive.from_env(config.env), "Google Drive")
-    except ValueError as e:
-        raise ConfigError(str(e)) from None
+    return _integration(config, "Google Drive", _drive_from_env)
 
 
 def _backend(config: Config) -> str:

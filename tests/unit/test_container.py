@@ -44,6 +44,7 @@ async def test_absent_integrations_answer_not_configured():
     ({"GITHUB_API_URL": "ftp://x"}, "GITHUB_API_URL"),
     ({"SLACK_APP_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
     ({"GITHUB_APP_ID": "1", "GITHUB_ORG_NAME": "o", "GITHUB_KEY": "not a key"}, "GITHUB_KEY"),
+    ({"GCP_SERVICE_ACCOUNT_CREDENTIALS": "{not json"}, "GCP_SERVICE_ACCOUNT_CREDENTIALS"),
 ])
 def test_malformed_settings_name_the_variable(env, variable):
     with pytest.raises(ConfigError) as info:
