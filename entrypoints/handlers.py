@@ -165,7 +165,7 @@ class RocketHandlers:
             return Outcome(200, {"ok": True, "ignored": True})
         event = envelope["event"]
         event_type = str(event.get("type", ""))
-        event_id = str(envelope.get("event_id", ""))
+        event_id = _text(envelope.get("event_id"))  # a null or numeric id is no id (was "None")
         user = event.get("user")
         if event_type != "team_join" or not isinstance(user, dict) or not _text(user.get("id")).strip():
             self.metrics.webhook("slack", "other", "ignored")  # not a team_join with a Slack user id

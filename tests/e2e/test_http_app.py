@@ -138,6 +138,16 @@ async def test_slack_url_verification_and_team_join(http_world):
     assert len(w.slack.dm_texts("U0FAKENEW")) == 1
 
 
+async def test_team_join_without_a_string_event_id_is_refused_and_stores_nothing(http_world):
+    w = http_world
+    envelope = json.loads(slack_file("team_join.event.json"))
+    for bad_id in (None, 42, "", ["Ev1"]):
+        response = await w.event({**envelope, "event_id": bad_id})
+        assert response.status_code == 400, (bad_id, await response.get_data())
+        assert "U0FAKENEW" not in {u.slack_id for u in await w.store.query(User)}, bad_id
+    assert w.slack.dm_texts("U0FAKENEW") == []
+
+
 async def test_repeated_delivery_and_event_are_applied_once(http_world):
     w = http_world
     body = json.dumps(github_payload("team.created")).encode()
