@@ -188,3 +188,15 @@ def test_malformed_import_changes_nothing(tmp_path):
 def test_default_database_is_rocket_db_in_working_directory(tmp_path):
     assert rocket("admin", "U9", env={}, cwd=tmp_path).returncode == 0
     assert (tmp_path / "rocket.db").exists()
+
+
+def test_admin_with_an_empty_id_is_refused_and_stores_nothing(tmp_path):
+    env = sqlite_env(tmp_path / "e.db")
+    for blank in ("", "   "):
+        result = rocket("admin", blank, env=env, cwd=tmp_path)
+        assert result.returncode == 1, result.stderr
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and "empty" in lines[0], result.stderr
+    assert export(env, tmp_path) == {"users": [], "teams": [], "projects": []}
+    assert rocket("admin", " U7 ", env=env, cwd=tmp_path).returncode == 0
+    assert [u["slack_id"] for u in export(env, tmp_path)["users"]] == ["U7"]
