@@ -54,14 +54,16 @@ async def cmd_admin(container: Container, slack_id: str) -> int:
 
 
 async def cmd_export(container: Container, output: str | None) -> int:
-    from entrypoints.dbio import export_to
+    from entrypoints.dbio import export_to, export_to_file
 
     store = await container.store()
     if output in (None, "-"):
         count = await export_to(store, sys.stdout)
     else:
-        with open(output, "w", encoding="utf-8") as out:
-            count = await export_to(store, out)
+        try:
+            count = await export_to_file(store, output)
+        except OSError as e:
+            return _fail(f"cannot write {output}: {e}", 1)
     print(f"Exported {count} records.", file=sys.stderr)
     return 0
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import IO, Any
@@ -49,6 +51,23 @@ async def export_to(store: Store, out: IO[str]) -> int:
         out.write("\n]")
         count += len(records)
     out.write("\n}\n")
+    return count
+
+
+async def export_to_file(store: Store, path: str | os.PathLike[str]) -> int:
+    """Write the export to ``path`` atomically: a temporary file beside it, renamed over it
+    once complete. If the export fails part-way, ``path`` is left as it was (an earlier
+    export is not truncated) and the temporary file is removed. The file is created readable
+    and writable by its owner only: it holds email addresses."""
+    directory = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix=".rocket-export-", suffix=".tmp", dir=directory)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            count = await export_to(store, out)
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
     return count
 
 
