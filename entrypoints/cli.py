@@ -33,7 +33,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     from hypercorn.config import Config as HypercornConfig
     from hypercorn.run import run
 
-    port = args.port or int(config.get("PORT", "5000"))
+    port = args.port or config.port
     hc = HypercornConfig()
     hc.bind = [f"{args.host}:{port}"]
     hc.backlog = 2048

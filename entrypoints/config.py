@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from core.context import Settings
 
 DEFAULT_DATABASE_URL = "sqlite:///rocket.db"
+DEFAULT_PORT = 5000
+SCHEDULER_FLAG = "ROCKET_SCHEDULER"
 DATABASE_SCHEMES = ("sqlite", "mongodb", "mongodb+srv", "dynamodb", "memory")
 
 
@@ -40,6 +42,7 @@ class Config:
     slack_signing_secret: str = ""
     github_webhook_secret: str = ""
     integrations: dict[str, bool] = field(default_factory=dict)
+    port: int = DEFAULT_PORT  # PORT: the default port of ``rocket serve``
 
     def get(self, name: str, default: str = "") -> str:
         return self.env.get(name, default) or default
@@ -84,6 +87,26 @@ def _check_http_url(env: Mapping[str, str], name: str) -> None:
             raise ConfigError(f"{name}: {value!r} is not an http(s) URL")
 
 
+def parse_port(env: Mapping[str, str]) -> int:
+    """``PORT`` (empty or absent: 5000); ``ConfigError`` naming it unless a port 1-65535."""
+    value = (env.get("PORT") or "").strip()
+    if not value:
+        return DEFAULT_PORT
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ConfigError(f"PORT: {value!r} is not a port number (1-65535)")
+    return int(value)
+
+
+def scheduler_enabled(env: Mapping[str, str]) -> bool:
+    """``ROCKET_SCHEDULER``: on (default) or off; ``ConfigError`` naming it when malformed."""
+    value = (env.get(SCHEDULER_FLAG) or "on").strip().lower()
+    if value in ("on", "true", "yes", "1"):
+        return True
+    if value in ("off", "false", "no", "0"):
+        return False
+    raise ConfigError(f"{SCHEDULER_FLAG}: {value!r} is not on or off")
+
+
 def read_env(base: Mapping[str, str] | None = None, dotenv: Path | None = None) -> dict[str, str]:
     """The process environment over the values of ``./.env`` (the environment wins)."""
     from dotenv import dotenv_values
@@ -105,6 +128,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     webhook_path = env.get("GITHUB_WEBHOOK_ENDPT") or "/webhook"
     if not webhook_path.startswith("/") or webhook_path.startswith(("/slack/", "/healthz", "/metrics")):
         raise ConfigError(f"GITHUB_WEBHOOK_ENDPT: {webhook_path!r} must be a free path starting with /")
+    port = parse_port(env)
+    scheduler_enabled(env)  # checked here so every entry point fails before it starts serving
     app_token = env.get("SLACK_APP_TOKEN", "")
     if app_token and not app_token.startswith("xapp-"):
         raise ConfigError("SLACK_APP_TOKEN: an app-level token starts with xapp-")
@@ -128,4 +153,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         slack_signing_secret=env.get("SLACK_SIGNING_SECRET", ""),
         github_webhook_secret=env.get("GITHUB_WEBHOOK_SECRET", ""),
         integrations=integrations,
+        port=port,
     )

@@ -125,6 +125,16 @@ async def managed_team(ports: Ports, actor: str, slug: str, doing: str) -> Team:
     return team
 
 
+def _merged(stored: Team, made: Team) -> Team | None:
+    """``stored`` (written by a webhook or refresh since GitHub created the team) with what
+    CreateTeam made added: its members and leads joined, its non-empty fields set."""
+    fields = {k: getattr(made, k) for k in ("display_name", "platform", "folder") if getattr(made, k)}
+    new = dataclasses.replace(stored, github_team_name=made.github_team_name,
+                              members=stored.members | made.members,
+                              team_leads=stored.team_leads | made.team_leads, **fields)
+    return None if new == stored else new
+
+
 def _clean(value: str | None) -> str | None:
     return None if value is None else value.strip()
 
@@ -160,7 +170,8 @@ class CreateTeam(_TeamUseCase):
     someone else (who must be registered with GitHub). ``channel`` adds every registered
     member (with GitHub) of that Slack channel; others are listed in warnings. ``folder`` is
     the Drive folder to share with the members. If any GitHub step fails, the GitHub team is
-    deleted again (best effort) and nothing is stored.
+    deleted again (best effort) and nothing is stored. If the team was stored meanwhile (GitHub's
+    ``team created`` webhook, a refresh), the members, leads and fields are merged into it.
     """
 
     async def __call__(self, actor: str, team: str, name: str | None = None, platform: str | None = None,
@@ -211,7 +222,10 @@ class CreateTeam(_TeamUseCase):
             members={u.github_user_id for u in members.values()},
             folder=(folder or "").strip(),
         )
-        record = await store.store(record)
+        try:
+            record = await store.store(record)
+        except Conflict:  # GitHub's `team created` webhook (or a refresh) stored it meanwhile
+            record = await update_with_retry(store, Team, created.id, lambda t, made=record: _merged(t, made))
         for user in members.values():
             await promote(self.ports, self.settings, record.github_team_name, user)
         member_list = sorted(members.values(), key=lambda u: u.slack_id)

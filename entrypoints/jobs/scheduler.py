@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextvars import ContextVar
 from datetime import datetime
 from typing import Any
@@ -25,13 +25,14 @@ from apscheduler.executors.asyncio import AsyncIOExecutor
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from core.context import Ports, Settings
-from entrypoints.config import ConfigError
+from entrypoints.config import SCHEDULER_FLAG as ENV_FLAG
+from entrypoints.config import scheduler_enabled
 from entrypoints.jobs.base import Job, JobFactory
 from entrypoints.jobs.runner import LeasedRunner, RunOutcome
 
 log = logging.getLogger("rocket.jobs")
 
-ENV_FLAG = "ROCKET_SCHEDULER"
+__all__ = ["ENV_FLAG", "scheduler_enabled", "start_scheduler", "stop_scheduler", "attach_scheduler"]
 DEFAULT_MISFIRE_GRACE_SECONDS = 300
 STOP_TIMEOUT_SECONDS = 10.0
 
@@ -130,16 +131,6 @@ async def stop_scheduler(scheduler: JobScheduler, timeout: float = STOP_TIMEOUT_
     scheduler.shutdown(wait=False)
     await asyncio.sleep(0)  # AsyncIOScheduler.shutdown runs on the loop's next turn
     log.info("scheduler stopped")
-
-
-def scheduler_enabled(env: Mapping[str, str]) -> bool:
-    """``ROCKET_SCHEDULER``: on (default) or off; ``ConfigError`` naming it when malformed."""
-    value = (env.get(ENV_FLAG) or "on").strip().lower()
-    if value in ("on", "true", "yes", "1"):
-        return True
-    if value in ("off", "false", "no", "0"):
-        return False
-    raise ConfigError(f"{ENV_FLAG}: {value!r} is not on or off")
 
 
 def attach_scheduler(app: Any, container: Any) -> None:

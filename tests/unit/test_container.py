@@ -45,9 +45,19 @@ async def test_absent_integrations_answer_not_configured():
     ({"SLACK_APP_TOKEN": "xoxb-1"}, "SLACK_APP_TOKEN"),
     ({"GITHUB_APP_ID": "1", "GITHUB_ORG_NAME": "o", "GITHUB_KEY": "not a key"}, "GITHUB_KEY"),
     ({"GCP_SERVICE_ACCOUNT_CREDENTIALS": "{not json"}, "GCP_SERVICE_ACCOUNT_CREDENTIALS"),
+    ({"PORT": "abc"}, "PORT"),
+    ({"PORT": "70000"}, "PORT"),
+    ({"PORT": "-1"}, "PORT"),
+    ({"ROCKET_SCHEDULER": "sometimes"}, "ROCKET_SCHEDULER"),
 ])
 def test_malformed_settings_name_the_variable(env, variable):
     with pytest.raises(ConfigError) as info:
         make_container(load_config(env))
     message = str(info.value)
     assert variable in message and "\n" not in message
+
+
+def test_port_defaults_to_5000_and_is_read_from_port():
+    assert load_config({}).port == 5000
+    assert load_config({"PORT": ""}).port == 5000  # compose passes unset settings as empty
+    assert load_config({"PORT": " 8080 "}).port == 8080

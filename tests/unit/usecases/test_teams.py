@@ -10,6 +10,7 @@ from adapters.memory import MemoryStore
 from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, UpstreamError
 from core.models import Project, Team, User
 from core.permissions import Permissions
+from core.usecases.github_events import ApplyGitHubEvent
 from core.usecases.teams import (
     AddTeamMember,
     CreateTeam,
@@ -95,6 +96,27 @@ async def test_create_team_from_channel_adds_registered_members_with_github(d):
     shared = d.world.drive.shared["F-gamma"]
     assert shared == {"lead-gh@example.org", "new-gh@example.org", "mem-gh@example.org"}
     assert any("UNOGH" in w and "UNKNOWN" in w for w in result.warnings)
+
+
+async def test_create_team_survives_the_webhook_storing_the_team_first(d):
+    """GitHub's ``team created`` webhook can store the new team (empty) before CreateTeam does."""
+    github, store = d.world.github, d.world.store
+    create_on_github = github.create_team
+
+    async def create_and_deliver_webhook(slug: str, name: str = ""):
+        created = await create_on_github(slug, name)
+        await ApplyGitHubEvent(d.ports, d.settings)("team", {
+            "action": "created", "team": {"id": int(created.id), "slug": created.slug, "name": created.name}})
+        return created
+
+    github.create_team = create_and_deliver_webhook
+    result = await uc(d, CreateTeam)("ULEAD", "gamma", name="Gamma Team", platform="android", folder="F-g")
+    team = await stored_team(d, "gamma")
+    assert team == result.team
+    assert team.members == {d.gid["ULEAD"]} and team.team_leads == {d.gid["ULEAD"]}
+    assert (team.display_name, team.platform, team.folder) == ("Gamma Team", "android", "F-g")
+    assert d.world.drive.shared["F-g"] == {"lead-gh@example.org"}
+    assert len(await store.query(Team, [("github_team_name", "gamma")])) == 1
 
 
 @pytest.mark.parametrize("actor", ["UMEM", "UNEW", "UNREGISTERED"])
