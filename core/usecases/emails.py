@@ -1,8 +1,9 @@
 """``export emails [--team TEAM]``: the email addresses of every user, or of one team.
 
 Admins and team leads only (``core.permissions.can_export_emails``). A team's people are
-its members and leads (GitHub user ids), resolved to registered users with a single
-storage query. Users without an email are listed in ``EmailList.missing`` by Slack id.
+its members and leads (GitHub user ids), resolved to registered users with one storage
+query per ``QUERY_CHUNK`` ids (``users_by_github_ids``). Users without an email are listed
+in ``EmailList.missing`` by Slack id.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from core.models import User
 from core.permissions import can_export_emails
 from core.results import EmailList
 from core.usecases.common import find_user, require, team_by_slug
+from core.usecases.teams import users_by_github_ids
 from core.usecases.users import clean_text
 
 
@@ -32,11 +34,7 @@ class ExportEmails:
             users = await store.query(User)
         else:
             found = await team_by_slug(store, clean_text("Team", team))
-            github_ids = sorted(found.members | found.team_leads)
-            # query_or with no pairs means "everyone": an empty team must stay empty.
-            users = (
-                await store.query_or(User, [("github_user_id", g) for g in github_ids]) if github_ids else []
-            )
+            users = await users_by_github_ids(self._ports, found.members | found.team_leads)
         emails: dict[str, str] = {}
         missing: list[str] = []
         for user in sorted(users, key=lambda u: u.slack_id):  # deterministic pick among duplicates

@@ -7,10 +7,11 @@ from typing import Any
 import pytest
 
 from core.context import Ports, Settings
-from core.errors import NotFound, PermissionDenied
+from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import Team, User
 from core.permissions import Permissions
 from core.usecases.emails import ExportEmails
+from core.usecases.teams import QUERY_CHUNK
 from tests.fakes.counting_store import CountingStore
 from tests.fakes.observe import snapshot
 from tests.fakes.ports import FakeWorld, fake_world
@@ -94,3 +95,31 @@ async def test_team_members_are_fetched_in_one_query_not_one_per_member(world: F
     # find the actor, find the team, fetch the members: three reads whatever the team's size.
     assert store.reads == 3 and store.writes == 0
     assert store.calls["retrieve"] == 1
+
+
+class OrLimitedStore(CountingStore):
+    """A store that, like DynamoDB (expressions of at most ~300 operators, 4 KB), refuses a
+    ``query_or`` with more pairs than the use-cases' chunk size."""
+
+    def __getattr__(self, name: str) -> Any:
+        method = super().__getattr__(name)
+        if name != "query_or":
+            return method
+
+        async def limited(model: Any, params: Any = ()) -> Any:
+            if len(params) > QUERY_CHUNK:
+                raise InvalidInput(f"filter expression too large ({len(params)} terms)")
+            return await method(model, params)
+
+        return limited
+
+
+async def test_a_team_larger_than_one_query_exports_every_email(world: FakeWorld) -> None:
+    big = {str(2000 + i) for i in range(3 * QUERY_CHUNK + 1)}
+    for gid in big:
+        await world.store.store(User(f"U{gid}", email=f"u{gid}@example.com", github_user_id=gid))
+    await world.store.store(Team("105", "huge", members=big))
+    store = OrLimitedStore(world.store)
+    result = await export(world, store)("UADMIN", team="huge")
+    assert result.emails == sorted(f"u{gid}@example.com" for gid in big)
+    assert store.calls["query_or"] == 4
