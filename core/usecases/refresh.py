@@ -10,7 +10,8 @@ Contract:
 - Stored teams are created or updated from GitHub (slug and members; display name, platform,
   folder and leads are kept, leads who are no longer members are dropped); stored teams
   GitHub no longer has are deleted and their projects unassigned. Only changed records are
-  written.
+  written. The directory is read before GitHub, so a team created by command during the
+  refresh (GitHub first, then stored) is never deleted as gone.
 - Members of ``settings.admin_team`` become ``admin``; members of ``settings.leads_team``
   become ``team_lead`` (an admin is never demoted).
 - Every team with a Drive folder is synced to its registered members' emails; a Drive
@@ -85,6 +86,11 @@ class RefreshTeams:
         result = RefreshResult()
         github, store = self.ports.github, self.ports.store
 
+        # The directory is read before GitHub: a team created meanwhile (GitHub first, then
+        # stored) is then missing from the snapshot at worst, never taken for one GitHub deleted.
+        stored = {t.github_team_id: t for t in await store.query(Team)}
+        users = {u.github_user_id: u for u in await store.query(User) if u.github_user_id}
+
         gh_teams = await github.list_teams()
         listings = await _bounded(
             (lambda t=t: github.list_team_members(t.id)) for t in gh_teams  # type: ignore[misc]
@@ -98,9 +104,6 @@ class RefreshTeams:
             else:
                 members[team.id] = listing
         seen = {t.id for t in gh_teams}
-
-        stored = {t.github_team_id: t for t in await store.query(Team)}
-        users = {u.github_user_id: u for u in await store.query(User) if u.github_user_id}
 
         final = await self._write_teams([t for t in gh_teams if t.id in members], members, stored, result)
         gone = [t for tid, t in stored.items() if tid not in seen]

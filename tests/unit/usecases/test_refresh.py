@@ -9,6 +9,7 @@ from core.errors import NotFound, PermissionDenied, UpstreamError
 from core.models import Project, Team, User
 from core.permissions import Permissions
 from core.usecases.refresh import RefreshTeams
+from core.usecases.teams import CreateTeam
 from ports.github import GitHubTeam
 from tests.fakes.counting_store import CountingStore
 from tests.fakes.github import FakeGitHub, refused
@@ -132,6 +133,26 @@ async def test_team_vanishing_mid_refresh_is_skipped_not_deleted():
     assert (await world.store.retrieve(Team, "4242")).members == {"1"}
     with pytest.raises(NotFound):
         await world.github.list_team_members("4242")
+
+
+async def test_team_created_by_command_during_the_refresh_is_kept():
+    """``team create`` finishing (on GitHub, then stored) after the refresh listed GitHub's teams:
+    the refresh must not take the new team for one GitHub deleted."""
+    world = fake_world()
+    d = await make_directory(world)
+    list_on_github = world.github.list_teams
+
+    async def list_then_create(d=d):
+        listing = await list_on_github()
+        await CreateTeam(d.ports, d.settings)("ULEAD", "gamma", platform="android")
+        return listing
+
+    world.github.list_teams = list_then_create
+    result = await refresh(d).run()
+    assert result.deleted == []
+    gamma = await team(d, "gamma")
+    assert gamma.platform == "android" and gamma.team_leads == {d.gid["ULEAD"]}
+    assert "gamma" in {t.slug for t in world.github.teams.values()}
 
 
 # --- at scale: 200 teams x 25 members ------------------------------------------------------------
