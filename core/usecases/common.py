@@ -46,15 +46,20 @@ async def update_with_retry(
     key: str,
     change: Callable[[M], M | None] | Callable[[M], Awaitable[M | None]],
     attempts: int = RETRIES,
+    current: M | None = None,
 ) -> M:
     """Read the record, apply ``change`` (returns the new record, or None for "no change")
     and compare-and-set it; on ``Conflict`` re-read and re-apply, at most ``attempts`` times.
 
+    ``current``, a copy of the record just read (e.g. by a query), saves the first read: the
+    first attempt applies ``change`` to it, and a stale or deleted copy costs one ``Conflict``
+    (when ``change`` finds nothing to do, ``current`` is returned as read).
     ``change`` must be a pure function of the record it is given (it may run several times).
     Raises ``NotFound`` when the record is missing, ``Conflict`` after too many lost races.
     """
     for _ in range(attempts):
-        current = await store.retrieve(model, key)
+        if current is None:
+            current = await store.retrieve(model, key)
         updated = change(current)
         if isinstance(updated, Awaitable):
             updated = await updated
@@ -63,5 +68,5 @@ async def update_with_retry(
         try:
             return await store.store(updated)
         except Conflict:
-            continue
+            current = None
     raise Conflict(f"{model.__name__} {key} is being changed by others; try again")

@@ -72,8 +72,9 @@ class SetKarma:
 class ResetKarma:
     """``karma reset --all``: admins only; every user's karma becomes 1.
 
-    Each user is written by compare-and-set with retry (users already at 1 are left alone;
-    users deleted meanwhile are skipped). ``KarmaReset.count`` is the number of users that
+    One query lists the users; each is written by compare-and-set from that listing, re-read
+    only when it changed meanwhile (users already at 1 are left alone; users deleted meanwhile
+    are skipped). ``KarmaReset.count`` is the number of users that
     now have karma 1: every registered user, including those that already had 1.
     """
 
@@ -90,15 +91,15 @@ class ResetKarma:
         def reset(user: User) -> User | None:
             return None if user.karma == RESET_TO else dataclasses.replace(user, karma=RESET_TO)
 
-        async def reset_one(slack_id: str) -> int:
+        async def reset_one(user: User) -> int:
             async with gate:
                 try:
-                    await update_with_retry(store, User, slack_id, reset)
+                    await update_with_retry(store, User, user.slack_id, reset, current=user)
                 except NotFound:
                     return 0
                 return 1
 
-        done = await asyncio.gather(*(reset_one(u.slack_id) for u in users if u.karma != RESET_TO))
+        done = await asyncio.gather(*(reset_one(u) for u in users if u.karma != RESET_TO))
         unchanged = sum(1 for u in users if u.karma == RESET_TO)
         return KarmaReset(count=unchanged + sum(done))
 

@@ -131,14 +131,10 @@ class RefreshTeams:
                     return "created", await store.store(new)
                 except Conflict:  # created meanwhile: update it instead
                     pass
-            elif (change := reconciled(current, gh.slug, ids)) is None:
+            elif reconciled(current, gh.slug, ids) is None:
                 return "same", current
-            else:
-                try:
-                    return "updated", await store.store(change)
-                except Conflict:
-                    pass
-            fresh = await update_with_retry(store, Team, gh.id, lambda t: reconciled(t, gh.slug, ids))
+            fresh = await update_with_retry(store, Team, gh.id, lambda t: reconciled(t, gh.slug, ids),
+                                            current=current)
             return "updated", fresh
 
         outcomes = _raise_first(await _bounded((lambda g=g: write(g)) for g in gh_teams))
@@ -164,11 +160,8 @@ class RefreshTeams:
                 if gid in users and promoted(users[gid], level) is not None]
 
         async def raise_one(user: User, level: Permissions) -> User:
-            try:
-                return await self.ports.store.store(promoted(user, level))  # type: ignore[arg-type]
-            except Conflict:
-                return await update_with_retry(self.ports.store, User, user.slack_id,
-                                               lambda u: promoted(u, level))
+            return await update_with_retry(self.ports.store, User, user.slack_id,
+                                           lambda u: promoted(u, level), current=user)
 
         done = _raise_first(await _bounded((lambda u=u, lv=lv: raise_one(u, lv)) for u, lv in todo))
         for user in done:

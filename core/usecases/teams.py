@@ -378,11 +378,8 @@ async def unassign_projects_of(ports: Ports, team_ids: Collection[str]) -> list[
         def change(p: Project) -> Project | None:
             return dataclasses.replace(p, github_team_id="") if p.github_team_id in team_ids else None
 
-        try:
-            try:  # the record just read is usually current: one write, no re-read
-                await ports.store.store(dataclasses.replace(project, github_team_id=""))
-            except Conflict:
-                await update_with_retry(ports.store, Project, project.project_id, change)
+        try:  # the record just read is usually current: one write, no re-read
+            await update_with_retry(ports.store, Project, project.project_id, change, current=project)
         except NotFound:
             continue
         done.append(project.project_id)

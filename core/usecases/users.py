@@ -361,7 +361,7 @@ class DeleteUser:
 
             for team in await store.query_or(Team, [("members", github_id), ("team_leads", github_id)]):
                 try:
-                    await update_with_retry(store, Team, team.github_team_id, drop)
+                    await update_with_retry(store, Team, team.github_team_id, drop, current=team)
                 except NotFound:
                     pass  # the team was deleted meanwhile
         await store.delete(User, slack_id)

@@ -15,6 +15,7 @@ from core.models import Team, User
 from core.permissions import Permissions
 from core.usecases.common import update_with_retry
 from core.usecases.karma import GiveKarma, ResetKarma, SetKarma, ViewKarma
+from tests.fakes.counting_store import CountingStore
 from tests.fakes.observe import YieldingStore, snapshot
 from tests.fakes.ports import FakeWorld, fake_world
 
@@ -120,6 +121,13 @@ async def test_admin_resets_everyones_karma_to_one(world: FakeWorld) -> None:
     assert {u.karma for u in users} == {1}
     assert result.count == len(users) == 5
     assert {u.slack_id: u.name for u in users} == names_before
+
+
+async def test_reset_reads_the_users_once_not_once_per_user(world: FakeWorld) -> None:
+    store = CountingStore(world.store)
+    await uc(ResetKarma, world, store)("UADMIN")
+    # the actor, then one listing; each of the four users not at 1 is written straight from it
+    assert (store.calls["retrieve"], store.calls["query"], store.calls["store"]) == (1, 1, 4)
 
 
 @pytest.mark.parametrize("actor", ["UMEM", "ULEAD", "UOTHER", "UNREGISTERED"])
