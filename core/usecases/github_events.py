@@ -8,8 +8,9 @@ news. Behaviour, following Rocket 2 where the contract is silent:
 - organization ``member_removed``: the user (by GitHub id) leaves every stored team (as
   member and lead) and loses their GitHub link; their Slack profile is kept.
   ``member_added`` / ``member_invited`` / ``renamed``: noted, nothing stored.
-- team ``created``: the team is stored (or its slug/name refreshed). ``deleted``: removed,
-  its projects unassigned. ``edited``: slug and name refreshed for a known team.
+- team ``created``: the team is stored (a team already stored, e.g. by ``team create``, is
+  left as it is). ``deleted``: removed, its projects unassigned. ``edited``: the slug of a
+  known team is refreshed (the display name is Rocket's own, as in a refresh).
   ``added_to_repository`` / ``removed_from_repository``: noted, nothing stored.
 - membership ``added`` / ``removed`` (scope team): the GitHub id joins or leaves the stored
   team (a leaver also loses the lead role); joining the admin or leads team promotes a
