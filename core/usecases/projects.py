@@ -121,15 +121,20 @@ class EditProject(_ProjectUseCase):
     async def __call__(self, actor: str, project_id: str, name: str | None = None) -> ProjectResult:
         project = await self._project(project_id)
         team = await self._require_owner(actor, project, "edit this project")
-        new_name = None if name is None else name.strip()
+        if name is None:
+            return ProjectResult(project, team, "Nothing to change: give --name")
+        new_name = name.strip()
+        changed = False
 
         def change(p: Project) -> Project | None:
-            if new_name is None or p.display_name == new_name:
-                return None
-            return dataclasses.replace(p, display_name=new_name)
+            nonlocal changed
+            changed = p.display_name != new_name
+            return dataclasses.replace(p, display_name=new_name) if changed else None
 
         updated = await update_with_retry(self.ports.store, Project, project_id, change)
-        return ProjectResult(updated, team, f"Updated project {project_id}")
+        message = (f"Updated project {project_id}" if changed
+                   else f"Nothing changed: project {project_id} is already named {new_name!r}")
+        return ProjectResult(updated, team, message)
 
 
 class AssignProject(_ProjectUseCase):

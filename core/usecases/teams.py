@@ -246,16 +246,23 @@ class EditTeam(_TeamUseCase):
         changes = {k: v for k, v in (("display_name", _clean(name)), ("platform", _clean(platform)),
                                       ("folder", _clean(folder))) if v is not None}
 
+        if not changes:
+            return await team_result(self.ports, current,
+                                     "Nothing to change: give --name, --platform or --folder")
+        changed = False
+
         def change(t: Team) -> Team | None:
-            if all(getattr(t, k) == v for k, v in changes.items()):
-                return None
-            return dataclasses.replace(t, **changes)
+            nonlocal changed
+            changed = not all(getattr(t, k) == v for k, v in changes.items())
+            return dataclasses.replace(t, **changes) if changed else None
 
         updated = await update_with_retry(self.ports.store, Team, current.github_team_id, change)
         warnings: list[str] = []
         if "folder" in changes and updated.folder:
             warnings = await sync_drive(self.ports, updated)
-        return await team_result(self.ports, updated, f"Updated team {updated.github_team_name}", warnings)
+        slug = updated.github_team_name
+        message = f"Updated team {slug}" if changed else f"Nothing changed: {slug} already has those values"
+        return await team_result(self.ports, updated, message, warnings)
 
 
 class AddTeamMember(_TeamUseCase):

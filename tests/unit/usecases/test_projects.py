@@ -159,6 +159,16 @@ async def test_edit_project_name(d):
     result = await uc(d, EditProject)("ULEAD", "P-ALPHA", name="Rocket 3")
     stored = await project(d, "P-ALPHA")
     assert stored.display_name == "Rocket 3" and stored == result.project
+    assert result.message == "Updated project P-ALPHA"
+
+
+async def test_edit_project_without_a_change_says_so(d):
+    await uc(d, EditProject)("ULEAD", "P-ALPHA", name="Rocket 3")
+    before = await snapshot(d.world)
+    again = await uc(d, EditProject)("ULEAD", "P-ALPHA", name="Rocket 3")
+    assert again.message == "Nothing changed: project P-ALPHA is already named 'Rocket 3'"
+    assert (await uc(d, EditProject)("ULEAD", "P-ALPHA")).message == "Nothing to change: give --name"
+    assert await snapshot(d.world) == before
 
 
 async def test_unassigned_project_is_managed_by_admins_only(d):

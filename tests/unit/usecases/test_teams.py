@@ -210,7 +210,11 @@ async def test_edit_team_fields_and_folder(d):
 
 
 async def test_edit_team_with_nothing_new_writes_nothing(d):
-    await uc(d, EditTeam)("ULEAD", "alpha", name="Alpha")
+    result = await uc(d, EditTeam)("ULEAD", "alpha", name="Alpha")
+    assert (await stored_team(d, "alpha")).version == d.alpha.version
+    assert result.message == "Nothing changed: alpha already has those values"
+    result = await uc(d, EditTeam)("ULEAD", "alpha")
+    assert result.message.startswith("Nothing to change: give --name")
     assert (await stored_team(d, "alpha")).version == d.alpha.version
 
 
