@@ -365,8 +365,10 @@ def tokenize(text: str) -> list[str]:
         return list(lexer)
     except ValueError as exc:
         words = text.split()
-        group = words[0] if words else ""
-        help_text = group_help(group) if group in GRAMMAR else overview()
+        group = words[0].lower() if words else ""
+        if group not in GRAMMAR:  # the name labels logs and metrics: never the user's own word
+            group = ""
+        help_text = group_help(group) if group else overview()
         raise ParseError(f"Error: {exc} (quote values with spaces, e.g. --bio \"I like rockets\")",
                          help_text, group) from None
 

@@ -224,6 +224,19 @@ async def test_slow_command_is_acknowledged_then_answered_at_response_url(http_w
     assert [t for t in await w.store.query(Team) if t.github_team_name == "slowpokes"]
 
 
+async def test_metric_labels_never_carry_what_the_user_typed(http_world):
+    """Each distinct label is a time series kept for the process's life: only command names."""
+    w = http_world
+    for i in range(5):
+        await w.command("U1", f'junk{i}"unterminated')
+        await w.command("U1", f"junk{i} now")
+    await w.command("U1", 'user edit --bio "unterminated')
+    text = (await (await w.client.get("/metrics")).get_data()).decode()
+    assert "junk" not in text
+    assert 'rocket_commands_total{command="unparsed",outcome="refused"} 10.0' in text
+    assert 'rocket_commands_total{command="user",outcome="refused"} 1.0' in text
+
+
 async def test_metrics_and_health(http_world, tmp_path):
     w = http_world
     await w.command("U1", "help")

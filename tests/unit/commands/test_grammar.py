@@ -253,6 +253,15 @@ def test_malformed_lines_give_the_relevant_help(line: str, help_text: Any, says:
     assert caught.value.help in caught.value.reply
 
 
+@pytest.mark.parametrize("line, name", [
+    ('"oops', ""), ('frobnicate "x', ""), ('USER edit --bio "x', "user"), ("team 'a", "team"),
+])
+def test_bad_quoting_names_a_known_group_or_nothing(line: str, name: str) -> None:
+    with pytest.raises(ParseError) as caught:
+        parse(line)
+    assert caught.value.name == name
+
+
 def test_every_option_value_with_spaces_and_unicode_survives() -> None:
     command = parse("user edit --name 'Zoë “Z” Ångström' --bio '🚀 to the moon' --major 'CS & Math'")
     assert isinstance(command, Command)
