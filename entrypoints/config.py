@@ -52,7 +52,8 @@ def parse_database_url(url: str) -> DatabaseSettings:
     """Pick the storage adapter from ``DATABASE_URL`` as the contract describes."""
     scheme, sep, rest = url.partition("://")
     if not sep or not scheme:
-        raise ConfigError(f"DATABASE_URL: {url!r} is not a URL (e.g. sqlite:///rocket.db)")
+        # The value is not echoed: a malformed URL may still carry a password.
+        raise ConfigError("DATABASE_URL: not a URL (e.g. sqlite:///rocket.db or mongodb://host/rocket)")
     scheme = scheme.lower()
     if scheme not in DATABASE_SCHEMES:
         raise ConfigError(
@@ -72,7 +73,7 @@ def parse_database_url(url: str) -> DatabaseSettings:
             try:
                 port = urlsplit(f"http://{host}").port
             except ValueError as e:
-                raise ConfigError(f"DATABASE_URL: bad DynamoDB endpoint {host!r} ({e})") from None
+                raise ConfigError(f"DATABASE_URL: bad DynamoDB endpoint ({e})") from None
             if port is None:
                 raise ConfigError("DATABASE_URL: a DynamoDB endpoint is dynamodb://HOST:PORT")
         return DatabaseSettings("dynamodb", url)

@@ -61,3 +61,11 @@ def test_port_defaults_to_5000_and_is_read_from_port():
     assert load_config({}).port == 5000
     assert load_config({"PORT": ""}).port == 5000  # compose passes unset settings as empty
     assert load_config({"PORT": " 8080 "}).port == 8080
+
+
+@pytest.mark.parametrize("url", ["mongodb:admin:hunter2@db.example.org", "dynamodb://admin:hunter2@host:x"])
+def test_a_malformed_database_url_is_not_echoed(url):
+    """It may carry a password, and start-up errors end up in container logs."""
+    with pytest.raises(ConfigError) as info:
+        load_config({"DATABASE_URL": url})
+    assert "DATABASE_URL" in str(info.value) and "hunter2" not in str(info.value)
