@@ -41,7 +41,8 @@ Emails compare case-insensitively. Every call is retried by googleapiclient on t
 (``num_retries``); ``HttpError`` becomes ``UpstreamError("Google Drive", reason)``; a network or
 token failure becomes ``UpstreamError("Google Drive", "unavailable")`` or
 ``UpstreamError("Google Drive", "credentials refused: …")``. Blocking calls run in
-``asyncio.to_thread``, one sync at a time per ``GoogleDrive`` (httplib2 is not thread-safe).
+``asyncio.to_thread``, one sync at a time per ``GoogleDrive`` (httplib2 is not thread-safe); syncs
+waiting their turn wait on the event loop, not in a worker thread of the shared default executor.
 Two processes syncing the same folder at the same instant may race on the ledger.
 """
 
@@ -134,7 +135,10 @@ class GoogleDrive:
         self.service = service
         self.credentials = credentials
         self.num_retries = num_retries
+        # httplib2 is not thread-safe: one sync in a thread at a time, even when a cancelled sync's
+        # thread is still running after ``_turn`` let the next one in.
         self._lock = threading.Lock()
+        self._turn = asyncio.Lock()  # queues syncs on the loop, so waiting ones hold no worker thread
 
     @classmethod
     def from_env(
@@ -175,7 +179,8 @@ class GoogleDrive:
     async def sync_folder(self, folder_id: str, emails: Collection[str]) -> SyncResult:
         """Share ``folder_id`` (writer) with exactly ``emails`` among the people Rocket shared it with."""
         wanted = {e.strip().lower() for e in emails if e and e.strip()}
-        return await asyncio.to_thread(self._sync_guarded, folder_id, wanted)
+        async with self._turn:
+            return await asyncio.to_thread(self._sync_guarded, folder_id, wanted)
 
     # -- blocking part ----------------------------------------------------------------------------
 

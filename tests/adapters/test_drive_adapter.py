@@ -8,10 +8,12 @@ The RSA key of the service account is generated at test time; nothing secret is 
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -41,6 +43,12 @@ def _b64decode(part: str) -> bytes:
     return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
 
 
+def _set_event() -> threading.Event:
+    event = threading.Event()
+    event.set()
+    return event
+
+
 @dataclass(frozen=True)
 class Call:
     method: str
@@ -62,6 +70,9 @@ class DriveStandIn:
     issued_token: str = "ya29.standin-token"
     port: int = 0
     _next_id: int = 0
+    # Drive requests wait until ``gate`` is set; ``arrived`` is set when one is waiting.
+    gate: threading.Event = field(default_factory=lambda: _set_event())
+    arrived: threading.Event = field(default_factory=threading.Event)
 
     @property
     def root(self) -> str:
@@ -83,6 +94,8 @@ class DriveStandIn:
     def handle(self, method: str, path: str, query: dict[str, str], body: Any, auth: str) -> tuple[int, Any]:
         if path == "/token":
             return self._token(body)
+        self.arrived.set()
+        assert self.gate.wait(timeout=10), "the test never opened the gate"
         self.calls.append(Call(method, path, query, body))
         if auth != f"Bearer {self.issued_token}":
             return 401, {"error": {"code": 401, "message": "Request had invalid authentication credentials."}}
@@ -465,3 +478,28 @@ async def test_prebuilt_service_and_http_error_mapping() -> None:
     assert (method, url.path) == ("POST", PERMS)
     assert json.loads(http.request_sequence[-1][2])["emailAddress"] == "new@example.com"
     assert url.netloc == "www.googleapis.com"  # the default endpoint when no GOOGLE_API_URL
+
+
+async def test_concurrent_syncs_wait_without_taking_worker_threads(
+    drive: GoogleDrive, standin: DriveStandIn
+) -> None:
+    """Syncs queued behind a running one hold no thread of the default executor, which the
+    GitHub adapter and SQLite's ping share: with two workers, one sync running and two
+    waiting, other ``to_thread`` work still runs at once."""
+    for n in range(3):
+        standin.add_folder(f"folder-{n}", [OWNER])
+    loop = asyncio.get_running_loop()
+    loop.set_default_executor(ThreadPoolExecutor(max_workers=2))
+    standin.gate.clear()
+    syncs = [asyncio.create_task(drive.sync_folder(f"folder-{n}", [f"u{n}@example.com"])) for n in range(3)]
+    try:
+        for _ in range(1000):  # until one sync is at Drive
+            if standin.arrived.is_set():
+                break
+            await asyncio.sleep(0.01)
+        assert standin.arrived.is_set()
+        assert await asyncio.wait_for(asyncio.to_thread(lambda: "free"), timeout=2) == "free"
+    finally:
+        standin.gate.set()
+        results = await asyncio.gather(*syncs)
+    assert [r.added for r in results] == [{f"u{n}@example.com"} for n in range(3)]
