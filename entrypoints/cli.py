@@ -78,6 +78,8 @@ async def cmd_import(container: Container, path: str) -> int:
         return _fail(f"cannot read {path}: {e}", 1)
     except json.JSONDecodeError as e:
         return _fail(f"{path} is not JSON: {e}", 1)
+    except RecursionError:
+        return _fail(f"{path} is not an export: nested too deeply; nothing was imported", 1)
     try:
         summary = await import_from(await container.store(), data)
     except ImportFileError as e:

@@ -200,3 +200,14 @@ def test_admin_with_an_empty_id_is_refused_and_stores_nothing(tmp_path):
     assert export(env, tmp_path) == {"users": [], "teams": [], "projects": []}
     assert rocket("admin", " U7 ", env=env, cwd=tmp_path).returncode == 0
     assert [u["slack_id"] for u in export(env, tmp_path)["users"]] == ["U7"]
+
+
+def test_import_of_deeply_nested_json_is_one_line_and_imports_nothing(tmp_path):
+    env = sqlite_env(tmp_path / "d.db")
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"users": ' + "[" * 100_000 + "]" * 100_000 + "}", encoding="utf-8")
+    result = rocket("db", "import", str(deep), env=env, cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "nothing was imported" in lines[0], result.stderr
+    assert export(env, tmp_path) == {"users": [], "teams": [], "projects": []}
