@@ -127,7 +127,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     for name in ("GITHUB_API_URL", "SLACK_API_URL", "GOOGLE_API_URL"):
         _check_http_url(env, name)
     webhook_path = env.get("GITHUB_WEBHOOK_ENDPT") or "/webhook"
-    if not webhook_path.startswith("/") or webhook_path.startswith(("/slack/", "/healthz", "/metrics")):
+    if (not webhook_path.startswith("/") or webhook_path.startswith(("/slack/", "/healthz", "/metrics"))
+            or any(c in webhook_path for c in "<>?#") or any(c.isspace() for c in webhook_path)):
+        # "<" would be read as a Quart route variable, and every delivery would answer 500
         raise ConfigError(f"GITHUB_WEBHOOK_ENDPT: {webhook_path!r} must be a free path starting with /")
     port = parse_port(env)
     scheduler_enabled(env)  # checked here so every entry point fails before it starts serving
