@@ -242,8 +242,11 @@ class GoogleDrive:
         return SyncResult(added=set(to_add), removed=removed)
 
     def _permissions(self, folder_id: str) -> list[_Permission]:
+        """Every permission with an email, all pages; ``UpstreamError`` if Drive repeats a page
+        token (which would otherwise list forever, with this folder's sync holding the lock)."""
         found: list[_Permission] = []
         page_token: str | None = None
+        seen: set[str] = set()
         while True:
             page = self._execute(
                 self.service.permissions().list(
@@ -266,6 +269,9 @@ class GoogleDrive:
             page_token = page.get("nextPageToken")
             if not page_token:
                 return [p for p in found if p.email]
+            if page_token in seen:
+                raise UpstreamError(DRIVE, "permissions.list repeated a page token; nothing was changed")
+            seen.add(page_token)
 
     def _write_ledger(self, folder_id: str, tokens: set[str], previous: Mapping[str, Any]) -> dict[str, Any]:
         update = ledger_properties(tokens, previous)

@@ -73,6 +73,9 @@ class DriveStandIn:
     # Drive requests wait until ``gate`` is set; ``arrived`` is set when one is waiting.
     gate: threading.Event = field(default_factory=lambda: _set_event())
     arrived: threading.Event = field(default_factory=threading.Event)
+    # When set, the first ``stuck_pages`` permission pages all answer this nextPageToken.
+    stuck_token: str | None = None
+    stuck_pages: int = 50
 
     @property
     def root(self) -> str:
@@ -121,6 +124,9 @@ class DriveStandIn:
             page: dict[str, Any] = {"permissions": perms[start:end]}
             if end < len(perms):
                 page["nextPageToken"] = str(end)
+            if self.stuck_token is not None and self.stuck_pages > 0:
+                self.stuck_pages -= 1
+                page["nextPageToken"] = self.stuck_token
             return 200, page
         if len(parts) == 3 and method == "POST":
             self._next_id += 1
@@ -503,3 +509,17 @@ async def test_concurrent_syncs_wait_without_taking_worker_threads(
         standin.gate.set()
         results = await asyncio.gather(*syncs)
     assert [r.added for r in results] == [{f"u{n}@example.com"} for n in range(3)]
+
+
+async def test_a_repeated_page_token_is_an_upstream_error_not_an_endless_listing(
+    drive: GoogleDrive, standin: DriveStandIn
+) -> None:
+    standin.add_folder(FOLDER, [OWNER, perm("p-erin", "erin@example.com")])
+    standin.stuck_token = "1"  # the offset of the second page, named again by every page
+
+    with pytest.raises(UpstreamError, match="page token"):
+        await drive.sync_folder(FOLDER, ["alice@example.com"])
+
+    lists = [c for c in standin.calls if c.method == "GET" and c.path == PERMS]
+    assert len(lists) == 2  # the first page, then page "1", which names "1" again
+    assert standin.writes() == []
