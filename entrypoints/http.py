@@ -7,6 +7,7 @@ verification gets 401 and changes nothing; a malformed one gets a 4xx.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
@@ -47,11 +48,19 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
     slack_verifier = SlackRequestVerifier(secret) if secret else None
     state: dict[str, RocketHandlers] = {}
 
+    building = asyncio.Lock()
+
     async def handlers() -> RocketHandlers:
+        """The one ``RocketHandlers`` of this app, built on first use (once, even when the
+        first requests arrive together)."""
         if "handlers" not in state:
-            ports = await container.ports()
-            usecases = await container.usecases()
-            state["handlers"] = RocketHandlers(usecases, ports, config.settings, metrics, **handler_options)
+            async with building:
+                if "handlers" not in state:
+                    ports = await container.ports()
+                    usecases = await container.usecases()
+                    state["handlers"] = RocketHandlers(
+                        usecases, ports, config.settings, metrics, **handler_options
+                    )
         return state["handlers"]
 
     app.extensions["rocket_handlers"] = handlers

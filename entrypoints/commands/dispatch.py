@@ -96,7 +96,7 @@ async def _call(usecases: UseCases, actor: str, command: Command) -> Reply:
     try:
         result = await usecase(actor, **command.kwargs)
     except RocketError as error:
-        log.info("%s refused for %s: %s", command.name, actor, error)
+        log.debug("%s refused for %s: %s", command.name, actor, error)
         return _refusal(error_text(error), command.name)
     except Exception:
         log.exception("%s failed unexpectedly for %s", command.name, actor)

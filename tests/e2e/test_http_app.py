@@ -263,3 +263,9 @@ async def test_status_page_names_integrations(http_world):
         and "Slack: configured" in page
         and "Google Drive: not configured" in page
     )
+
+
+async def test_simultaneous_first_requests_share_one_handler_set(http_world):
+    build = http_world.app.extensions["rocket_handlers"]
+    built = await asyncio.gather(*(build() for _ in range(10)))
+    assert all(h is built[0] for h in built)
