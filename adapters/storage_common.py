@@ -17,10 +17,14 @@ def check_params(model: type, params: Iterable[tuple[str, Any]]) -> list[tuple[s
     return checked
 
 
-def check_increment_field(model: type, field_name: str) -> None:
+def check_increment(model: type, field_name: str, amount: int) -> None:
+    """The arguments of ``increment``: ``InvalidInput`` unless ``field_name`` is an integer field
+    of ``model`` other than ``version`` and ``amount`` an integer (not a bool)."""
     check_field(model, field_name)
     if field_name not in INT_FIELDS[model] or field_name == "version":
         raise InvalidInput(f"{model.__name__}.{field_name} is not a counter")
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidInput(f"increment amount must be an integer, not {amount!r}")
 
 
 def match_all(obj: Any, params: list[tuple[str, Any]]) -> bool:

@@ -26,7 +26,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from adapters.storage_common import (
-    check_increment_field,
+    check_increment,
     check_params,
     check_purge_limit,
     is_set_field,
@@ -330,9 +330,7 @@ class DynamoStore:
 
     async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
         """Atomically add ``amount`` to a counter and bump ``version``; the new value."""
-        check_increment_field(model, field)
-        if not isinstance(amount, int) or isinstance(amount, bool):
-            raise InvalidInput(f"increment amount must be an integer, not {amount!r}")
+        check_increment(model, field, amount)
         if not key:
             raise NotFound(f"{model.__name__} {key} not found")
         try:

@@ -12,7 +12,7 @@ from itertools import islice
 from typing import Any
 
 from adapters.storage_common import (
-    check_increment_field,
+    check_increment,
     check_params,
     check_purge_limit,
     match_all,
@@ -67,7 +67,7 @@ class MemoryStore:
         return self._table(model).pop(key, None) is not None
 
     async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
-        check_increment_field(model, field)
+        check_increment(model, field, amount)
         data = self._table(model).get(key)
         if data is None:
             raise NotFound(f"{model.__name__} {key} not found")

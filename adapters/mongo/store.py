@@ -23,7 +23,7 @@ from typing import Any
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
-from adapters.storage_common import check_increment_field, check_params, check_purge_limit, unique_keys
+from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, NotFound, StorageUnavailable
 from core.models import MODELS, M, from_dict, key_of, to_dict
 from ports.storage import Params
@@ -201,9 +201,10 @@ class MongoStore:
     async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
         """Atomically add ``amount`` to a counter and bump ``version``; the new value.
 
-        Raises ``NotFound`` for a missing record, ``InvalidInput`` for a non-counter field.
+        Raises ``NotFound`` for a missing record, ``InvalidInput`` for a non-counter field or a
+        non-integer amount.
         """
-        check_increment_field(model, field)
+        check_increment(model, field, amount)
         with _unavailable():
             doc = await self._coll(model).find_one_and_update(
                 {"_id": key},

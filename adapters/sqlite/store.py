@@ -30,8 +30,8 @@ from typing import Any
 
 import aiosqlite
 
-from adapters.storage_common import check_increment_field, check_params, check_purge_limit, unique_keys
-from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
+from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
+from core.errors import Conflict, NotFound, StorageUnavailable
 from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
 from ports.storage import Params
 
@@ -254,9 +254,7 @@ class SqliteStore:
         One ``UPDATE … RETURNING`` statement, so concurrent increments (also from other
         processes) never lose updates. NotFound when missing, InvalidInput for a bad field.
         """
-        check_increment_field(model, field)
-        if isinstance(amount, bool) or not isinstance(amount, int):
-            raise InvalidInput(f"increment amount must be an integer, not {amount!r}")
+        check_increment(model, field, amount)
         path = f"$.{field}"
         rows = await self._fetch(
             "increment a counter",

@@ -180,6 +180,14 @@ async def test_increment_missing_and_bad_field(store):
     assert await store.increment(User, "U1", "karma", -1) == 0
 
 
+@pytest.mark.parametrize("amount", [1.5, "1", True, None])
+async def test_increment_by_a_non_integer_is_invalid_input_and_writes_nothing(store, amount):
+    stored = await store.store(User("U1", karma=3))
+    with pytest.raises(InvalidInput):
+        await store.increment(User, "U1", "karma", amount)
+    assert await store.retrieve(User, "U1") == stored
+
+
 async def test_concurrent_stale_stores_one_wins(store):
     base = await store.store(User("U1", name="base"))
     a = dataclasses.replace(base, name="alice")
