@@ -153,7 +153,8 @@ class SqliteStore:
             try:
                 return self._reader.execute(sql, params).fetchall()
             except sqlite3.OperationalError as exc:
-                if exc.sqlite_errorcode not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+                # Python reports extended codes (SQLITE_BUSY_RECOVERY, …); the low byte is the primary.
+                if exc.sqlite_errorcode & 0xFF not in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
                     raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
             except sqlite3.Error as exc:
                 raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc

@@ -7,6 +7,7 @@ not queue behind a write that is waiting for another process's lock.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 import time
@@ -73,3 +74,32 @@ async def test_a_read_does_not_wait_behind_a_write_blocked_by_another_process(tm
         assert (await store.retrieve(User, "U1")).karma == 2
     finally:
         await store.close()
+
+
+class _BusyRecoveringReader:
+    """A read-only connection that meets another process's WAL recovery: every read fails with
+    SQLite's extended code SQLITE_BUSY_RECOVERY (what Python reports in ``sqlite_errorcode``)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def execute(self, sql: str, params: tuple[object, ...]) -> None:
+        self.reads += 1
+        exc = sqlite3.OperationalError("database is locked")
+        exc.sqlite_errorcode = sqlite3.SQLITE_BUSY_RECOVERY
+        raise exc
+
+    def close(self) -> None:
+        return None
+
+
+async def test_a_read_that_meets_wal_recovery_goes_through_the_writer_connection(tmp_path: Path) -> None:
+    opened = await SqliteStore.open(str(tmp_path / "recovering.db"))
+    stored = await opened.store(User("U1", karma=5))
+    reader = _BusyRecoveringReader()
+    store = SqliteStore(opened._conn, reader=reader)  # type: ignore[arg-type]
+    try:
+        assert await store.retrieve(User, "U1") == stored
+        assert reader.reads == 1
+    finally:
+        await opened.close()
