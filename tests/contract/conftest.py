@@ -1,7 +1,7 @@
 """Backends for the storage contract suite: every test in this folder runs on each.
 
 - memory, sqlite (a temp file), mongomock (mongomock-motor), dynamodb (moto's
-  ThreadedMotoServer on 127.0.0.1: real HTTP, real boto serialization), and mongodb-real
+  server on 127.0.0.1: real HTTP, real boto serialization), and mongodb-real
   when MONGODB_TEST_URI is set (skipped otherwise, with the reason).
 """
 
