@@ -83,7 +83,8 @@ class MemoryStore:
         return True
 
     async def release_lease(self, name: str, owner: str) -> None:
-        if self._leases.get(name, ("", 0))[0] == owner:
+        held = self._leases.get(name)
+        if held is not None and held[0] == owner:
             del self._leases[name]
 
     async def purge_expired_leases(self, now: float, limit: int = 10_000) -> int:

@@ -220,6 +220,12 @@ async def test_leases(store):
     assert await store.acquire_lease("job", "w3", 60, now=1084) is True
 
 
+async def test_releasing_a_lease_nobody_holds_does_nothing(store):
+    await store.release_lease("never-taken", "")
+    await store.release_lease("never-taken", "w1")
+    assert await store.acquire_lease("never-taken", "w2", 60, now=1000) is True
+
+
 async def test_concurrent_lease_only_one_holder(store):
     results = await asyncio.gather(
         *(store.acquire_lease("delivery-1", f"w{i}", 3600, now=5000) for i in range(10))
