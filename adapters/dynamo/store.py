@@ -9,6 +9,32 @@ Guarantees come from DynamoDB itself: creates and compare-and-set updates are co
 ``version``, leases are conditional writes on a ``leases`` table keyed by ``name``. Reads
 are strongly consistent. Conditional failures become ``Conflict`` / ``NotFound`` / False;
 every other botocore error becomes ``StorageUnavailable``.
+
+Retries. Reads (GetItem, BatchGetItem, Scan, DescribeTable) and table setup go through a
+client with botocore's standard retry mode: resending them is harmless. Writes (PutItem,
+UpdateItem, DeleteItem) go through a second client that never retries by itself
+(``total_max_attempts=1``; note botocore's ``max_attempts`` counts *retries*, so
+``max_attempts=1`` would still send a write twice). Resending a write whose first attempt
+may have reached DynamoDB is wrong: ``increment`` is ``UpdateItem ADD``, so a lost answer
+followed by a resend adds the amount twice, and a resent conditional ``PutItem`` that had
+in fact succeeded fails its own condition and reports a false ``Conflict``. The port
+(ports/storage.py) promises instead that each write is one atomic operation whose outcome
+is unknown after ``StorageUnavailable``.
+
+``_write`` therefore resends a write itself (``WRITE_ATTEMPTS`` in all, short backoff) only
+when the error proves DynamoDB did not apply it:
+
+- a ``ClientError`` whose code is in ``NOT_APPLIED_CODES`` (throttling, request limit,
+  transaction conflict): DynamoDB rejected the request before applying it;
+- ``ConnectTimeoutError``, or ``EndpointConnectionError`` caused by aiohttp's
+  ``ClientConnectorError``: the connection was never made, so nothing was sent.
+  aiobotocore also raises ``EndpointConnectionError`` for any other aiohttp
+  ``ClientConnectionError`` (e.g. a reset while the answer was awaited), so the cause
+  is checked, not just the class.
+
+Anything else (``ReadTimeoutError``, ``ConnectionClosedError``, a 5xx such as
+``InternalServerError``, ...) may come after DynamoDB applied the write: it becomes
+``StorageUnavailable`` saying the outcome is unknown, and is not resent.
 """
 
 from __future__ import annotations
@@ -22,8 +48,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import aioboto3
+import aiohttp
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+)
 
 from adapters.storage_common import (
     check_increment,
@@ -49,6 +81,18 @@ CLIENT_CONFIG = Config(
     read_timeout=20,
     retries={"mode": "standard", "max_attempts": 3},
 )
+# Writes: one attempt per call (botocore's ``max_attempts`` counts retries, not attempts).
+WRITE_CLIENT_CONFIG = CLIENT_CONFIG.merge(
+    Config(retries={"mode": "standard", "total_max_attempts": 1})
+)
+WRITE_ATTEMPTS = 3  # attempts of a write whose earlier attempts were provably not applied
+WRITE_BACKOFF = 0.05  # seconds before the first resend; doubles each time
+NOT_APPLIED_CODES = frozenset({
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionConflictException",
+})
 
 
 class _ConditionFailed(Exception):
@@ -61,12 +105,27 @@ def _translate_errors(action: str) -> Iterator[None]:
     try:
         yield
     except ClientError as exc:
-        code = exc.response.get("Error", {}).get("Code", "")
+        code = _error_code(exc)
         if code == "ConditionalCheckFailedException":
             raise _ConditionFailed from exc
         raise StorageUnavailable(f"DynamoDB {action} failed ({code or exc})") from exc
     except BotoCoreError as exc:
         raise StorageUnavailable(f"DynamoDB {action} failed: {exc}") from exc
+
+
+def _error_code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
+def _not_applied(exc: BotoCoreError | ClientError) -> bool:
+    """True only when the error proves DynamoDB did not apply the write."""
+    if isinstance(exc, ClientError):
+        return _error_code(exc) in NOT_APPLIED_CODES
+    if isinstance(exc, ConnectTimeoutError):
+        return True
+    if isinstance(exc, EndpointConnectionError):
+        return isinstance(exc.kwargs.get("error"), aiohttp.ClientConnectorError)
+    return False
 
 
 def _number(value: float) -> str:
@@ -136,11 +195,14 @@ def _filter(model: type, params: list[tuple[str, Any]], joiner: str) -> dict[str
 
 
 class DynamoStore:
-    """The Store port on DynamoDB; one aioboto3 client for the store's life."""
+    """The Store port on DynamoDB; two aioboto3 clients (reads, writes) for the store's life."""
 
-    def __init__(self, stack: AsyncExitStack, client: Any, tables: Mapping[str, str]) -> None:
+    def __init__(
+        self, stack: AsyncExitStack, client: Any, writer: Any, tables: Mapping[str, str]
+    ) -> None:
         self._stack = stack
-        self._client = client
+        self._client = client  # reads and table setup; botocore retries them
+        self._writer = writer  # PutItem / UpdateItem / DeleteItem; never retried by botocore
         self._tables = dict(tables)
 
     @classmethod
@@ -169,7 +231,10 @@ class DynamoStore:
             client = await stack.enter_async_context(
                 session.client("dynamodb", endpoint_url=endpoint_url, config=CLIENT_CONFIG)
             )
-            store = cls(stack, client, tables)
+            writer = await stack.enter_async_context(
+                session.client("dynamodb", endpoint_url=endpoint_url, config=WRITE_CLIENT_CONFIG)
+            )
+            store = cls(stack, client, writer, tables)
             results = await asyncio.gather(
                 *(store._ensure_table(name) for name in KEYS), return_exceptions=True
             )
@@ -234,9 +299,39 @@ class DynamoStore:
             await waiter.wait(TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
 
     async def _call(self, operation: str, **kwargs: Any) -> dict[str, Any]:
-        """One API call; raises ``_ConditionFailed`` or ``StorageUnavailable``."""
+        """One read (botocore retries it); raises ``_ConditionFailed`` or ``StorageUnavailable``."""
         with _translate_errors(operation):
             return await getattr(self._client, operation)(**kwargs)
+
+    async def _write(self, operation: str, **kwargs: Any) -> dict[str, Any]:
+        """One write; resent only while the error proves it was not applied (module docstring).
+
+        Raises ``_ConditionFailed`` (nothing written) or ``StorageUnavailable``.
+        """
+        for attempt in range(1, WRITE_ATTEMPTS + 1):
+            try:
+                return await getattr(self._writer, operation)(**kwargs)
+            except ClientError as exc:
+                code = _error_code(exc)
+                if code == "ConditionalCheckFailedException":
+                    raise _ConditionFailed from exc
+                failure: BotoCoreError | ClientError = exc
+                what = code or str(exc)
+            except BotoCoreError as exc:
+                failure = exc
+                what = f"{type(exc).__name__}: {exc}"
+            if not _not_applied(failure):
+                raise StorageUnavailable(
+                    f"DynamoDB {operation} failed ({what}); its outcome is unknown: it may or may "
+                    "not have been applied, so it was not resent"
+                ) from failure
+            if attempt == WRITE_ATTEMPTS:
+                raise StorageUnavailable(
+                    f"DynamoDB {operation} was not applied ({what}) after {attempt} attempts; "
+                    "try again later"
+                ) from failure
+            await asyncio.sleep(WRITE_BACKOFF * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _table(self, model: type) -> str:
         return self._tables[model.TABLE]
@@ -260,8 +355,8 @@ class DynamoStore:
                 "ExpressionAttributeValues": {":n": {"N": str(obj.version)}},
             }
         try:
-            await self._call("put_item", TableName=self._table(model), Item=_encode(stored),
-                             **condition)
+            await self._write("put_item", TableName=self._table(model), Item=_encode(stored),
+                              **condition)
         except _ConditionFailed:
             what = "already exists" if obj.version == 0 else "was changed or deleted"
             raise Conflict(f"{model.__name__} {key} {what}; nothing was written") from None
@@ -324,8 +419,8 @@ class DynamoStore:
         """Remove the record; True if it existed."""
         if not key:
             return False
-        resp = await self._call("delete_item", TableName=self._table(model),
-                                Key={model.KEY: {"S": key}}, ReturnValues="ALL_OLD")
+        resp = await self._write("delete_item", TableName=self._table(model),
+                                 Key={model.KEY: {"S": key}}, ReturnValues="ALL_OLD")
         return bool(resp.get("Attributes"))
 
     async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
@@ -334,7 +429,7 @@ class DynamoStore:
         if not key:
             raise NotFound(f"{model.__name__} {key} not found")
         try:
-            resp = await self._call(
+            resp = await self._write(
                 "update_item",
                 TableName=self._table(model),
                 Key={model.KEY: {"S": key}},
@@ -351,7 +446,7 @@ class DynamoStore:
     async def acquire_lease(self, name: str, owner: str, ttl_seconds: float, now: float) -> bool:
         """Take the lease if free, expired (``expires_at <= now``) or already ours."""
         try:
-            await self._call(
+            await self._write(
                 "put_item",
                 TableName=self._tables[LEASES],
                 Item={"name": {"S": name}, "owner": {"S": owner},
@@ -367,7 +462,7 @@ class DynamoStore:
     async def release_lease(self, name: str, owner: str) -> None:
         """Drop the lease if ``owner`` holds it; otherwise do nothing."""
         try:
-            await self._call(
+            await self._write(
                 "delete_item",
                 TableName=self._tables[LEASES],
                 Key={"name": {"S": name}},
@@ -422,7 +517,7 @@ class DynamoStore:
     async def _delete_if_expired(self, name: str, now: float) -> bool:
         """Delete lease ``name`` if it is still expired at ``now``; True if it was deleted."""
         try:
-            await self._call(
+            await self._write(
                 "delete_item",
                 TableName=self._tables[LEASES],
                 Key={"name": {"S": name}},
