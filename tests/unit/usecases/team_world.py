@@ -10,12 +10,10 @@ People (Slack id -> role):
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
-from typing import Any
 
 from core.context import Settings
-from core.models import Project, Team, User, to_dict
+from core.models import Team, User
 from core.permissions import Permissions
 from tests.fakes.ports import FakeWorld, fake_world
 
@@ -50,31 +48,34 @@ async def make_directory(world: FakeWorld | None = None) -> Directory:
     gid: dict[str, str] = {}
     for slack_id, (login, level) in PEOPLE.items():
         gid[slack_id] = gh.add_user(login, str(500 + len(gid)))
-        await world.store.store(User(slack_id, name=slack_id.title(), email=f"{login}@example.org",
-                                     github=login, github_user_id=gid[slack_id], permission_level=level))
+        await world.store.store(
+            User(
+                slack_id,
+                name=slack_id.title(),
+                email=f"{login}@example.org",
+                github=login,
+                github_user_id=gid[slack_id],
+                permission_level=level,
+            )
+        )
     await world.store.store(User("UNOGH", name="No Github", email="nogh@example.org"))
     gh_alpha = gh.add_team("alpha", "Alpha", members=["lead-gh", "mem-gh"])
     gh_beta = gh.add_team("beta", "Beta", members=["other-gh"])
-    alpha = await world.store.store(Team(gh_alpha.id, "alpha", "Alpha", "web", team_leads={gid["ULEAD"]},
-                                         members={gid["ULEAD"], gid["UMEM"]}, folder="F-alpha"))
-    beta = await world.store.store(Team(gh_beta.id, "beta", "Beta", "ios", team_leads={gid["UOTHER"]},
-                                        members={gid["UOTHER"]}))
+    alpha = await world.store.store(
+        Team(
+            gh_alpha.id,
+            "alpha",
+            "Alpha",
+            "web",
+            team_leads={gid["ULEAD"]},
+            members={gid["ULEAD"], gid["UMEM"]},
+            folder="F-alpha",
+        )
+    )
+    beta = await world.store.store(
+        Team(gh_beta.id, "beta", "Beta", "ios", team_leads={gid["UOTHER"]}, members={gid["UOTHER"]})
+    )
     world.drive.shared["F-alpha"] = {"lead-gh@example.org", "mem-gh@example.org"}
     gh.calls.clear()
     world.drive.syncs = 0
     return Directory(world, SETTINGS, gid, alpha, beta)
-
-
-async def snapshot(world: FakeWorld) -> dict[str, Any]:
-    """Everything a command could change: stored records (with versions), GitHub, Drive."""
-    store = world.store
-    tables = {}
-    for model in (User, Team, Project):
-        records = await store.query(model)
-        tables[model.TABLE] = sorted((to_dict(r) for r in records), key=lambda d: d[model.KEY])
-    gh = world.github
-    return {
-        "store": tables,
-        "github": (copy.deepcopy(gh.teams), copy.deepcopy(gh.team_members), set(gh.org_members)),
-        "drive": copy.deepcopy(world.drive.shared),
-    }

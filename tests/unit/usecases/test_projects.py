@@ -16,7 +16,8 @@ from core.usecases.projects import (
     ViewProject,
     normalize_repo,
 )
-from tests.unit.usecases.team_world import Directory, make_directory, snapshot
+from tests.fakes.observe import snapshot
+from tests.unit.usecases.team_world import Directory, make_directory
 
 
 @pytest.fixture

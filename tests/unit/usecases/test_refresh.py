@@ -13,8 +13,9 @@ from core.usecases.teams import CreateTeam
 from ports.github import GitHubTeam
 from tests.fakes.counting_store import CountingStore
 from tests.fakes.github import FakeGitHub, refused
+from tests.fakes.observe import snapshot
 from tests.fakes.ports import fake_world
-from tests.unit.usecases.team_world import Directory, make_directory, snapshot
+from tests.unit.usecases.team_world import Directory, make_directory
 
 # --- a small directory: every kind of change at once ---------------------------------------------
 

@@ -22,8 +22,9 @@ from core.usecases.teams import (
     ViewTeam,
 )
 from tests.fakes.github import refused
+from tests.fakes.observe import snapshot
 from tests.fakes.ports import fake_world
-from tests.unit.usecases.team_world import Directory, make_directory, snapshot
+from tests.unit.usecases.team_world import Directory, make_directory
 
 
 @pytest.fixture
