@@ -3,32 +3,21 @@ on a fresh SQLite database with no integration configured."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-ROCKET = Path(sys.executable).with_name("rocket")
-if not ROCKET.exists():
-    ROCKET = Path(shutil.which("rocket") or ROCKET)
-
-pytestmark = pytest.mark.skipif(not ROCKET.exists(), reason="the rocket console script is not installed")
+from tests.support.cli import rocket as run_rocket
 
 
 @pytest.fixture
 def rocket(tmp_path: Path):
     """Run ``rocket ARGS`` in an empty directory against ``tmp_path/x.db``; returns the completed process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "GITHUB_", "GCP_", "AWS_"))}
-    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'x.db'}"  # absolute path: sqlite:////tmp/…
-    env["PYTHONIOENCODING"] = "utf-8"
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PYTHONIOENCODING": "utf-8"}
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [str(ROCKET), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
-        )
+        return run_rocket(*args, env=env, cwd=tmp_path)
 
     return run
 
