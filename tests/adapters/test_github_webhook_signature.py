@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
 
 import pytest
 
 from adapters.github.webhook import sign_github_body, verify_github_signature
+from tests.support.fixtures import SHARED
 
-FIXTURE = Path("/work/shared/fixtures/github/ping.with-organization.payload.json")
+FIXTURE = SHARED / "github" / "ping.with-organization.payload.json"
 SECRET = "webhook-secret-for-tests"
 
 
 @pytest.fixture
 def body() -> bytes:
-    if FIXTURE.exists():
-        return FIXTURE.read_bytes()
-    return b'{"zen": "Keep it logically awesome.", "hook_id": 1}'
+    return FIXTURE.read_bytes()
 
 
 def test_githubs_documented_example_verifies() -> None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from pathlib import Path
 
 import pytest
 
 from adapters.slack.verify import SlackRequestVerifier
 from tests.fakes.ports import FixedClock
+from tests.support.fixtures import SHARED
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-FIXTURES = Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "slack"
+FIXTURES = SHARED / "slack"
 
 
 def slack_signature(secret: str, timestamp: int, body: bytes) -> str:

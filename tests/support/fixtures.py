@@ -1,13 +1,21 @@
-"""Load the shared webhook and Slack payload fixtures (../shared/fixtures)."""
+"""Where the team's shared folder is, and loaders for its webhook and Slack fixtures.
+
+``SHARED_DIR`` is ``../shared`` beside the repository (as CI lays it out), or
+``$ROCKET_SHARED_DIR``. tests/conftest.py stops the run with one clear line when it is absent.
+"""
 
 from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "fixtures"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+SHARED_DIR = Path(os.environ.get("ROCKET_SHARED_DIR") or REPO_ROOT.parent / "shared")
+CONTRACT = SHARED_DIR / "CONTRACT.md"
+SHARED = SHARED_DIR / "fixtures"
 
 
 def github_payload(name: str) -> dict[str, Any]:

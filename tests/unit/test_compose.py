@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.fixtures import CONTRACT as SHARED_CONTRACT
+
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT = ROOT.parent / "shared" / "CONTRACT.md"
+CONTRACT = SHARED_CONTRACT
 PASS_THROUGH = re.compile(r"^\$\{(?P<name>[A-Z][A-Z0-9_]*):-\}$")
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import inspect
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,8 +23,7 @@ from entrypoints.commands.grammar import (
     sub_help,
 )
 from tests.fakes.ports import fake_world
-
-CONTRACT = Path(__file__).resolve().parents[4] / "shared" / "CONTRACT.md"
+from tests.support.fixtures import CONTRACT
 
 # Each form exactly as CONTRACT.md writes it -> the intended call. Placeholders (N, TEAM,
 # SLACK_ID, …) are used as the literal values; "[-f|--force]" is written "--force" and
@@ -151,7 +149,6 @@ def _contract_forms_in_contract() -> set[str]:
     return forms
 
 
-@pytest.mark.skipif(not CONTRACT.exists(), reason="../shared/CONTRACT.md is not next to the repository")
 def test_the_table_covers_every_form_written_in_the_contract() -> None:
     in_contract = _contract_forms_in_contract()
     assert len(in_contract) == 24
