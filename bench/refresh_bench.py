@@ -20,6 +20,7 @@ from adapters.unavailable import Unavailable
 from core.context import Ports, Settings
 from core.models import Team, User
 from core.usecases.refresh import RefreshTeams
+from entrypoints.settings import load_settings
 from tests.fakes.counting_store import CountingStore
 from tests.support.github_fixtures import APP_ID, ORG, AppKey, escape_key
 from tests.support.github_standin import GitHubStandIn
@@ -73,7 +74,7 @@ async def refresh_case(workdir: Path, key: AppKey, teams: int, members: int) -> 
         try:
             await _register(store, standin, logins)
             counting = CountingStore(store)
-            github = GitHubApp.from_env(github_env(standin, key))
+            github = GitHubApp.from_settings(load_settings(github_env(standin, key)).github)
             assert github is not None
             ports = Ports(store=counting, github=github, chat=Unavailable("Slack"),
                           drive=Unavailable("Google Drive"))

@@ -1,8 +1,9 @@
 """The one place that wires Rocket: configuration → adapters → ports → use-cases.
 
-``DATABASE_URL``'s scheme selects the storage adapter; an integration absent from
-configuration is wired to ``adapters.unavailable.Unavailable`` so commands that need it
-answer "GitHub is not configured" (or Slack, or Google Drive).
+``DATABASE_URL``'s scheme selects the storage adapter (through the registry in
+entrypoints/storage.py); each integration adapter receives its part of the settings; an
+integration absent from configuration is wired to ``adapters.unavailable.Unavailable`` so
+commands that need it answer "GitHub is not configured" (or Slack, or Google Drive).
 """
 
 from __future__ import annotations
@@ -20,53 +21,42 @@ from entrypoints.storage import store_resource
 from ports.clock import SystemClock, UuidGenerator
 
 
-def _integration(config: Config, name: str, from_env: Callable[[], Callable[[Any], Any]]) -> Any:
-    """The adapter for integration ``name``, or ``Unavailable(name)`` when it is not configured.
-
-    ``from_env`` imports the adapter lazily and returns its ``from_env``; a malformed setting
-    (the adapter's one-line ``ValueError`` naming the variable) becomes a ``ConfigError``.
-    """
-    if not config.integrations.get(name):
-        return Unavailable(name)
+def _integration(name: str, build: Callable[[], Any]) -> Any:
+    """The adapter ``build()`` returns, or ``Unavailable(name)`` when it returns ``None`` (not
+    configured); a malformed setting (the adapter's one-line ``ValueError`` naming the variable)
+    becomes a ``ConfigError``. Adapters are imported lazily, inside ``build``."""
     try:
-        adapter = from_env()(config.env)
+        adapter = build()
     except ValueError as e:
         raise ConfigError(str(e)) from None
     return adapter if adapter is not None else Unavailable(name)
 
 
-def _github_from_env() -> Callable[[Any], Any]:
-    from adapters.github.client import GitHubApp
-
-    return GitHubApp.from_env
-
-
-def _slack_from_env() -> Callable[[Any], Any]:
-    from adapters.slack.client import SlackChat
-
-    return SlackChat.from_env
-
-
-def _drive_from_env() -> Callable[[Any], Any]:
-    from adapters.gdrive.drive import GoogleDrive
-
-    return GoogleDrive.from_env
-
-
 def build_github(config: Config) -> Any:
-    return _integration(config, "GitHub", _github_from_env)
+    def build() -> Any:
+        from adapters.github.client import GitHubApp
+
+        return GitHubApp.from_settings(config.rocket.github)
+
+    return _integration("GitHub", build)
 
 
 def build_chat(config: Config) -> Any:
-    return _integration(config, "Slack", _slack_from_env)
+    def build() -> Any:
+        from adapters.slack.client import SlackChat
+
+        return SlackChat.from_settings(config.rocket.slack)
+
+    return _integration("Slack", build)
 
 
 def build_drive(config: Config) -> Any:
-    return _integration(config, "Google Drive", _drive_from_env)
+    def build() -> Any:
+        from adapters.gdrive.drive import GoogleDrive
 
+        return GoogleDrive.from_settings(config.rocket.drive)
 
-def _backend(config: Config) -> str:
-    return config.database.backend
+    return _integration("Google Drive", build)
 
 
 def _build_usecases(ports: Ports, config: Config) -> Any:
@@ -81,13 +71,8 @@ class Container(containers.DeclarativeContainer):
 
     config = providers.Dependency(instance_of=Config)
 
-    store = providers.Selector(
-        providers.Callable(_backend, config),
-        sqlite=providers.Resource(store_resource, config.provided.database, config.provided.env),
-        mongodb=providers.Resource(store_resource, config.provided.database, config.provided.env),
-        dynamodb=providers.Resource(store_resource, config.provided.database, config.provided.env),
-        memory=providers.Resource(store_resource, config.provided.database, config.provided.env),
-    )
+    # The backend is picked by the storage registry (entrypoints/storage.py) from the URL's scheme.
+    store = providers.Resource(store_resource, config.provided.rocket.database_url, config.provided.rocket)
     github = providers.Singleton(build_github, config)
     chat = providers.Singleton(build_chat, config)
     drive = providers.Singleton(build_drive, config)

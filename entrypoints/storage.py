@@ -1,35 +1,66 @@
-"""Open the storage adapter that ``DATABASE_URL`` names."""
+"""The storage registry: the ONE place that maps a ``DATABASE_URL`` scheme to a backend.
+
+Each backend package (``adapters/<backend>/__init__.py``) declares ``SCHEMES`` (the URL schemes
+it serves), ``check_url(url)`` (``ValueError`` with a reason that never repeats the URL) and
+``async open_store(url, settings) -> Store``. Adding a backend: its folder, one line in
+``BACKENDS`` below, and its entry in the contract suite's list (tests/contract/conftest.py).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
+from types import ModuleType
+from typing import Any
 
-from entrypoints.config import DatabaseSettings
+import adapters.dynamo
+import adapters.memory
+import adapters.mongo
+import adapters.sqlite
 from ports.storage import Store
 
-
-async def open_store(database: DatabaseSettings, env: Mapping[str, str]) -> Store:
-    """Connect (creating files or tables as needed) and return the store."""
-    if database.backend == "sqlite":
-        from adapters.sqlite import SqliteStore
-
-        return await SqliteStore.open(database.path)
-    if database.backend == "mongodb":
-        from adapters.mongo import MongoStore
-
-        return await MongoStore.from_url(database.url)
-    if database.backend == "dynamodb":
-        from adapters.dynamo import DynamoStore
-
-        return await DynamoStore.from_settings(database.url, env)
-    from adapters.memory import MemoryStore
-
-    return MemoryStore()
+BACKENDS: dict[str, ModuleType] = {
+    "sqlite": adapters.sqlite,
+    "mongodb": adapters.mongo,
+    "dynamodb": adapters.dynamo,
+    "memory": adapters.memory,
+}
+REGISTRY: dict[str, tuple[str, ModuleType]] = {
+    scheme: (name, module) for name, module in BACKENDS.items() for scheme in module.SCHEMES
+}
 
 
-async def store_resource(database: DatabaseSettings, env: Mapping[str, str]) -> AsyncIterator[Store]:
+def scheme_of(url: str) -> str:
+    """The URL's scheme, lower-cased; ``ValueError`` when the value is not a URL."""
+    scheme, sep, _ = url.partition("://")
+    if not sep or not scheme:
+        # The value is not echoed: a malformed URL may still carry a password.
+        raise ValueError("not a URL (e.g. sqlite:///rocket.db or mongodb://host/rocket)")
+    return scheme.lower()
+
+
+def backend_name(url: str) -> str:
+    """Which backend serves ``url`` (sqlite, mongodb, dynamodb or memory)."""
+    return REGISTRY[scheme_of(url)][0]
+
+
+def check_database_url(url: str) -> None:
+    """``ValueError`` (one line, the URL not repeated) unless a registered backend accepts ``url``."""
+    scheme = scheme_of(url)
+    if scheme not in REGISTRY:
+        known = ", ".join(REGISTRY)
+        raise ValueError(f"unknown scheme {scheme[:20]!r} (use {known})")
+    REGISTRY[scheme][1].check_url(url)
+
+
+async def open_store(url: str, settings: Any) -> Store:
+    """Connect (creating files or tables as needed) and return the store ``url`` names."""
+    store: Store = await REGISTRY[scheme_of(url)][1].open_store(url, settings)
+    return store
+
+
+async def store_resource(url: str, settings: Any) -> AsyncIterator[Store]:
     """dependency-injector Resource: opens the store, closes it on shutdown."""
-    store = await open_store(database, env)
+    store = await open_store(url, settings)
     try:
         yield store
     finally:

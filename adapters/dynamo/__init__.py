@@ -1,5 +1,45 @@
-"""DynamoDB storage (``dynamodb://`` and ``dynamodb://HOST:PORT``) through aioboto3."""
+"""DynamoDB storage (``dynamodb://`` and ``dynamodb://HOST:PORT``) through aioboto3.
 
-from adapters.dynamo.store import DynamoStore
+Registry entry (see entrypoints/storage.py): ``SCHEMES``, ``check_url`` and ``open_store``;
+``open_store`` reads ``settings.aws`` (an ``adapters.dynamo.settings.DynamoSettings``).
+"""
 
-__all__ = ["DynamoStore"]
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from adapters.dynamo.settings import DynamoSettings
+
+if TYPE_CHECKING:
+    from adapters.dynamo.store import DynamoStore
+
+SCHEMES = ("dynamodb",)
+__all__ = ["SCHEMES", "DynamoSettings", "DynamoStore", "check_url", "open_store"]
+
+
+def check_url(url: str) -> None:
+    """``ValueError`` unless ``dynamodb://`` or ``dynamodb://HOST:PORT``."""
+    host = url.partition("://")[2].rstrip("/")
+    if host:
+        try:
+            port = urlsplit(f"http://{host}").port
+        except ValueError as e:
+            raise ValueError(f"bad DynamoDB endpoint ({e})") from None
+        if port is None:
+            raise ValueError("a DynamoDB endpoint is dynamodb://HOST:PORT")
+
+
+async def open_store(url: str, settings: Any) -> DynamoStore:
+    """Open (creating missing tables) with ``settings.aws``."""
+    from adapters.dynamo.store import DynamoStore
+
+    return await DynamoStore.from_settings(url, settings.aws)
+
+
+def __getattr__(name: str) -> Any:  # aioboto3 is imported on first use (keeps start-up light)
+    if name == "DynamoStore":
+        from adapters.dynamo.store import DynamoStore
+
+        return DynamoStore
+    raise AttributeError(name)

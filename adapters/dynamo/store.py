@@ -57,6 +57,7 @@ from botocore.exceptions import (
     EndpointConnectionError,
 )
 
+from adapters.dynamo.settings import DEFAULT_TABLES, DynamoSettings
 from adapters.storage_common import (
     check_increment,
     check_params,
@@ -69,9 +70,6 @@ from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
 
 LEASES = "leases"
 KEYS: dict[str, str] = {**{m.TABLE: m.KEY for m in MODELS}, LEASES: "name"}
-DEFAULT_TABLES: dict[str, str] = {"users": "users", "teams": "teams", "projects": "projects",
-                                  LEASES: "rocket_leases"}
-TABLE_ENV: dict[str, str] = {name: f"AWS_{name.upper()}_TABLE" for name in DEFAULT_TABLES}
 BATCH_SIZE = 100  # BatchGetItem's limit
 BATCH_ATTEMPTS = 8  # bounded retries of UnprocessedKeys
 PURGE_CONCURRENCY = 25  # conditional deletes in flight at once in purge_expired_leases
@@ -247,32 +245,32 @@ class DynamoStore:
         return store
 
     @classmethod
-    async def from_settings(cls, url: str, env: Mapping[str, str]) -> DynamoStore:
+    async def from_settings(cls, url: str, settings: DynamoSettings) -> DynamoStore:
         """Open the store a ``DATABASE_URL`` of this backend names.
 
-        - ``dynamodb://``: AWS (``AWS_REGION``, default us-east-1; ``AWS_ACCESS_KEYID``,
-          ``AWS_SECRET_KEY``, else boto's credential chain); ``AWS_LOCAL=True`` means
-          DynamoDB Local at http://localhost:8000.
+        - ``dynamodb://``: AWS (``settings.region``, ``access_key``/``secret_key``, else boto's
+          credential chain); ``settings.local`` (``AWS_LOCAL=True``) means DynamoDB Local at
+          http://localhost:8000.
         - ``dynamodb://HOST:PORT``: the endpoint http://HOST:PORT.
-        Tables: users, teams, projects, rocket_leases, overridden by ``AWS_USERS_TABLE``,
-        ``AWS_TEAMS_TABLE``, ``AWS_PROJECTS_TABLE``, ``AWS_LEASES_TABLE``.
+        Tables: ``settings.tables`` (users, teams, projects, leases -> table names).
         """
         parts = urlsplit(url)
         if parts.scheme != "dynamodb":
-            raise InvalidInput(f"not a DynamoDB URL: {url!r}")
+            raise InvalidInput("not a DynamoDB URL")
         host = parts.netloc.rpartition("@")[2]
         if host:
             endpoint: str | None = f"http://{host}"
-        elif env.get("AWS_LOCAL", "").strip().lower() in {"true", "1", "yes"}:
+        elif settings.local:
             endpoint = "http://localhost:8000"
         else:
             endpoint = None
+        secret = settings.secret_key.get_secret_value() if settings.secret_key is not None else None
         return await cls.open(
             endpoint_url=endpoint,
-            region=env.get("AWS_REGION") or "us-east-1",
-            access_key=env.get("AWS_ACCESS_KEYID") or None,
-            secret_key=env.get("AWS_SECRET_KEY") or None,
-            tables={n: env.get(TABLE_ENV[n]) or d for n, d in DEFAULT_TABLES.items()},
+            region=settings.region or "us-east-1",
+            access_key=settings.access_key or None,
+            secret_key=secret or None,
+            tables={n: settings.tables.get(n) or d for n, d in DEFAULT_TABLES.items()},
         )
 
     async def _ensure_table(self, logical: str) -> None:

@@ -1,15 +1,15 @@
 """Google Drive folder sharing: ``GoogleDrive`` implements ``ports.drive.Drive`` on Drive v3.
 
-Configuration (``GoogleDrive.from_env``):
+Configuration (``GoogleDrive.from_settings``, an ``adapters.gdrive.settings.DriveSettings``):
 
 - ``GCP_SERVICE_ACCOUNT_CREDENTIALS``: the service-account JSON key, as text. Absent or empty:
-  ``from_env`` returns ``None`` (the container wires ``Unavailable("Google Drive")``). Present
+  ``from_settings`` returns ``None`` (the container wires ``Unavailable("Google Drive")``). Present
   but not a service-account key: ``ValueError`` naming the variable.
 - ``GCP_SERVICE_ACCOUNT_SUBJECT``: when set, the credentials act for that user (domain-wide
   delegation, ``credentials.with_subject``). Scope: ``https://www.googleapis.com/auth/drive``.
 - ``GOOGLE_API_URL``: the API root of a stand-in (like ``https://www.googleapis.com/``); the
-  adapter appends ``drive/v3/`` unless the URL already ends with it. Not an http(s) URL:
-  ``ValueError`` naming the variable.
+  adapter appends ``drive/v3/`` unless the URL already ends with it (entrypoints/settings.py
+  checks it is an http(s) URL).
 
 How Rocket knows which permissions it created
 ---------------------------------------------
@@ -56,7 +56,6 @@ import threading
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import google_auth_httplib2
 import httplib2
@@ -65,6 +64,7 @@ from google.oauth2 import service_account
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from adapters.gdrive.settings import DriveSettings
 from core.errors import UpstreamError
 from ports.drive import SyncResult
 
@@ -115,10 +115,8 @@ class _Permission:
     type: str
 
 
-def _validated_endpoint(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError(f"GOOGLE_API_URL is not an http(s) URL: {url!r}")
+def _endpoint(url: str) -> str:
+    """The Drive v3 endpoint under an API root (already checked to be an http(s) URL)."""
     root = url.rstrip("/")
     return root + "/" if root.endswith("/drive/v3") else root + "/drive/v3/"
 
@@ -141,14 +139,17 @@ class GoogleDrive:
         self._turn = asyncio.Lock()  # queues syncs on the loop, so waiting ones hold no worker thread
 
     @classmethod
-    def from_env(
-        cls, env: Mapping[str, str], *, timeout: float = 30, num_retries: int = 3
+    def from_settings(
+        cls, settings: DriveSettings | None, *, timeout: float = 30, num_retries: int = 3
     ) -> GoogleDrive | None:
-        """Build from ``GCP_SERVICE_ACCOUNT_CREDENTIALS`` (+ ``_SUBJECT``) and ``GOOGLE_API_URL``.
-
-        ``timeout`` bounds each HTTP request (seconds); ``num_retries`` as in ``__init__``.
+        """Built from the service-account key (+ subject) and API root; ``None`` when ``settings``
+        is ``None`` (Drive is off). ``ValueError`` naming GCP_SERVICE_ACCOUNT_CREDENTIALS when the
+        key is not a service-account JSON key. ``timeout`` bounds each HTTP request (seconds);
+        ``num_retries`` as in ``__init__``.
         """
-        raw = (env.get("GCP_SERVICE_ACCOUNT_CREDENTIALS") or "").strip()
+        if settings is None:
+            return None
+        raw = settings.credentials.get_secret_value().strip()
         if not raw:
             return None
         try:
@@ -160,11 +161,11 @@ class GoogleDrive:
             raise ValueError(
                 f"GCP_SERVICE_ACCOUNT_CREDENTIALS is not a service-account JSON key: {err}"
             ) from err
-        subject = (env.get("GCP_SERVICE_ACCOUNT_SUBJECT") or "").strip()
+        subject = settings.subject.strip()
         if subject:
             credentials = credentials.with_subject(subject)
-        api_url = (env.get("GOOGLE_API_URL") or "").strip()
-        endpoint = _validated_endpoint(api_url) if api_url else None
+        api_url = settings.api_url.strip()
+        endpoint = _endpoint(api_url) if api_url else None
         http = google_auth_httplib2.AuthorizedHttp(credentials, http=httplib2.Http(timeout=timeout))
         service = build(
             "drive",

@@ -1,8 +1,8 @@
-"""GitHub App settings read from the environment.
+"""GitHub App authentication from ``adapters.github.settings.GitHubAppSettings``.
 
-``GITHUB_APP_ID``, ``GITHUB_KEY`` and ``GITHUB_ORG_NAME`` switch the integration on; when any of
-them is absent or empty, ``settings_from_env`` returns ``None`` (GitHub is off). ``GITHUB_API_URL``
-(default ``https://api.github.com``) points at GitHub Enterprise Server or a local stand-in.
+``GITHUB_APP_ID``, ``GITHUB_KEY`` and ``GITHUB_ORG_NAME`` switch the integration on (the settings
+object is ``None`` otherwise: GitHub is off). ``GITHUB_API_URL`` (default
+``https://api.github.com``) points at GitHub Enterprise Server or a local stand-in.
 
 ``GITHUB_KEY`` is the App's PEM private key; in it a literal ``\\n`` stands for a newline and
 ``\\-`` for ``-`` (so the key fits on one line of a ``.env`` file). A setting that is present but
@@ -12,17 +12,14 @@ malformed raises ``ValueError`` with a one-line message naming the variable.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 import jwt
 import jwt.algorithms
 from github import Auth, Consts
 
-DEFAULT_API_URL = "https://api.github.com"
-REQUIRED = ("GITHUB_APP_ID", "GITHUB_KEY", "GITHUB_ORG_NAME")
+from adapters.github.settings import DEFAULT_API_URL, GitHubAppSettings
 
 _ESCAPE = re.compile(r"\\([n\-])")
 
@@ -69,25 +66,15 @@ def load_key(pem: str) -> Any:
     return key
 
 
-def check_api_url(url: str) -> str:
-    """The base URL without a trailing slash; ``ValueError`` naming GITHUB_API_URL if malformed."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError(f"GITHUB_API_URL must be an http(s) URL such as {DEFAULT_API_URL}, got {url!r}")
-    return url.strip().rstrip("/")
-
-
-def settings_from_env(env: Mapping[str, str]) -> GitHubSettings | None:
-    """The GitHub App settings, ``None`` when not configured; ``ValueError`` when malformed."""
-    values = {name: (env.get(name) or "").strip() for name in REQUIRED}
-    if not all(values.values()):
-        return None
-    app_id = values["GITHUB_APP_ID"]
+def parse_settings(app: GitHubAppSettings) -> GitHubSettings:
+    """The App's settings with the key decoded and parsed; ``ValueError`` (one line naming the
+    variable, no key material) when the app id or key is malformed."""
+    app_id = app.app_id.strip()
     if any(c.isspace() for c in app_id):
-        raise ValueError(f"GITHUB_APP_ID must be the App's id (a number) or client id, got {app_id!r}")
-    pem = decode_key(values["GITHUB_KEY"])
+        raise ValueError("GITHUB_APP_ID must be the App's id (a number) or client id")
+    pem = decode_key(app.key.get_secret_value())
     key = load_key(pem)
-    api_url = check_api_url(env.get("GITHUB_API_URL") or DEFAULT_API_URL)
     return GitHubSettings(
-        app_id=app_id, private_key=pem, org=values["GITHUB_ORG_NAME"], api_url=api_url, _signing_key=key
+        app_id=app_id, private_key=pem, org=app.org.strip(), api_url=app.api_url.strip().rstrip("/"),
+        _signing_key=key,
     )

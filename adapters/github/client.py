@@ -21,15 +21,16 @@ from __future__ import annotations
 import asyncio
 import threading
 import urllib.parse
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeVar
 
 import github
 from github import Consts, GithubException, GithubIntegration
 from urllib3.util.retry import Retry
 
-from adapters.github.auth import GitHubSettings, settings_from_env
+from adapters.github.auth import GitHubSettings, parse_settings
 from adapters.github.errors import is_unique_name_violation, translate
+from adapters.github.settings import GitHubAppSettings
 from core.errors import Conflict, NotFound, RocketError, UpstreamError
 from ports.github import GitHubTeam, GitHubUser
 
@@ -101,17 +102,18 @@ class GitHubApp:
         self._github: github.Github | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], **options: float | int | None) -> GitHubApp | None:
-        """The adapter configured from ``GITHUB_*`` settings; ``None`` when GitHub is not configured.
+    def from_settings(
+        cls, settings: GitHubAppSettings | None, **options: float | int | None
+    ) -> GitHubApp | None:
+        """The adapter for these settings; ``None`` when they are ``None`` (GitHub not configured).
 
-        Raises ``ValueError`` (one line naming the variable) for a malformed setting. No network
-        I/O happens here: the installation is looked up on first use. ``options`` are passed to
-        ``__init__`` (``retries``, ``backoff``, ``seconds_between_requests``, …).
+        Raises ``ValueError`` (one line naming the variable) for a malformed app id or key. No
+        network I/O happens here: the installation is looked up on first use. ``options`` are
+        passed to ``__init__`` (``retries``, ``backoff``, ``seconds_between_requests``, …).
         """
-        settings = settings_from_env(env)
         if settings is None:
             return None
-        return cls(settings, **options)  # type: ignore[arg-type]
+        return cls(parse_settings(settings), **options)  # type: ignore[arg-type]
 
     # ------------------------------------------------------------------ plumbing
     def _client(self) -> github.Github:

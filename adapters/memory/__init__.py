@@ -1,5 +1,22 @@
-"""In-process storage: nothing kept after exit. For tests and embedding."""
+"""In-process storage (``memory://``): nothing kept after exit. For tests and embedding.
+
+Registry entry (see entrypoints/storage.py): ``SCHEMES``, ``check_url`` and ``open_store``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
 
 from adapters.memory.store import MemoryStore
 
-__all__ = ["MemoryStore"]
+SCHEMES = ("memory",)
+__all__ = ["SCHEMES", "MemoryStore", "check_url", "open_store"]
+
+
+def check_url(url: str) -> None:
+    """Any ``memory://`` URL is fine."""
+
+
+async def open_store(url: str, settings: Any) -> MemoryStore:
+    """A new, empty store."""
+    return MemoryStore()

@@ -3,9 +3,9 @@
 Contract:
 
 - Configuration: ``SLACK_API_TOKEN`` (bot token) and ``SLACK_API_URL`` (Web API base URL, default
-  ``https://slack.com/api/``). ``SlackChat.from_env`` returns ``None`` without a token (the container
-  then wires ``adapters.unavailable.Unavailable("Slack")``) and raises ``ValueError`` naming
-  ``SLACK_API_URL`` when that URL is not an http(s) URL.
+  ``https://slack.com/api/``), as ``adapters.slack.settings.SlackSettings`` (checked by
+  entrypoints/settings.py). ``SlackChat.from_settings`` returns ``None`` without a token (the
+  container then wires ``adapters.unavailable.Unavailable("Slack")``).
 - Rate limits, connection failures and 500/503 answers are retried by slack-sdk's own retry
   handlers (``AsyncRateLimitErrorRetryHandler`` honours ``Retry-After``), a bounded number of times.
 - Every Slack refusal (``SlackApiError``) becomes ``UpstreamError("Slack", <Slack error code>)``;
@@ -21,9 +21,8 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
-from urllib.parse import urlparse
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -38,6 +37,7 @@ from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from adapters.slack.settings import SlackSettings
 from core.errors import RateLimited, UpstreamError
 from ports.chat import Channel
 
@@ -68,10 +68,7 @@ def retry_handlers(
     ]
 
 
-def _validated_url(url: str) -> str:
-    parsed = urlparse(url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ValueError(f"SLACK_API_URL is not an http(s) URL: {url!r}")
+def _with_slash(url: str) -> str:
     return url if url.endswith("/") else url + "/"
 
 
@@ -96,23 +93,19 @@ class SlackChat:
         """A ``SlackChat`` with its own client; ``handlers`` default to :func:`retry_handlers`."""
         client = AsyncWebClient(
             token=token,
-            base_url=_validated_url(base_url),
+            base_url=_with_slash(base_url),
             timeout=timeout,
             retry_handlers=handlers if handlers is not None else retry_handlers(),
         )
         return cls(client)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> SlackChat | None:
-        """Build from ``SLACK_API_TOKEN`` / ``SLACK_API_URL``; ``None`` when no token is set.
-
-        Raises ``ValueError`` naming ``SLACK_API_URL`` when it is set but not an http(s) URL.
-        """
-        token = (env.get("SLACK_API_TOKEN") or "").strip()
+    def from_settings(cls, settings: SlackSettings) -> SlackChat | None:
+        """Built from the bot token and API URL; ``None`` when no token is set (Slack is off)."""
+        token = settings.token.get_secret_value().strip()
         if not token:
             return None
-        base_url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
-        return cls.create(token, base_url)
+        return cls.create(token, settings.base_url)
 
     # -- the port ---------------------------------------------------------------------------
 

@@ -28,12 +28,18 @@ from googleapiclient.http import HttpMockSequence
 
 from adapters.gdrive.drive import RECORD_PREFIX, GoogleDrive, email_token, read_ledger
 from core.errors import UpstreamError
+from entrypoints.settings import load_settings
 from tests.support.slack_standin import free_port
 
 FOLDER = "folder-1"
 SA_EMAIL = "rocket-bot@rocket-test.iam.gserviceaccount.com"
 SUBJECT = "admin@example.com"
 OWNER = {"id": "p-owner", "emailAddress": "owner@example.com", "role": "owner", "type": "user"}
+
+
+def drive_from_env(env, **options):
+    """The adapter as the container builds it: settings from ``env``, then ``from_settings``."""
+    return GoogleDrive.from_settings(load_settings(env).drive, **options)
 
 
 # -- the stand-in -------------------------------------------------------------------------------
@@ -233,7 +239,7 @@ def env(standin: DriveStandIn, private_key: rsa.RSAPrivateKey) -> dict[str, str]
 
 @pytest.fixture
 def drive(env: dict[str, str]) -> GoogleDrive:
-    built = GoogleDrive.from_env(env, timeout=5)
+    built = drive_from_env(env, timeout=5)
     assert built is not None
     return built
 
@@ -402,7 +408,7 @@ async def test_from_env_without_subject_acts_as_the_service_account(
     env: dict[str, str], standin: DriveStandIn
 ) -> None:
     del env["GCP_SERVICE_ACCOUNT_SUBJECT"]
-    drive = GoogleDrive.from_env(env, timeout=5)
+    drive = drive_from_env(env, timeout=5)
     assert drive is not None
     standin.add_folder(FOLDER, [OWNER])
 
@@ -414,7 +420,7 @@ async def test_from_env_without_subject_acts_as_the_service_account(
 async def test_refused_credentials_are_an_upstream_error(env: dict[str, str], standin: DriveStandIn) -> None:
     other_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     env["GCP_SERVICE_ACCOUNT_CREDENTIALS"] = service_account_json(other_key, standin.root + "token")
-    drive = GoogleDrive.from_env(env, timeout=2)
+    drive = drive_from_env(env, timeout=2)
     assert drive is not None
     standin.add_folder(FOLDER, [OWNER])
 
@@ -428,7 +434,7 @@ async def test_refused_credentials_are_an_upstream_error(env: dict[str, str], st
 
 async def test_unreachable_drive_is_unavailable(env: dict[str, str], standin: DriveStandIn) -> None:
     env["GOOGLE_API_URL"] = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
-    drive = GoogleDrive.from_env(env, timeout=2, num_retries=0)
+    drive = drive_from_env(env, timeout=2, num_retries=0)
     assert drive is not None
 
     with pytest.raises(UpstreamError) as raised:
@@ -438,20 +444,21 @@ async def test_unreachable_drive_is_unavailable(env: dict[str, str], standin: Dr
 
 
 def test_from_env_absent_credentials_is_none() -> None:
-    assert GoogleDrive.from_env({}) is None
-    assert GoogleDrive.from_env({"GCP_SERVICE_ACCOUNT_CREDENTIALS": "  ", "GOOGLE_API_URL": "x"}) is None
+    assert drive_from_env({}) is None
+    assert drive_from_env({"GCP_SERVICE_ACCOUNT_CREDENTIALS": "  ", "GOOGLE_API_URL": "http://x/"}) is None
+    assert GoogleDrive.from_settings(None) is None
 
 
 @pytest.mark.parametrize("raw", ["{not json", "[]", '{"type": "service_account"}', '"text"'])
 def test_from_env_malformed_credentials_names_the_variable(raw: str) -> None:
     with pytest.raises(ValueError, match="GCP_SERVICE_ACCOUNT_CREDENTIALS"):
-        GoogleDrive.from_env({"GCP_SERVICE_ACCOUNT_CREDENTIALS": raw})
+        drive_from_env({"GCP_SERVICE_ACCOUNT_CREDENTIALS": raw})
 
 
 def test_from_env_malformed_api_url_names_the_variable(env: dict[str, str]) -> None:
     env["GOOGLE_API_URL"] = "localhost:9000"
     with pytest.raises(ValueError, match="GOOGLE_API_URL"):
-        GoogleDrive.from_env(env)
+        drive_from_env(env)
 
 
 # -- a prebuilt service (HttpMockSequence) ---------------------------------------------------------

@@ -13,8 +13,9 @@ import time
 import pytest
 
 from adapters.github import GitHubApp
-from adapters.github.auth import DEFAULT_API_URL, decode_key, settings_from_env
+from adapters.github.auth import DEFAULT_API_URL, decode_key
 from core.errors import Conflict, NotFound, RateLimited, UpstreamError
+from entrypoints.settings import load_settings
 from ports.github import GitHubTeam, GitHubUser
 from tests.support import github_fixtures
 from tests.support.github_fixtures import APP_ID, ORG, AppKey, escape_key, make_app_key
@@ -27,8 +28,13 @@ github_env = github_fixtures.github_env
 FAST = dict(retries=2, backoff=0.0, seconds_between_requests=None, seconds_between_writes=None)
 
 
+def github_from_env(env, **options):
+    """The adapter as the container builds it: settings from ``env``, then ``from_settings``."""
+    return GitHubApp.from_settings(load_settings(env).github, **options)
+
+
 def make_app(env: dict[str, str], **options: object) -> GitHubApp:
-    app = GitHubApp.from_env(env, **{**FAST, **options})
+    app = github_from_env(env, **{**FAST, **options})
     assert app is not None
     return app
 
@@ -353,7 +359,7 @@ async def test_base_url_from_github_api_url_is_honoured(github_app_key: AppKey) 
 
 def test_api_url_defaults_to_github_com(github_app_key: AppKey) -> None:
     env = {"GITHUB_APP_ID": APP_ID, "GITHUB_KEY": github_app_key.private_pem, "GITHUB_ORG_NAME": ORG}
-    settings = settings_from_env(env)
+    settings = load_settings(env).github
     assert settings is not None and settings.api_url == DEFAULT_API_URL == "https://api.github.com"
 
 
@@ -381,7 +387,7 @@ def test_malformed_key_is_one_line_error_naming_github_key(
     if bad_key == "public":
         bad_key = escape_key(github_app_key.public_pem)
     with pytest.raises(ValueError) as info:
-        GitHubApp.from_env({**github_env, "GITHUB_KEY": bad_key})
+        github_from_env({**github_env, "GITHUB_KEY": bad_key})
     message = str(info.value)
     assert "GITHUB_KEY" in message
     assert "\n" not in message
@@ -390,12 +396,12 @@ def test_malformed_key_is_one_line_error_naming_github_key(
 
 @pytest.mark.parametrize("missing", ["GITHUB_APP_ID", "GITHUB_KEY", "GITHUB_ORG_NAME"])
 def test_absent_setting_means_not_configured(missing: str, github_env: dict[str, str]) -> None:
-    assert GitHubApp.from_env({k: v for k, v in github_env.items() if k != missing}) is None
-    assert GitHubApp.from_env({**github_env, missing: ""}) is None
+    assert github_from_env({k: v for k, v in github_env.items() if k != missing}) is None
+    assert github_from_env({**github_env, missing: ""}) is None
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com", "not a url", "https://"])
 def test_malformed_api_url_names_the_variable(url: str, github_env: dict[str, str]) -> None:
     with pytest.raises(ValueError) as info:
-        GitHubApp.from_env({**github_env, "GITHUB_API_URL": url})
+        github_from_env({**github_env, "GITHUB_API_URL": url})
     assert "GITHUB_API_URL" in str(info.value) and "\n" not in str(info.value)

@@ -9,8 +9,14 @@ from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryInt
 
 from adapters.slack.client import SlackChat, retry_handlers
 from core.errors import RateLimited, UpstreamError
+from entrypoints.settings import load_settings
 from ports.chat import Channel
 from tests.support.slack_standin import SlackStandIn, free_port, slack_standin_fixture  # noqa: F401
+
+
+def slack_from_env(env, **options):
+    """The adapter as the container builds it: settings from ``env``, then ``from_settings``."""
+    return SlackChat.from_settings(load_settings(env).slack, **options)
 
 
 def chat_for(standin: SlackStandIn, **handler_options: int) -> SlackChat:
@@ -162,25 +168,25 @@ async def test_connection_refused_after_retries_is_unavailable() -> None:
 
 
 def test_from_env_needs_a_token(slack_standin: SlackStandIn) -> None:
-    assert SlackChat.from_env({}) is None
-    assert SlackChat.from_env({"SLACK_API_TOKEN": "  ", "SLACK_API_URL": slack_standin.base_url}) is None
+    assert slack_from_env({}) is None
+    assert slack_from_env({"SLACK_API_TOKEN": "  ", "SLACK_API_URL": slack_standin.base_url}) is None
 
-    chat = SlackChat.from_env(slack_standin.env())
+    chat = slack_from_env(slack_standin.env())
     assert chat is not None
     assert chat.client.base_url == slack_standin.base_url
     assert chat.client.token == slack_standin.token
-    default = SlackChat.from_env({"SLACK_API_TOKEN": "xoxb-1"})
+    default = slack_from_env({"SLACK_API_TOKEN": "xoxb-1"})
     assert default is not None and default.client.base_url == "https://slack.com/api/"
 
 
 def test_from_env_rejects_a_malformed_url() -> None:
     with pytest.raises(ValueError, match="SLACK_API_URL"):
-        SlackChat.from_env({"SLACK_API_TOKEN": "xoxb-1", "SLACK_API_URL": "slack.com/api"})
+        slack_from_env({"SLACK_API_TOKEN": "xoxb-1", "SLACK_API_URL": "slack.com/api"})
 
 
 async def test_from_env_client_talks_to_the_configured_url(slack_standin: SlackStandIn) -> None:
     slack_standin.add_channel("general", members=["U1", "U2", "U3"])
-    chat = SlackChat.from_env(slack_standin.env())
+    chat = slack_from_env(slack_standin.env())
     assert chat is not None
 
     assert await chat.channel_members("general") == ["U1", "U2", "U3"]

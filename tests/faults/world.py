@@ -64,7 +64,8 @@ async def fault_world(tmp_path: Any, github_env: dict[str, str], github: GitHubS
     clock = FixedClock(time.time())
     container.clock.override(providers.Object(clock))
     if github_options is not None:
-        container.github.override(providers.Object(GitHubApp.from_env(config.env, **github_options)))
+        adapter = GitHubApp.from_settings(config.rocket.github, **github_options)
+        container.github.override(providers.Object(adapter))
     app = create_app(container, inline_seconds=30)  # slow failures still answer inline
     try:
         async with app.test_app() as test_app:
