@@ -1,7 +1,8 @@
 """The Quart app: ``create_app(container)``, routes as in ../shared/CONTRACT.md's HTTP table.
 
-Each route verifies the request (Slack signature and timestamp, or GitHub's HMAC), decodes
-it, hands it to ``entrypoints.handlers.RocketHandlers`` and replies. A request that fails
+Each route verifies the request (Slack signature and timestamp, or GitHub's HMAC) and decodes
+it. Slack requests then go to the Bolt app of entrypoints/slack_app.py (the one ``rocket socket``
+serves too), GitHub webhooks to ``entrypoints.handlers.RocketHandlers``. A request that fails
 verification gets 401 and changes nothing; a malformed one gets a 4xx.
 """
 
@@ -24,6 +25,7 @@ from entrypoints.container import Container, close_container
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
 from entrypoints.metrics import Metrics
+from entrypoints.slack_app import build_bolt_app, from_bolt_response, to_bolt_request
 
 log = logging.getLogger("rocket.http")
 MAX_BODY_BYTES = 512 * 1024
@@ -64,6 +66,8 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         return state["handlers"]
 
     app.extensions["rocket_handlers"] = handlers
+    bolt = build_bolt_app(handlers, config.rocket.slack)  # the same Bolt app `rocket socket` serves
+    app.extensions["rocket_bolt"] = bolt
 
     # Scheduled jobs (entrypoints/jobs/); ROCKET_SCHEDULER=off disables them. Registered before
     # shut_down so the jobs stop before the store closes.
@@ -97,18 +101,31 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         response.headers["X-Rocket-Worker"] = worker  # which process answered (scale-out checks)
         return response
 
-    @app.post("/slack/commands")
-    async def slack_commands() -> Response:
-        body = await verified_slack_body("/slack/commands")
+    async def to_bolt(body: dict[str, Any]) -> Response:
+        """Hand a verified, parsed Slack request to the Bolt app and send back its answer."""
+        answer = await bolt.async_dispatch(to_bolt_request(body, request.headers))
+        status, text, content_type = from_bolt_response(answer)
+        return Response(text, status, content_type=content_type)
+
+    async def verified_form(route: str) -> dict[str, str] | Response:
+        body = await verified_slack_body(route)
         if isinstance(body, Response):
             return body
         if request.mimetype != "application/x-www-form-urlencoded":
-            return _refuse("/slack/commands", "expected a form body", 415)
+            return _refuse(route, "expected a form body", 415)
         try:
-            form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
+            return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except (UnicodeDecodeError, ValueError):
-            return _refuse("/slack/commands", "malformed form body", 400)
-        return _json(await (await handlers()).slash_command(form))
+            return _refuse(route, "malformed form body", 400)
+
+    @app.post("/slack/commands")
+    async def slack_commands() -> Response:
+        form = await verified_form("/slack/commands")
+        if isinstance(form, Response):
+            return form
+        if not form.get("command"):
+            form["command"] = "/rocket"  # Bolt routes commands by this field
+        return await to_bolt(dict(form))
 
     @app.post("/slack/events")
     async def slack_events() -> Response:
@@ -121,8 +138,20 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return _refuse("/slack/events", "body is not JSON", 400)
         if not isinstance(envelope, dict):
             return _refuse("/slack/events", "body is not a JSON object", 400)
-        outcome = await (await handlers()).slack_event(envelope)
-        return _json(outcome.body, outcome.status)
+        return await to_bolt(envelope)
+
+    @app.post("/slack/interactions")
+    async def slack_interactions() -> Response:
+        form = await verified_form("/slack/interactions")
+        if isinstance(form, Response):
+            return form
+        try:
+            payload = json.loads(form.get("payload", ""))
+        except (ValueError, RecursionError):
+            return _refuse("/slack/interactions", "the payload field is not JSON", 400)
+        if not isinstance(payload, dict):
+            return _refuse("/slack/interactions", "the payload field is not a JSON object", 400)
+        return await to_bolt(payload)
 
     @app.post(config.webhook_path)
     async def github_webhook() -> Response:

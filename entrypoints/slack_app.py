@@ -1,0 +1,174 @@
+"""The Slack edge: ONE slack-bolt ``AsyncApp`` that both transports serve.
+
+``build_bolt_app(handlers, slack)`` makes it. ``rocket serve`` hands it verified HTTP requests
+(entrypoints/http.py, through :func:`to_bolt_request` / :func:`from_bolt_response`);
+``rocket socket`` hands it Socket Mode envelopes (entrypoints/socket_mode.py, Bolt's async
+Socket Mode handler). So replies, stored state, de-duplication and metrics are the same on both.
+
+Listeners (the place to add a Slack feature: see README "How to add…"):
+
+- any slash command (Slack sends ``/rocket``): ``RocketHandlers.slash_command``. The reply is the
+  ack's body ``{"response_type": "ephemeral", "text": …}``; a command slower than the handlers'
+  inline budget (~2 s) is acked "Working on it…" and its answer POSTed to ``response_url``. A
+  command that crashes is acked with an apology (Slack never redelivers slash commands).
+- events: ``team_join`` and every other ``event_callback`` go to ``RocketHandlers.slack_event``
+  (which stores ``team_join`` once per ``event_id``: de-duplication stays in RocketHandlers, on
+  storage leases, so it holds across workers and transports); ``app_home_opened`` is acked (a
+  later issue publishes the Home tab). ``url_verification`` is answered by Bolt's own middleware
+  (``{"challenge": …}``).
+- interactivity: ``block_actions``, ``view_submission``, ``view_closed`` and ``shortcut`` have
+  generic listeners that ack (a later issue fills them).
+- anything else Slack sends is acknowledged and ignored (200 ``{"ok": true, "ignored": true}``).
+
+Statuses: the listener's answer is returned as is (400 for an event without ``event_id``); a store
+that is down gives 503 (HTTP: Slack retries; Socket Mode: left unacknowledged, so Slack
+redelivers); any other crash 500 (likewise unacknowledged over Socket Mode).
+
+No real Slack is needed: Bolt's request verification is off (the HTTP adapter verifies the
+signature and timestamp itself, before Bolt, so even Bolt's unsigned ``ssl_check=1`` shortcut
+gets 401), and ``authorize`` answers from configuration instead of calling ``auth.test``. The
+Web API client Bolt gives listeners uses ``SLACK_API_TOKEN`` and ``SLACK_API_URL``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.error import BoltUnhandledRequestError
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.settings import SlackSettings
+from core.errors import StorageUnavailable
+from entrypoints.handlers import Outcome, RocketHandlers, reply_payload
+
+log = logging.getLogger("rocket.slack")
+
+HandlersProvider = Callable[[], Awaitable[RocketHandlers]]
+CRASH_REPLY = "Sorry, something went wrong while running that command; nothing more is known. Try again."
+ANY = re.compile(".*")
+INTERACTIVE_TYPES = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action",
+                     "block_suggestion", "interactive_message", "dialog_submission")
+
+
+def json_response(body: Mapping[str, Any], status: int = 200) -> BoltResponse:
+    """A Bolt response carrying ``body`` as JSON (Socket Mode acks it as the envelope's payload)."""
+    return BoltResponse(status=status, body=json.dumps(body), headers={"content-type": "application/json"})
+
+
+def _outcome(outcome: Outcome) -> BoltResponse:
+    return json_response(outcome.body, outcome.status)
+
+
+def _form(body: Mapping[str, Any]) -> dict[str, str]:
+    """A slash command's fields as the string mapping the HTTP form gives (Socket Mode may carry
+    non-string values)."""
+    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
+
+
+def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp:
+    """The one Bolt app. ``handlers`` returns the process's ``RocketHandlers`` (built on first use)."""
+    token = slack.token.get_secret_value() or None
+
+    async def authorize(enterprise_id: str | None = None, team_id: str | None = None,
+                        user_id: str | None = None, **_: Any) -> AuthorizeResult:
+        """Single workspace: the bot token from configuration, without an ``auth.test`` call."""
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token)
+
+    app = AsyncApp(
+        name="rocket",
+        logger=logging.getLogger("rocket.bolt"),
+        client=AsyncWebClient(token=None, base_url=slack.base_url),
+        signing_secret="unused: the transport verifies",  # never read: verification is off
+        authorize=authorize,
+        process_before_response=True,  # the ack waits for the listener (Rocket times the reply itself)
+        raise_error_for_unhandled_request=True,  # unhandled requests reach on_error: ack and ignore
+        request_verification_enabled=False,
+        ssl_check_enabled=False,
+        ignoring_self_events_enabled=False,
+        url_verification_enabled=True,
+    )
+
+    # --- /rocket ------------------------------------------------------------------------------
+    @app.command(ANY)
+    async def rocket_command(ack: AsyncAck, body: dict[str, Any]) -> None:
+        try:
+            reply = await (await handlers()).slash_command(_form(body))
+        except Exception:
+            log.exception("slash command failed")
+            reply = reply_payload(CRASH_REPLY)
+        await ack(reply)
+
+    # --- events -------------------------------------------------------------------------------
+    async def to_handlers(body: dict[str, Any]) -> BoltResponse:
+        try:
+            return _outcome(await (await handlers()).slack_event(body))
+        except StorageUnavailable as e:
+            return json_response({"ok": False, "error": str(e)}, 503)
+
+    @app.event("team_join")
+    async def team_join(ack: AsyncAck, body: dict[str, Any]) -> BoltResponse:
+        return await to_handlers(body)
+
+    @app.event("app_home_opened")
+    async def app_home_opened(ack: AsyncAck, body: dict[str, Any]) -> BoltResponse:
+        return await to_handlers(body)  # acked (counted, ignored): a later issue publishes the Home tab
+
+    @app.event(ANY)
+    async def other_event(ack: AsyncAck, body: dict[str, Any]) -> BoltResponse:
+        return await to_handlers(body)  # counted and ignored
+
+    # --- interactivity (later issues fill these) ----------------------------------------------
+    async def acknowledge(ack: AsyncAck, body: dict[str, Any]) -> None:
+        log.info(json.dumps({"kind": "interaction", "type": str(body.get("type", ""))[:40],
+                             "outcome": "acknowledged"}))
+        await ack()
+
+    app.action(ANY)(acknowledge)
+    app.view(ANY)(acknowledge)
+    app.view_closed(ANY)(acknowledge)
+    app.shortcut(ANY)(acknowledge)
+
+    # --- whatever no listener took --------------------------------------------------------------
+    @app.error
+    async def on_error(error: Exception, request: AsyncBoltRequest) -> BoltResponse | None:
+        if isinstance(error, BoltUnhandledRequestError):
+            body = request.body if isinstance(request.body, dict) else {}
+            if "command" not in body and str(body.get("type", "")) not in INTERACTIVE_TYPES:
+                return await to_handlers(body)  # an Events API envelope of another kind: ignored
+            return json_response({"ok": True, "ignored": True})
+        if isinstance(error, StorageUnavailable):
+            return json_response({"ok": False, "error": str(error)}, 503)
+        log.error(json.dumps({"kind": "slack_listener", "outcome": "crashed",
+                              "error": f"{type(error).__name__}: {str(error)[:200]}"}))
+        return None  # 500: over Socket Mode the envelope stays unacknowledged, so Slack redelivers
+
+    return app
+
+
+def to_bolt_request(body: dict[str, Any], headers: Mapping[str, str]) -> AsyncBoltRequest:
+    """A verified, already-parsed Slack request as Bolt's request.
+
+    The body is handed over parsed (Bolt's "pre-parsed" mode, the one its Socket Mode adapter
+    uses): the transport has checked the signature already, and Bolt's own parse of a raw form
+    drops every field of a slash command whose text contains the word "payload".
+    """
+    wanted = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
+    kept = {k.lower(): v for k, v in headers.items() if k.lower() in wanted}
+    return AsyncBoltRequest(body=body, headers=kept, mode="socket_mode")
+
+
+def from_bolt_response(response: BoltResponse) -> tuple[int, str, str]:
+    """(status, body, content type) of Bolt's answer."""
+    content_type = response.first_headers().get("content-type", "application/json")
+    body = response.body or ""
+    if response.status == 200 and not body:
+        body, content_type = "", "text/plain; charset=utf-8"
+    return response.status, body, content_type
