@@ -54,6 +54,7 @@ log = logging.getLogger("rocket.slack")
 HandlersProvider = Callable[[], Awaitable[RocketHandlers]]
 CRASH_REPLY = "Sorry, something went wrong while running that command; nothing more is known. Try again."
 ANY = re.compile(".*")
+TRANSPORT = "rocket_transport"  # context key: "http" for requests from the Quart app
 INTERACTIVE_TYPES = ("block_actions", "view_submission", "view_closed", "shortcut", "message_action",
                      "block_suggestion", "interactive_message", "dialog_submission")
 
@@ -107,23 +108,28 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
         await ack(reply)
 
     # --- events -------------------------------------------------------------------------------
-    async def to_handlers(body: dict[str, Any]) -> BoltResponse:
+    async def to_handlers(body: dict[str, Any], context: Mapping[str, Any]) -> BoltResponse:
+        """``RocketHandlers.slack_event``'s answer: over HTTP its status and JSON body; over Socket
+        Mode an ack with the envelope id only (an events_api ack carries no payload)."""
         try:
-            return _outcome(await (await handlers()).slack_event(body))
+            outcome = await (await handlers()).slack_event(body)
         except StorageUnavailable as e:
             return json_response({"ok": False, "error": str(e)}, 503)
+        if context.get(TRANSPORT) != "http":
+            return BoltResponse(status=200, body="")
+        return _outcome(outcome)
 
     @app.event("team_join")
-    async def team_join(ack: AsyncAck, body: dict[str, Any]) -> BoltResponse:
-        return await to_handlers(body)
+    async def team_join(body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
+        return await to_handlers(body, context)
 
     @app.event("app_home_opened")
-    async def app_home_opened(ack: AsyncAck, body: dict[str, Any]) -> BoltResponse:
-        return await to_handlers(body)  # acked (counted, ignored): a later issue publishes the Home tab
+    async def app_home_opened(body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
+        return await to_handlers(body, context)  # acked (counted, ignored); the Home tab comes later
 
     @app.event(ANY)
-    async def other_event(ack: AsyncAck, body: dict[str, Any]) -> BoltResponse:
-        return await to_handlers(body)  # counted and ignored
+    async def other_event(body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
+        return await to_handlers(body, context)  # counted and ignored
 
     # --- interactivity (later issues fill these) ----------------------------------------------
     async def acknowledge(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -142,7 +148,7 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
         if isinstance(error, BoltUnhandledRequestError):
             body = request.body if isinstance(request.body, dict) else {}
             if "command" not in body and str(body.get("type", "")) not in INTERACTIVE_TYPES:
-                return await to_handlers(body)  # an Events API envelope of another kind: ignored
+                return await to_handlers(body, request.context)  # another Events API envelope: ignored
             return json_response({"ok": True, "ignored": True})
         if isinstance(error, StorageUnavailable):
             return json_response({"ok": False, "error": str(error)}, 503)
@@ -162,7 +168,7 @@ def to_bolt_request(body: dict[str, Any], headers: Mapping[str, str]) -> AsyncBo
     """
     wanted = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
     kept = {k.lower(): v for k, v in headers.items() if k.lower() in wanted}
-    return AsyncBoltRequest(body=body, headers=kept, mode="socket_mode")
+    return AsyncBoltRequest(body=body, headers=kept, context={TRANSPORT: "http"}, mode="socket_mode")
 
 
 def from_bolt_response(response: BoltResponse) -> tuple[int, str, str]:

@@ -13,6 +13,7 @@ import asyncio
 import copy
 import dataclasses
 import json
+import logging
 import os
 import signal
 import uuid
@@ -34,7 +35,8 @@ from entrypoints.container import make_container
 from entrypoints.handlers import RocketHandlers
 from entrypoints.http import create_app
 from entrypoints.metrics import Metrics
-from entrypoints.socket_mode import handle_socket_request
+from entrypoints.slack_app import build_bolt_app
+from entrypoints.socket_mode import handle_socket_request as bolt_handle
 from tests.e2e.conftest import FORM, slack_headers
 from tests.support.cli import ROCKET, rocket
 from tests.support.fixtures import slack_file
@@ -52,6 +54,7 @@ class RecordingSocketClient:
 
     def __init__(self) -> None:
         self.sent: list[SocketModeResponse] = []
+        self.logger = logging.getLogger("tests.socket")
 
     async def send_socket_mode_response(self, response: SocketModeResponse) -> None:
         self.sent.append(response)
@@ -118,6 +121,14 @@ async def socket_handlers(side: Side, **options: Any) -> RocketHandlers:
     config = side.container.config()
     return RocketHandlers(await side.container.usecases(), await side.container.ports(), config.settings,
                           Metrics(), **options)
+
+
+async def handle_socket_request(handlers: RocketHandlers, client: Any, req: SocketModeRequest) -> None:
+    """One envelope through the Bolt app ``rocket socket`` builds, around these handlers."""
+    async def provide() -> RocketHandlers:
+        return handlers
+
+    await bolt_handle(build_bolt_app(provide, load_config({}).rocket.slack), client, req)
 
 
 async def http_command(client: Any, text: str, response_url: str) -> dict[str, Any]:
