@@ -25,7 +25,7 @@ from entrypoints.container import Container, close_container
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
 from entrypoints.metrics import Metrics
-from entrypoints.slack_app import build_bolt_app, from_bolt_response, to_bolt_request
+from entrypoints.slack_app import bolt_routable, build_bolt_app, from_bolt_response, to_bolt_request
 
 log = logging.getLogger("rocket.http")
 MAX_BODY_BYTES = 512 * 1024
@@ -102,8 +102,14 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         return response
 
     async def to_bolt(body: dict[str, Any]) -> Response:
-        """Hand a verified, parsed Slack request to the Bolt app and send back its answer."""
-        answer = await bolt.async_dispatch(to_bolt_request(body, request.headers))
+        """Hand a verified, parsed Slack request to the Bolt app and send back its answer.
+
+        Bolt's own routing code assumes Slack's shapes; a signed body it cannot even route (it
+        raises) is refused with 400 and changes nothing."""
+        try:
+            answer = await bolt.async_dispatch(to_bolt_request(body, request.headers))
+        except Exception as e:
+            return _refuse(request.path, f"malformed Slack request ({type(e).__name__})", 400)
         status, text, content_type = from_bolt_response(answer)
         return Response(text, status, content_type=content_type)
 
@@ -138,6 +144,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return _refuse("/slack/events", "body is not JSON", 400)
         if not isinstance(envelope, dict):
             return _refuse("/slack/events", "body is not a JSON object", 400)
+        if not bolt_routable(envelope):  # shapes Bolt's routing cannot read: Rocket ignores them itself
+            outcome = await (await handlers()).slack_event(envelope)
+            return _json(outcome.body, outcome.status)
         return await to_bolt(envelope)
 
     @app.post("/slack/interactions")

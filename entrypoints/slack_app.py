@@ -159,6 +159,47 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
     return app
 
 
+_STR_FIELDS = ("team_id", "enterprise_id", "api_app_id", "event_id", "user_id", "channel_id", "token")
+
+
+def _str_or_absent(mapping: Mapping[str, Any], *names: str) -> bool:
+    return all(mapping.get(n) is None or isinstance(mapping.get(n), str) for n in names)
+
+
+def _id_holder(value: Any) -> bool:
+    """Slack gives ``user``/``team``/``channel``/``enterprise`` as an id or an object with an id."""
+    return value is None or isinstance(value, str) or (
+        isinstance(value, dict) and _str_or_absent(value, "id"))
+
+
+def bolt_routable(body: Mapping[str, Any]) -> bool:
+    """Whether an Events API envelope has the shapes Bolt's routing code reads (it raises on a
+    list where Slack puts a string). The HTTP route sends any other signed envelope straight to
+    ``RocketHandlers.slack_event`` (which ignores it), so a malformed body is never a 500."""
+    if not isinstance(body.get("type"), str) or not _str_or_absent(body, *_STR_FIELDS):
+        return False
+    if not all(_id_holder(body.get(n)) for n in ("team", "enterprise", "user", "channel")):
+        return False
+    authorizations = body.get("authorizations")
+    if authorizations is not None and not (
+            isinstance(authorizations, list)
+            and all(isinstance(a, dict) and _str_or_absent(a, "team_id", "enterprise_id", "user_id")
+                    for a in authorizations)):
+        return False
+    if body.get("type") != "event_callback":
+        return True
+    event = body.get("event")
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        return False
+    if not _str_or_absent(event, "subtype", "team", "user_team", "source_team", "thread_ts", "ts",
+                          "channel_type", "tab", "bot_id"):
+        return False
+    if not all(_id_holder(event.get(n)) for n in ("user", "channel", "item_user")):
+        return False
+    item = event.get("item")
+    return item is None or (isinstance(item, dict) and _id_holder(item.get("channel")))
+
+
 def to_bolt_request(body: dict[str, Any], headers: Mapping[str, str]) -> AsyncBoltRequest:
     """A verified, already-parsed Slack request as Bolt's request.
 
