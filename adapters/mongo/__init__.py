@@ -17,7 +17,8 @@ __all__ = ["SCHEMES", "MongoStore", "check_url", "open_store"]
 def check_url(url: str) -> None:
     """``ValueError`` (reason only: the URL may carry a password) unless the URL has a host."""
     rest = url.partition("://")[2]
-    if not rest or rest.startswith("/"):
+    hosts = rest.split("/", 1)[0].rpartition("@")[2]
+    if not hosts.strip(","):
         raise ValueError("a MongoDB URL needs a host, e.g. mongodb://localhost:27017/rocket")
 
 
