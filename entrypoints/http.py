@@ -58,8 +58,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         if "handlers" not in state:
             async with building:
                 if "handlers" not in state:
-                    ports = await container.ports()
-                    usecases = await container.usecases()
+                    resources: Any = container  # async providers: their calls are awaitables
+                    ports = await resources.ports()
+                    usecases = await resources.usecases()
                     state["handlers"] = RocketHandlers(
                         usecases, ports, config.settings, metrics, **handler_options
                     )
@@ -79,10 +80,14 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             await state["handlers"].drain()
         await close_container(container)
 
+    async def raw_body() -> bytes:
+        data = await request.get_data(cache=False, as_text=False)
+        return data.encode() if isinstance(data, str) else data
+
     async def verified_slack_body(route: str) -> bytes | Response:
         if slack_verifier is None:
             return _refuse(route, "SLACK_SIGNING_SECRET is not configured")
-        body = await request.get_data(cache=False)
+        body = await raw_body()
         if not slack_verifier.is_valid(body, request.headers):
             return _refuse(route, "bad or missing Slack signature, or stale timestamp")
         return body
@@ -167,7 +172,7 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         route = config.webhook_path
         if not config.github_webhook_secret:
             return _refuse(route, "GITHUB_WEBHOOK_SECRET is not configured")
-        body = await request.get_data(cache=False)
+        body = await raw_body()
         signature = request.headers.get("X-Hub-Signature-256")
         if not verify_github_signature(config.github_webhook_secret, body, signature):
             return _refuse(route, "bad or missing X-Hub-Signature-256")

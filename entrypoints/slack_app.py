@@ -35,7 +35,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -46,6 +46,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import SlackSettings
+from adapters.slack.verify import HeaderSource
 from core.errors import StorageUnavailable
 from entrypoints.handlers import Outcome, RocketHandlers, reply_payload
 
@@ -200,7 +201,7 @@ def bolt_routable(body: Mapping[str, Any]) -> bool:
     return item is None or (isinstance(item, dict) and _id_holder(item.get("channel")))
 
 
-def to_bolt_request(body: dict[str, Any], headers: Mapping[str, str]) -> AsyncBoltRequest:
+def to_bolt_request(body: dict[str, Any], headers: HeaderSource) -> AsyncBoltRequest:
     """A verified, already-parsed Slack request as Bolt's request.
 
     The body is handed over parsed (Bolt's "pre-parsed" mode, the one its Socket Mode adapter
@@ -208,7 +209,7 @@ def to_bolt_request(body: dict[str, Any], headers: Mapping[str, str]) -> AsyncBo
     drops every field of a slash command whose text contains the word "payload".
     """
     wanted = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
-    kept = {k.lower(): v for k, v in headers.items() if k.lower() in wanted}
+    kept: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in headers.items() if k.lower() in wanted}
     return AsyncBoltRequest(body=body, headers=kept, context={TRANSPORT: "http"}, mode="socket_mode")
 
 

@@ -84,8 +84,9 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     handlers: RocketHandlers | None = None
     scheduler: Any = None
     try:
-        ports = await container.ports()
-        usecases = await container.usecases()
+        resources: Any = container  # async providers: their calls are awaitables
+        ports = await resources.ports()
+        usecases = await resources.usecases()
         handlers = RocketHandlers(usecases, ports, config.settings, Metrics())
         built = handlers
 

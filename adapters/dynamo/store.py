@@ -47,10 +47,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-import aioboto3
+import aioboto3  # type: ignore[import-untyped]
 import aiohttp
-from botocore.config import Config
-from botocore.exceptions import (
+from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.exceptions import (  # type: ignore[import-untyped]
     BotoCoreError,
     ClientError,
     ConnectTimeoutError,
@@ -69,7 +69,7 @@ from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
 
 LEASES = "leases"
-KEYS: dict[str, str] = {**{m.TABLE: m.KEY for m in MODELS}, LEASES: "name"}
+KEYS: dict[str, str] = {**{getattr(m, "TABLE"): getattr(m, "KEY") for m in MODELS}, LEASES: "name"}  # noqa: B009
 BATCH_SIZE = 100  # BatchGetItem's limit
 BATCH_ATTEMPTS = 8  # bounded retries of UnprocessedKeys
 PURGE_CONCURRENCY = 25  # conditional deletes in flight at once in purge_expired_leases
@@ -331,7 +331,7 @@ class DynamoStore:
             await asyncio.sleep(WRITE_BACKOFF * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _table(self, model: type) -> str:
+    def _table(self, model: type[Any]) -> str:
         return self._tables[model.TABLE]
 
     async def store(self, obj: M) -> M:
@@ -490,7 +490,7 @@ class DynamoStore:
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
-            deleted += sum(results)
+                deleted += bool(result)
         return deleted
 
     async def _expired_lease_names(self, now: float, limit: int) -> list[str]:

@@ -166,7 +166,7 @@ class SlackChat:
         cursor: str | None = None
         seen: set[str] = set()
         while True:
-            page = await self._call(lambda c=cursor: fetch(c))
+            page = await self._call(lambda c=cursor: fetch(c))  # type: ignore[misc]
             yield page
             cursor = ((page.get("response_metadata") or {}).get("next_cursor") or "").strip()
             if not cursor or cursor in seen:  # a repeated cursor would loop forever

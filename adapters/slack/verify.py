@@ -9,11 +9,19 @@ tampered body all give ``False``; it never raises for a bad request.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable
+from typing import Protocol
 
 from slack_sdk.signature import SignatureVerifier
 
 from ports.clock import Clock, SystemClock
+
+
+class HeaderSource(Protocol):
+    """Request headers: a mapping, or a framework's headers object with ``items()``."""
+
+    def items(self) -> Iterable[tuple[str, str]]: ...
+
 
 TIMESTAMP_HEADER = "X-Slack-Request-Timestamp"
 SIGNATURE_HEADER = "X-Slack-Signature"
@@ -25,9 +33,9 @@ class SlackRequestVerifier:
     def __init__(self, signing_secret: str, clock: Clock | None = None) -> None:
         """``signing_secret`` must be non-empty (``ValueError`` otherwise); ``clock`` defaults
         to the wall clock."""
-        self._verifier = SignatureVerifier(signing_secret, clock=clock or SystemClock())
+        self._verifier = SignatureVerifier(signing_secret, clock=clock or SystemClock())  # type: ignore[arg-type]
 
-    def is_valid(self, body: bytes | str, headers: Mapping[str, str]) -> bool:
+    def is_valid(self, body: bytes | str, headers: HeaderSource) -> bool:
         """Whether ``body`` (the raw request body) with these headers is a fresh, signed Slack request."""
         normalized = {str(k).lower(): v for k, v in headers.items()}
         timestamp = normalized.get(TIMESTAMP_HEADER.lower())
