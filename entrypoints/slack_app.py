@@ -22,7 +22,8 @@ Listeners (the place to add a Slack feature: see README "How to add…"):
 
 Statuses: the listener's answer is returned as is (400 for an event without ``event_id``); a store
 that is down gives 503 (HTTP: Slack retries; Socket Mode: left unacknowledged, so Slack
-redelivers); any other crash 500 (likewise unacknowledged over Socket Mode).
+redelivers); a crash while handling an event 500 (likewise unacknowledged over Socket Mode); a
+body whose shapes Bolt's routing cannot read 400.
 
 No real Slack is needed: Bolt's request verification is off (the HTTP adapter verifies the
 signature and timestamp itself, before Bolt, so even Bolt's unsigned ``ssl_check=1`` shortcut
@@ -116,6 +117,9 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
             outcome = await (await handlers()).slack_event(body)
         except StorageUnavailable as e:
             return json_response({"ok": False, "error": str(e)}, 503)
+        except Exception:  # a bug: 500, so Slack redelivers (HTTP) or the envelope stays unacked
+            log.exception("Slack event handling failed")
+            return json_response({"ok": False, "error": "internal error"}, 500)
         if context.get(TRANSPORT) != "http":
             return BoltResponse(status=200, body="")
         return _outcome(outcome)
@@ -153,9 +157,11 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
             return json_response({"ok": True, "ignored": True})
         if isinstance(error, StorageUnavailable):
             return json_response({"ok": False, "error": str(error)}, 503)
-        log.error(json.dumps({"kind": "slack_listener", "outcome": "crashed",
-                              "error": f"{type(error).__name__}: {str(error)[:200]}"}))
-        return None  # 500: over Socket Mode the envelope stays unacknowledged, so Slack redelivers
+        # Rocket's listeners answer their own failures, so what reaches here is Bolt's routing
+        # failing on a shape Slack never sends (a list where an id belongs): bad input, 400.
+        log.warning(json.dumps({"kind": "slack_request", "outcome": "refused",
+                                "error": f"{type(error).__name__}: {str(error)[:200]}"}))
+        return json_response({"ok": False, "error": "malformed Slack request"}, 400)
 
     return app
 

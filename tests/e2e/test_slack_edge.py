@@ -146,6 +146,13 @@ async def test_url_verification_and_other_events_are_answered_by_the_bolt_app(si
         for bad in ("payload=%7Bnot+json", "payload=%5B%5D", "text=no+payload+field"):
             response = await post_signed(http, "/slack/interactions", bad, FORM)
             assert response.status_code == 400, bad
+        odd_shapes = [{"type": "block_actions", "actions": [1]}, {"type": "view_submission", "view": []},
+                      {"type": "shortcut", "callback_id": []}, {"type": []}, {"type": "block_actions"},
+                      {"type": "view_closed", "view": {"callback_id": {"x": 1}}}, {}]
+        for shape in odd_shapes:
+            form = urlencode({"payload": json.dumps(shape)})
+            response = await post_signed(http, "/slack/interactions", form, FORM)
+            assert response.status_code in (200, 400), (shape, response.status_code)
     assert await socket_side.store.query(User) == []
 
 
