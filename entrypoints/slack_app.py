@@ -161,6 +161,8 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
         # failing on a shape Slack never sends (a list where an id belongs): bad input, 400.
         log.warning(json.dumps({"kind": "slack_request", "outcome": "refused",
                                 "error": f"{type(error).__name__}: {str(error)[:200]}"}))
+        if request.context.get(TRANSPORT) != "http":
+            return BoltResponse(status=200, body="")  # Socket Mode: acked (a redelivery would fail again)
         return json_response({"ok": False, "error": "malformed Slack request"}, 400)
 
     return app

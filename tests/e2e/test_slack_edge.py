@@ -149,10 +149,15 @@ async def test_url_verification_and_other_events_are_answered_by_the_bolt_app(si
         odd_shapes = [{"type": "block_actions", "actions": [1]}, {"type": "view_submission", "view": []},
                       {"type": "shortcut", "callback_id": []}, {"type": []}, {"type": "block_actions"},
                       {"type": "view_closed", "view": {"callback_id": {"x": 1}}}, {}]
+        handlers = await socket_handlers(socket_side)
+        client = RecordingSocketClient()
         for shape in odd_shapes:
             form = urlencode({"payload": json.dumps(shape)})
             response = await post_signed(http, "/slack/interactions", form, FORM)
             assert response.status_code in (200, 400), (shape, response.status_code)
+            req = envelope("interactive", shape, accepts_response_payload=True)
+            await handle_socket_request(handlers, client, req)
+            assert len(client.acks(req.envelope_id)) == 1, shape  # acked once, not redelivered forever
     assert await socket_side.store.query(User) == []
 
 
