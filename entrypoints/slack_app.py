@@ -18,7 +18,8 @@ Listeners (the place to add a Slack feature: see README "How to add…"):
   (``{"challenge": …}``).
 - interactivity: ``block_actions``, ``view_submission``, ``view_closed`` and ``shortcut`` have
   generic listeners that ack (a later issue fills them).
-- anything else Slack sends is acknowledged and ignored (200 ``{"ok": true, "ignored": true}``).
+- anything else Slack sends is acknowledged and ignored (an event: 200 ``{"ok": true, "ignored":
+  true}``; an interaction: an empty 200, since Slack reads an interaction's body as its answer).
 
 Statuses: the listener's answer is returned as is (400 for an event without ``event_id``); a store
 that is down gives 503 (HTTP: Slack retries; Socket Mode: left unacknowledged, so Slack
@@ -154,7 +155,8 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
             body = request.body if isinstance(request.body, dict) else {}
             if "command" not in body and str(body.get("type", "")) not in INTERACTIVE_TYPES:
                 return await to_handlers(body, request.context)  # another Events API envelope: ignored
-            return json_response({"ok": True, "ignored": True})
+            # an empty ack: Slack reads a body sent to an interaction as its response_action
+            return BoltResponse(status=200, body="")
         if isinstance(error, StorageUnavailable):
             return json_response({"ok": False, "error": str(error)}, 503)
         # Rocket's listeners answer their own failures, so what reaches here is Bolt's routing
