@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
@@ -27,9 +27,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from adapters.dynamo.settings import DynamoSettings
 from adapters.gdrive.settings import DriveSettings
-from adapters.github.settings import GitHubAppSettings
 from adapters.slack.settings import SlackSettings
 from core.context import Settings as CoreSettings
+
+if TYPE_CHECKING:  # adapters.github imports PyGithub (slow): imported when GitHub is configured
+    from adapters.github.settings import GitHubAppSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///rocket.db"
 DEFAULT_PORT = 5000
@@ -170,6 +172,8 @@ class RocketSettings(BaseSettings):
         if not (self.github_app_id.strip() and self.github_key.get_secret_value().strip()
                 and self.github_org_name.strip()):
             return None
+        from adapters.github.settings import GitHubAppSettings
+
         return GitHubAppSettings(app_id=self.github_app_id.strip(), key=self.github_key,
                                  org=self.github_org_name.strip(), api_url=self.github_api_url)
 
