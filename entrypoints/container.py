@@ -21,10 +21,12 @@ from entrypoints.storage import store_resource
 from ports.clock import SystemClock, UuidGenerator
 
 
-def _integration(name: str, build: Callable[[], Any]) -> Any:
-    """The adapter ``build()`` returns, or ``Unavailable(name)`` when it returns ``None`` (not
-    configured); a malformed setting (the adapter's one-line ``ValueError`` naming the variable)
-    becomes a ``ConfigError``. Adapters are imported lazily, inside ``build``."""
+def _integration(config: Config, name: str, build: Callable[[], Any]) -> Any:
+    """The adapter ``build()`` returns, or ``Unavailable(name)`` when the integration is not
+    configured (then the adapter is not even imported: they are heavy); a malformed setting (the
+    adapter's one-line ``ValueError`` naming the variable) becomes a ``ConfigError``."""
+    if not config.integrations.get(name):
+        return Unavailable(name)
     try:
         adapter = build()
     except ValueError as e:
@@ -38,7 +40,7 @@ def build_github(config: Config) -> Any:
 
         return GitHubApp.from_settings(config.rocket.github)
 
-    return _integration("GitHub", build)
+    return _integration(config, "GitHub", build)
 
 
 def build_chat(config: Config) -> Any:
@@ -47,7 +49,7 @@ def build_chat(config: Config) -> Any:
 
         return SlackChat.from_settings(config.rocket.slack)
 
-    return _integration("Slack", build)
+    return _integration(config, "Slack", build)
 
 
 def build_drive(config: Config) -> Any:
@@ -56,7 +58,7 @@ def build_drive(config: Config) -> Any:
 
         return GoogleDrive.from_settings(config.rocket.drive)
 
-    return _integration("Google Drive", build)
+    return _integration(config, "Google Drive", build)
 
 
 def _build_usecases(ports: Ports, config: Config) -> Any:
