@@ -64,6 +64,7 @@ CHECKSUM_PRESENT = 1 << 0
 MORE_TO_COME = 1 << 1
 MAX_WIRE_VERSION = 21  # MongoDB 7.0
 DEFAULT_BATCH = 101  # the server's default first batch
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 CODEC = CodecOptions(document_class=dict, tz_aware=True)
 
 # Keys the driver (or a session) adds to a command that do not change what it does.
@@ -85,6 +86,22 @@ class CommandError(Exception):
 def _write_error(index: int, exc: OperationFailure) -> dict[str, Any]:
     code = 11000 if isinstance(exc, DuplicateKeyError) else (exc.code or 2)
     return {"index": index, "code": code, "errmsg": str(exc)}
+
+
+def _check_inc(coll: Any, query: dict[str, Any], update: Any, multi: bool = False) -> None:
+    """Refuse an ``$inc`` that would leave int64, as mongod does (mongomock would store a
+    Python int that BSON cannot encode). Top-level fields only, which is what Rocket uses."""
+    inc = update.get("$inc") if isinstance(update, dict) else None
+    if not inc:
+        return
+    for doc in coll.find(query) if multi else [d for d in [coll.find_one(query)] if d]:
+        for field, amount in inc.items():
+            current = doc.get(field, 0)
+            ints = isinstance(current, int) and isinstance(amount, int)
+            if ints and not INT64_MIN <= current + amount <= INT64_MAX:
+                raise OperationFailure(
+                    f"Failed to apply $inc operations to current value ((NumberLong){current}) "
+                    f"for document {{_id: {doc['_id']!r}}}", 2)
 
 
 class MongoWireStandIn:
@@ -181,18 +198,26 @@ class MongoWireStandIn:
             reply = self._run(command)
             if flags & MORE_TO_COME:
                 return None
-            body = struct.pack("<IB", 0, 0) + bson.encode(reply)
+            body = struct.pack("<IB", 0, 0) + self._encode(reply)
             return HEADER.pack(HEADER.size + len(body), next(self._cursor_ids), request_id, OP_MSG) + body
         if opcode == OP_QUERY:
             self._count(self.frames, "OP_QUERY")
             reply = self._run(self._parse_op_query(payload))
-            body = struct.pack("<iqii", 0, 0, 0, 1) + bson.encode(reply)
+            body = struct.pack("<iqii", 0, 0, 0, 1) + self._encode(reply)
             return HEADER.pack(HEADER.size + len(body), next(self._cursor_ids), request_id, OP_REPLY) + body
         # OP_COMPRESSED is only sent after compression was negotiated, which this server never
         # offers; anything else is not a request a current driver sends. Closing is what a
         # server does with a frame it cannot parse.
         self._count(self.frames, f"opcode {opcode}")
         raise ConnectionError(f"unsupported opcode {opcode}")
+
+    @staticmethod
+    def _encode(reply: dict[str, Any]) -> bytes:
+        """The reply as BSON; a reply that cannot be encoded becomes an error reply."""
+        try:
+            return bson.encode(reply)
+        except Exception as exc:
+            return bson.encode(CommandError(f"reply not encodable: {exc}", 1, "InternalError").doc)
 
     @staticmethod
     def _parse_op_msg(payload: bytes) -> tuple[int, dict[str, Any]]:
@@ -357,6 +382,7 @@ class MongoWireStandIn:
                 if isinstance(u, list):
                     raise OperationFailure("pipeline updates are not supported", 2)
                 if u and all(k.startswith("$") for k in u):
+                    _check_inc(coll, q, u, multi=bool(op.get("multi")))
                     apply = coll.update_many if op.get("multi") else coll.update_one
                     result = apply(q, u, upsert=upsert, array_filters=op.get("arrayFilters"))
                 else:
@@ -399,12 +425,14 @@ class MongoWireStandIn:
         update = args.get("update") or {}
         after = new  # pymongo's ReturnDocument.AFTER is True, BEFORE is False
         if isinstance(update, dict) and update and all(k.startswith("$") for k in update):
+            _check_inc(coll, query, update)
             value = coll.find_one_and_update(query, update, projection=fields, sort=sort, upsert=upsert,
                                              return_document=after)
         else:
             value = coll.find_one_and_replace(query, update, projection=fields, sort=sort, upsert=upsert,
                                               return_document=after)
-        last: dict[str, Any] = {"n": int(existing is not None or upsert), "updatedExisting": existing is not None}
+        found = existing is not None
+        last: dict[str, Any] = {"n": int(found or upsert), "updatedExisting": found}
         if existing is None and upsert:
             last["upserted"] = (value or coll.find_one(query) or {}).get("_id")
         return {"lastErrorObject": last, "value": value}
