@@ -46,22 +46,32 @@ def health(base: str) -> int:
 
 
 def wait_health(base: str, want: int, proc: subprocess.Popen[bytes], seconds: float = 30) -> float:
-    """Seconds until ``/healthz`` answers ``want``; fails with the server's output otherwise."""
+    """Seconds until ``/healthz`` answers ``want``; fails with the server's log otherwise."""
     started = time.monotonic()
     while (status := health(base)) != want:
         if proc.poll() is not None or time.monotonic() - started > seconds:
-            proc.kill()
-            out = proc.stdout.read().decode()[-2000:] if proc.stdout else ""
-            raise AssertionError(f"/healthz stayed {status}, wanted {want}: {out}")
+            raise AssertionError(f"/healthz stayed {status}, wanted {want}: {log_tail(proc)}")
         time.sleep(0.2)
     return time.monotonic() - started
 
 
+LOGS: dict[int, Path] = {}
+
+
+def log_tail(proc: subprocess.Popen[bytes]) -> str:
+    return LOGS[proc.pid].read_text(errors="replace")[-2000:]
+
+
 def serve(env: dict[str, str], cwd: Path, port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [ROCKET, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
+    """``rocket serve`` on ``port``; its output goes to a file (a pipe nobody reads can fill)."""
+    log = cwd / f"serve-{len(LOGS)}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [ROCKET, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=env, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    LOGS[proc.pid] = log
+    return proc
 
 
 def stop(proc: subprocess.Popen[bytes]) -> None:
@@ -129,3 +139,5 @@ def test_serve_on_mongodb_answers_survives_a_restart_and_reports_the_outage(tmp_
         assert db.users.find_one({"_id": "U1"})["karma"] == 3
     finally:
         stop(proc)
+    logs = [log_tail(p) for p in (proc,)]
+    assert not any("Traceback" in log for log in logs), logs

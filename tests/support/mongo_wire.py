@@ -144,6 +144,7 @@ class MongoWireStandIn:
         self.stop()
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+        self._loop.close()
 
     def url(self, db_name: str = "rocket", options: str = "") -> str:
         """A ``mongodb://`` URL for this server and database (``options``: ``a=1&b=2``)."""
