@@ -53,6 +53,7 @@ async def wait_for(predicate, seconds: float = 5.0) -> bool:
 async def wire_store(mongo_wire):  # noqa: F811
     store = await open_wire(mongo_wire)
     yield store
+    mongo_wire.clear_faults()
     await store.close()
 
 
@@ -120,6 +121,61 @@ async def test_errors_have_mongodb_shape(wire_store):
     assert dup.value.code == 11000
 
 
+async def test_an_unacknowledged_write_gets_no_reply_and_lands(wire_store, mongo_wire):  # noqa: F811
+    """w=0 sets OP_MSG's moreToCome flag: the server must not answer (the driver reads none)."""
+    from pymongo import WriteConcern
+
+    coll = wire_store._db.get_collection("scratch", write_concern=WriteConcern(w=0))
+    await coll.insert_one({"_id": "fire-and-forget"})
+    assert await wire_store._db.scratch.find_one({"_id": "fire-and-forget"}) == {"_id": "fire-and-forget"}
+
+
+def test_the_contract_suite_runs_the_same_tests_on_mongo_wire_as_on_sqlite():
+    """Must show 1: every contract test collected for sqlite is collected for ``mongo-wire``
+    (and its fixture never skips, unlike ``mongodb-real``)."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "tests/contract"],
+        capture_output=True, text=True, timeout=120, cwd=ADAPTER_DIR.parents[1], check=True,
+    ).stdout
+    ids = [line for line in out.splitlines() if "::" in line and "[" in line]
+
+    def on(backend: str) -> list[str]:
+        return sorted(i.replace(backend, "BACKEND") for i in ids if backend in i.split("[", 1)[1])
+
+    assert len(on("mongo-wire")) >= 30 and on("mongo-wire") == on("sqlite")
+
+
+# ---- what the real driver does on a broken connection --------------------------------------
+
+
+async def test_a_lost_write_answer_is_storage_unavailable_and_the_write_is_whole(wire_store, mongo_wire):  # noqa: F811
+    """A standalone offers no retryable writes: the driver does not resend, nothing is doubled."""
+    mongo_wire.fail_next("insert", "drop-after")
+    with pytest.raises(StorageUnavailable):
+        await wire_store.store(User("U1"))
+    assert (await wire_store.retrieve(User, "U1")).version == 1  # applied once, whole
+    mongo_wire.fail_next("findAndModify", "drop-after")
+    with pytest.raises(StorageUnavailable):
+        await wire_store.increment(User, "U1", "karma", 5)
+    assert (await wire_store.retrieve(User, "U1")).karma == 6  # once, not twice
+    mongo_wire.fail_next("findAndModify", "drop-before")
+    with pytest.raises(StorageUnavailable):
+        await wire_store.increment(User, "U1", "karma", 5)
+    assert (await wire_store.retrieve(User, "U1")).karma == 6  # not applied
+
+
+async def test_a_read_survives_one_dropped_connection(wire_store, mongo_wire):  # noqa: F811
+    """PyMongo retries a read once on a new connection (retryReads); mongomock never fails."""
+    await wire_store.store(User("U1", name="still here"))
+    finds = mongo_wire.commands["find"]
+    mongo_wire.fail_next("find", "drop-before")
+    assert (await wire_store.retrieve(User, "U1")).name == "still here"
+    assert mongo_wire.commands["find"] == finds + 1  # the dropped one never ran; the retry did
+
+
 # ---- close() is awaited, and no motor-only API is used -------------------------------------
 
 
@@ -151,11 +207,11 @@ def _attributes_used(folder: Path) -> set[str]:
 
 # Same name, different shape (checked with inspect on motor 3.7 / PyMongo 4.20): motor returns
 # a cursor or runs synchronously where PyMongo's AsyncMongoClient needs an ``await``
-# (``close`` on the client, ``aggregate``, ``list_indexes``, ``list_collections``, ``watch``),
+# (``close`` on the client, ``aggregate``, ``list_indexes``, ``watch``),
 # or the reverse (``start_session`` is a coroutine in motor only). The adapter may use one only
 # where it handles both shapes; ``close`` is (it awaits the result when awaitable, and
 # ``test_close_is_awaited...`` proves it on the real client).
-SHAPE_DIFFERS = {"close", "aggregate", "list_indexes", "list_collections", "watch", "start_session"}
+SHAPE_DIFFERS = {"close", "aggregate", "list_indexes", "watch", "start_session"}
 HANDLED = {"close"}
 
 

@@ -33,6 +33,9 @@ failed command, ``writeErrors: [{index, code, errmsg}]`` (``ok: 1``) for a faile
 code 11000 for a duplicate key, so ``pymongo.errors.DuplicateKeyError`` is raised by the driver
 itself.
 
+Faults: ``fail_next(command, "drop-before" | "drop-after")`` closes the connection instead of
+answering the next such command, before or after applying it (a lost request, a lost answer).
+
 The server runs on its own event loop in a daemon thread, so synchronous tests, async tests and
 subprocesses (``rocket serve``) can all use it. ``stop()`` closes the listener and every
 connection (an outage); ``start()`` listens again on the same port with the same data.
@@ -113,6 +116,8 @@ class MongoWireStandIn:
     mongomock client holding the data (read it from tests; it lives as long as the stand-in).
     """
 
+    FAULTS = ("drop-before", "drop-after")
+
     def __init__(self) -> None:
         self.client: mongomock.MongoClient[dict[str, Any]] = mongomock.MongoClient()
         self.port = 0
@@ -126,7 +131,8 @@ class MongoWireStandIn:
         self._thread = threading.Thread(target=self._loop.run_forever, name="mongo-wire", daemon=True)
         self._thread.start()
         self._server: asyncio.base_events.Server | None = None
-        self._lock = threading.Lock()  # frames/commands are read from other threads
+        self._lock = threading.Lock()  # frames/commands/faults are shared with other threads
+        self._faults: dict[str, str] = {}
 
     # ---- lifecycle (call from any thread) -------------------------------------------------
 
@@ -149,6 +155,17 @@ class MongoWireStandIn:
     def url(self, db_name: str = "rocket", options: str = "") -> str:
         """A ``mongodb://`` URL for this server and database (``options``: ``a=1&b=2``)."""
         return f"mongodb://127.0.0.1:{self.port}/{db_name}" + (f"?{options}" if options else "")
+
+    def fail_next(self, command: str, how: str) -> None:
+        """Close the connection at the next ``command`` (its name as sent, e.g. ``insert``)."""
+        if how not in self.FAULTS:
+            raise ValueError(f"fault must be one of {self.FAULTS}, not {how!r}")
+        with self._lock:
+            self._faults[command] = how
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._faults.clear()
 
     @property
     def open_connections(self) -> int:
@@ -196,7 +213,13 @@ class MongoWireStandIn:
         if opcode == OP_MSG:
             self._count(self.frames, "OP_MSG")
             flags, command = self._parse_op_msg(payload)
+            with self._lock:
+                fault = self._faults.pop(next(iter(command), ""), None)
+            if fault == "drop-before":
+                raise ConnectionError("fault: connection dropped before the command")
             reply = self._run(command)
+            if fault == "drop-after":
+                raise ConnectionError("fault: connection dropped after the command")
             if flags & MORE_TO_COME:
                 return None
             body = struct.pack("<IB", 0, 0) + self._encode(reply)
