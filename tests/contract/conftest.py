@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
@@ -49,17 +50,19 @@ async def store(request, tmp_path) -> AsyncIterator[object]:
         uri = os.environ.get("MONGODB_TEST_URI")
         if not uri:
             pytest.skip("MONGODB_TEST_URI is not set: no real MongoDB server to test against")
-        from pymongo import AsyncMongoClient
+        from entrypoints.config import parse_database_url
+        from entrypoints.storage import open_store
 
-        from adapters.mongo import MongoStore
-
-        client = AsyncMongoClient(uri, serverSelectionTimeoutMS=5000)
+        # The same production path as mongo-wire, on this test's own database (the URI's
+        # path is replaced; its options are kept).
         db_name = f"rocket_test_{uuid.uuid4().hex[:8]}"
-        s = await MongoStore.open(client, db_name)
+        parts = urlsplit(uri)
+        url = urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, ""))
+        s = await open_store(parse_database_url(url), {"DATABASE_URL": url})
         try:
             yield s
         finally:
-            await client.drop_database(db_name)
+            await s._client.drop_database(db_name)
             await s.close()
         return
     elif backend == "dynamodb":
