@@ -2,7 +2,8 @@
 
 The server is a subprocess, so every storage call goes through PyMongo's ``AsyncMongoClient``
 over TCP to tests/support/mongo_wire.py: it answers commands, keeps data across a restart of
-``rocket serve``, says 503 on ``/healthz`` while the database is down and 200 once it is back.
+``rocket serve``, says 503 on ``/healthz`` while the database is down and 200 once it is back;
+and ``rocket db import`` / ``export`` round-trip the directory over the wire.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import FORM, SLACK_SECRET, command_form, slack_headers
+from tests.e2e.test_cli_db import SAMPLE, export
 from tests.support.cli import ROCKET, rocket
 from tests.support.mongo_wire import MongoWireStandIn
 from tests.support.moto_server import free_port
@@ -141,3 +143,17 @@ def test_serve_on_mongodb_answers_survives_a_restart_and_reports_the_outage(tmp_
         stop(proc)
     logs = [log_tail(p) for p in (proc,)]
     assert not any("Traceback" in log for log in logs), logs
+
+
+def test_sqlite_to_mongodb_round_trip_over_the_wire(tmp_path, standin):
+    """`rocket db import`/`export` on ``DATABASE_URL=mongodb://…``: the same JSON back, and a
+    second import changes nothing."""
+    src = tmp_path / "s.json"
+    src.write_text(json.dumps(SAMPLE, ensure_ascii=False), encoding="utf-8")
+    mongo = {"DATABASE_URL": standin.url(f"rocket_cli_{uuid.uuid4().hex[:8]}")}
+    result = rocket("db", "import", str(src), env=mongo, cwd=tmp_path)
+    assert result.returncode == 0 and "5 created" in result.stdout, result.stdout + result.stderr
+    assert export(mongo, tmp_path, "from_mongo.json") == SAMPLE
+    again = rocket("db", "import", str(src), env=mongo, cwd=tmp_path)
+    assert "0 created, 0 updated, 5 unchanged" in again.stdout
+    assert export(mongo, tmp_path, "from_mongo2.json") == SAMPLE
