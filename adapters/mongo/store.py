@@ -281,9 +281,10 @@ class MongoStore:
         """Take or renew lease ``name`` until ``now + ttl_seconds``; False if held by another.
 
         One upsert matching "expired or mine": if another owner holds a live lease the
-        filter misses, the upsert collides on ``_id`` and the lease is refused.
+        filter misses, the upsert collides on ``_id`` and the lease is refused. A name or owner
+        BSON cannot encode raises ``InvalidInput``.
         """
-        with _unavailable():
+        with _unavailable(), _encodable(f"lease {name!r}"):
             try:
                 await self._db[LEASES].update_one(
                     {"_id": name, "$or": [{"expires_at": {"$lte": now}}, {"owner": owner}]},
@@ -296,6 +297,8 @@ class MongoStore:
 
     async def release_lease(self, name: str, owner: str) -> None:
         """Drop the lease if ``owner`` holds it; otherwise do nothing."""
+        if not (_bson_ok(name) and _bson_ok(owner)):
+            return  # no lease can have that name or owner
         with _unavailable():
             await self._db[LEASES].delete_one({"_id": name, "owner": owner})
 

@@ -275,6 +275,9 @@ async def test_reads_for_unencodable_values_find_nothing(either):
     assert await either.delete(User, "\ud800") is False
     with pytest.raises(InvalidInput):
         await either.increment(User, "U1", "karma", 2**64)
+    with pytest.raises(InvalidInput):
+        await either.acquire_lease("event-\ud800", "worker", 60, 0)
+    await either.release_lease("event-\ud800", "worker")  # nothing to release
 
 
 async def test_a_record_over_16_mb_is_invalid_input(wire_store):
