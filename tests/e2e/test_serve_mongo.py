@@ -157,3 +157,44 @@ def test_sqlite_to_mongodb_round_trip_over_the_wire(tmp_path, standin):
     again = rocket("db", "import", str(src), env=mongo, cwd=tmp_path)
     assert "0 created, 0 updated, 5 unchanged" in again.stdout
     assert export(mongo, tmp_path, "from_mongo2.json") == SAMPLE
+
+
+async def test_two_workers_on_mongodb_lose_no_concurrent_karma(tmp_path, standin):
+    """50 concurrent ``++`` on ``rocket serve --workers 2`` (each worker has its own client
+    and connection pool): MongoDB's atomic ``$inc`` keeps every one."""
+    import asyncio
+
+    import aiohttp
+
+    db_name = f"rocket_workers_{uuid.uuid4().hex[:8]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "SLACK_", "DATABASE_URL"))}
+    env.update(DATABASE_URL=standin.url(db_name), SLACK_SIGNING_SECRET=SLACK_SECRET, ROCKET_SCHEDULER="off")
+    assert rocket("admin", "U1", env=env, cwd=tmp_path).returncode == 0
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = tmp_path / "workers.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [ROCKET, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
+            env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+    LOGS[proc.pid] = log
+    try:
+        await asyncio.to_thread(wait_health, base, 200, proc)
+
+        async def give(session: aiohttp.ClientSession, i: int) -> str:
+            body = command_form(f"UGIVER{i}", "<@U1|one> ++")
+            headers = {**slack_headers(body), "Content-Type": FORM}
+            async with session.post(f"{base}/slack/commands", data=body, headers=headers) as response:
+                assert response.status == 200
+                workers.add(response.headers["X-Rocket-Worker"])
+                return (await response.json())["text"]
+
+        workers: set[str] = set()
+        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session:
+            replies = await asyncio.gather(*(give(session, i) for i in range(50)))
+        assert all("Working on it" not in r for r in replies), replies
+        print(f"mongo-wire workers: {len(workers)} answered 50 concurrent ++")
+        assert standin.db(db_name).users.find_one({"_id": "U1"})["karma"] == 1 + 50
+    finally:
+        stop(proc)
