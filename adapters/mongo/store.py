@@ -1,7 +1,20 @@
 """``MongoStore``: the storage port (ports/storage.py) on MongoDB.
 
 Written only against the API shared by PyMongo's ``AsyncMongoClient`` (production) and
-motor's ``AsyncIOMotorClient`` (and ``mongomock_motor``, which mimics motor, in tests).
+motor's ``AsyncIOMotorClient`` (and ``mongomock_motor``, which mimics motor, in tests). The
+contract suite runs it both ways: on mongomock-motor, and through ``AsyncMongoClient`` over
+the wire (tests/support/mongo_wire.py). Where the two differ, this file follows the driver:
+
+- ``AsyncMongoClient.close()`` is a coroutine (motor's is a plain method): ``close`` awaits it.
+- Values go through BSON only on the wire: an int outside int64, a string with a lone
+  surrogate, a document over 16 MB cannot be encoded, and the driver raises ``OverflowError``,
+  ``UnicodeEncodeError`` or ``DocumentTooLarge`` (none a ``PyMongoError``) before sending.
+  A write of such a record raises ``InvalidInput``; a read for such a value finds nothing, as
+  nothing stored can hold it (mongomock-motor answers those reads the same way).
+- ``$inc`` past the int64 range is a server error on MongoDB (mongomock-motor makes a Python
+  int): ``increment`` raises ``InvalidInput`` and the counter keeps its value.
+- With the server down, the driver waits ``serverSelectionTimeoutMS`` (30 s) per operation;
+  ``ping`` bounds its wait to ``PING_TIMEOUT`` so a health check answers in time.
 
 Layout: one collection per model (``users``, ``teams``, ``projects``) plus ``leases``.
 A record is stored as ``{"_id": <key>, **core.models.to_dict(record)}``: sets become
@@ -20,11 +33,14 @@ from contextlib import contextmanager
 from enum import Enum
 from typing import Any
 
+import bson
+import pymongo
+from bson.errors import InvalidDocument
 from pymongo import ReturnDocument
 from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
-from core.errors import Conflict, NotFound, StorageUnavailable
+from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from core.models import MODELS, M, from_dict, key_of, to_dict
 from ports.storage import Params
 
@@ -33,6 +49,12 @@ log = logging.getLogger(__name__)
 DEFAULT_DB = "rocket"
 LEASES = "leases"
 BULK_CHUNK = 500  # keys per ``$in`` round trip in bulk_retrieve
+PING_TIMEOUT = 3.0  # seconds ``ping`` waits for the server (health checks)
+INT64 = range(-(2**63), 2**63)
+BAD_INPUT_CODE = 2  # MongoDB's BadValue, e.g. "Failed to apply $inc operations" on overflow
+# What BSON encoding raises for a value it cannot represent (DocumentTooLarge is an
+# InvalidDocument): raised by the driver before anything is sent.
+UNENCODABLE = (OverflowError, UnicodeEncodeError, InvalidDocument)
 
 INDEXES: dict[str, tuple[str, ...]] = {
     "users": ("github", "github_user_id", "email", "permission_level"),
@@ -48,6 +70,24 @@ def _unavailable() -> Iterator[None]:
         yield
     except PyMongoError as exc:
         raise StorageUnavailable() from exc
+
+
+@contextmanager
+def _encodable(what: str) -> Iterator[None]:
+    """Turn a BSON encoding failure in the block into ``InvalidInput`` (nothing was sent)."""
+    try:
+        yield
+    except UNENCODABLE as exc:
+        raise InvalidInput(f"{what} cannot be stored in MongoDB: {exc}") from exc
+
+
+def _bson_ok(value: Any) -> bool:
+    """True when ``value`` can be sent as BSON (an int64, a string without lone surrogates...)."""
+    try:
+        bson.encode({"v": value})
+    except UNENCODABLE:
+        return False
+    return True
 
 
 def _doc_to_model(model: type[M], doc: dict[str, Any]) -> M:
@@ -66,15 +106,17 @@ def _query_value(model: type, field: str, value: Any) -> Any:
     return value
 
 
-def _clauses(model: type, params: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+def _clauses(model: type, params: list[tuple[str, Any]]) -> list[dict[str, Any] | None]:
     """One filter per ``(field, value)``; ``$eq`` keeps a dict value from acting as operators.
 
-    On an array field ``{field: {"$eq": v}}`` matches when the array contains ``v``.
+    On an array field ``{field: {"$eq": v}}`` matches when the array contains ``v``. A value
+    BSON cannot encode gives ``None``: a clause no stored record can match.
     """
-    out = []
+    out: list[dict[str, Any] | None] = []
     for field, value in params:
         name = "_id" if field == model.KEY else field
-        out.append({name: {"$eq": _query_value(model, field, value)}})
+        value = _query_value(model, field, value)
+        out.append({name: {"$eq": value}} if _bson_ok(value) else None)
     return out
 
 
@@ -146,7 +188,7 @@ class MongoStore:
         stored = dataclasses.replace(obj, version=obj.version + 1)
         doc = {"_id": key, **to_dict(stored)}
         coll = self._coll(model)
-        with _unavailable():
+        with _unavailable(), _encodable(f"{model.__name__} {key}"):
             if obj.version == 0:
                 try:
                     await coll.insert_one(doc)
@@ -160,6 +202,8 @@ class MongoStore:
 
     async def retrieve(self, model: type[M], key: str) -> M:
         """The record with that key; raises ``NotFound`` when there is none."""
+        if not _bson_ok(key):
+            raise NotFound(f"{model.__name__} {key!r} not found")
         with _unavailable():
             doc = await self._coll(model).find_one({"_id": key})
         if doc is None:
@@ -171,7 +215,7 @@ class MongoStore:
 
         One ``$in`` round trip per ``BULK_CHUNK`` distinct keys.
         """
-        wanted = unique_keys(keys)
+        wanted = [k for k in unique_keys(keys) if _bson_ok(k)]
         found: dict[str, M] = {}
         for start in range(0, len(wanted), BULK_CHUNK):
             chunk = wanted[start : start + BULK_CHUNK]
@@ -185,15 +229,22 @@ class MongoStore:
         Raises ``InvalidInput`` for a field the model does not have.
         """
         clauses = _clauses(model, check_params(model, params))
+        if None in clauses:
+            return []
         return await self._find(model, {"$and": clauses} if clauses else {})
 
     async def query_or(self, model: type[M], params: Params = ()) -> list[M]:
         """Records matching at least one pair; all records when empty."""
         clauses = _clauses(model, check_params(model, params))
-        return await self._find(model, {"$or": clauses} if clauses else {})
+        matchable = [c for c in clauses if c is not None]
+        if clauses and not matchable:
+            return []
+        return await self._find(model, {"$or": matchable} if matchable else {})
 
     async def delete(self, model: type[M], key: str) -> bool:
         """Remove the record; True if it existed."""
+        if not _bson_ok(key):
+            return False
         with _unavailable():
             result = await self._coll(model).delete_one({"_id": key})
         return result.deleted_count > 0
@@ -201,17 +252,27 @@ class MongoStore:
     async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
         """Atomically add ``amount`` to a counter and bump ``version``; the new value.
 
-        Raises ``NotFound`` for a missing record, ``InvalidInput`` for a non-counter field or a
-        non-integer amount.
+        Raises ``NotFound`` for a missing record, ``InvalidInput`` for a non-counter field, a
+        non-integer amount, or an amount or result outside int64 (MongoDB refuses the ``$inc``
+        and the counter keeps its value).
         """
         check_increment(model, field, amount)
+        if amount not in INT64:
+            raise InvalidInput(f"increment amount {amount} is outside the 64-bit range")
+        if not _bson_ok(key):
+            raise NotFound(f"{model.__name__} {key!r} not found")
         with _unavailable():
-            doc = await self._coll(model).find_one_and_update(
-                {"_id": key},
-                {"$inc": {field: amount, "version": 1}},
-                projection={field: 1},
-                return_document=ReturnDocument.AFTER,
-            )
+            try:
+                doc = await self._coll(model).find_one_and_update(
+                    {"_id": key},
+                    {"$inc": {field: amount, "version": 1}},
+                    projection={field: 1},
+                    return_document=ReturnDocument.AFTER,
+                )
+            except OperationFailure as exc:
+                if exc.code != BAD_INPUT_CODE:
+                    raise
+                raise InvalidInput(f"{model.__name__}.{field} would leave the 64-bit range") from exc
         if doc is None:
             raise NotFound(f"{model.__name__} {key} not found")
         return int(doc[field])
@@ -220,9 +281,10 @@ class MongoStore:
         """Take or renew lease ``name`` until ``now + ttl_seconds``; False if held by another.
 
         One upsert matching "expired or mine": if another owner holds a live lease the
-        filter misses, the upsert collides on ``_id`` and the lease is refused.
+        filter misses, the upsert collides on ``_id`` and the lease is refused. A name or owner
+        BSON cannot encode raises ``InvalidInput``.
         """
-        with _unavailable():
+        with _unavailable(), _encodable(f"lease {name!r}"):
             try:
                 await self._db[LEASES].update_one(
                     {"_id": name, "$or": [{"expires_at": {"$lte": now}}, {"owner": owner}]},
@@ -235,6 +297,8 @@ class MongoStore:
 
     async def release_lease(self, name: str, owner: str) -> None:
         """Drop the lease if ``owner`` holds it; otherwise do nothing."""
+        if not (_bson_ok(name) and _bson_ok(owner)):
+            return  # no lease can have that name or owner
         with _unavailable():
             await self._db[LEASES].delete_one({"_id": name, "owner": owner})
 
@@ -264,9 +328,11 @@ class MongoStore:
     async def ping(self) -> None:
         """Return when the server answers ``ping``; raise ``StorageUnavailable`` otherwise.
 
-        Falls back to a one-document read where the client cannot run commands (mocks).
+        Waits at most ``PING_TIMEOUT`` seconds (PyMongo's client-side timeout), not the
+        driver's 30 s server selection. Falls back to a one-document read where the client
+        cannot run commands (mocks).
         """
-        with _unavailable():
+        with _unavailable(), pymongo.timeout(PING_TIMEOUT):
             try:
                 await self._db.command("ping")
             except NotImplementedError:

@@ -3,6 +3,9 @@
 - memory, sqlite (a temp file), mongomock (mongomock-motor), dynamodb (moto's
   server on 127.0.0.1: real HTTP, real boto serialization), and mongodb-real
   when MONGODB_TEST_URI is set (skipped otherwise, with the reason).
+- mongo-wire: ``DATABASE_URL=mongodb://127.0.0.1:PORT/DB`` opened by production's own code
+  (``entrypoints.storage.open_store``, so PyMongo's ``AsyncMongoClient``) against the OP_MSG
+  stand-in in tests/support/mongo_wire.py: the real driver, BSON and sockets.
 """
 
 from __future__ import annotations
@@ -10,12 +13,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from tests.support.mongo_wire import mongo_wire  # noqa: F401  (session fixture)
 from tests.support.moto_server import moto_endpoint  # noqa: F401  (session fixture)
 
-BACKENDS = ["memory", "sqlite", "mongomock", "mongodb-real", "dynamodb"]
+BACKENDS = ["memory", "sqlite", "mongomock", "mongo-wire", "mongodb-real", "dynamodb"]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -35,21 +40,29 @@ async def store(request, tmp_path) -> AsyncIterator[object]:
         from adapters.mongo import MongoStore
 
         s = await MongoStore.open(AsyncMongoMockClient(), f"rocket_{uuid.uuid4().hex[:8]}")
+    elif backend == "mongo-wire":
+        from entrypoints.config import parse_database_url
+        from entrypoints.storage import open_store
+
+        url = request.getfixturevalue("mongo_wire").url(f"rocket_{uuid.uuid4().hex[:8]}")
+        s = await open_store(parse_database_url(url), {"DATABASE_URL": url})
     elif backend == "mongodb-real":
         uri = os.environ.get("MONGODB_TEST_URI")
         if not uri:
             pytest.skip("MONGODB_TEST_URI is not set: no real MongoDB server to test against")
-        from pymongo import AsyncMongoClient
+        from entrypoints.config import parse_database_url
+        from entrypoints.storage import open_store
 
-        from adapters.mongo import MongoStore
-
-        client = AsyncMongoClient(uri, serverSelectionTimeoutMS=5000)
+        # The same production path as mongo-wire, on this test's own database (the URI's
+        # path is replaced; its options are kept).
         db_name = f"rocket_test_{uuid.uuid4().hex[:8]}"
-        s = await MongoStore.open(client, db_name)
+        parts = urlsplit(uri)
+        url = urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, ""))
+        s = await open_store(parse_database_url(url), {"DATABASE_URL": url})
         try:
             yield s
         finally:
-            await client.drop_database(db_name)
+            await s._client.drop_database(db_name)
             await s.close()
         return
     elif backend == "dynamodb":
