@@ -25,7 +25,6 @@ from adapters.mongo import MongoStore
 from adapters.mongo.store import PING_TIMEOUT
 from core.errors import InvalidInput, NotFound, StorageUnavailable
 from core.models import Team, User
-from entrypoints.config import parse_database_url
 from entrypoints.storage import open_store
 from tests.support.mongo_wire import MongoWireStandIn, mongo_wire  # noqa: F401  (session fixture)
 
@@ -35,7 +34,7 @@ ADAPTER_DIR = Path(__file__).resolve().parents[2] / "adapters" / "mongo"
 async def open_wire(server: MongoWireStandIn, options: str = "") -> MongoStore:
     """A store opened as production opens ``DATABASE_URL=mongodb://…``."""
     url = server.url(f"rocket_{uuid.uuid4().hex[:8]}", options)
-    store = await open_store(parse_database_url(url), {"DATABASE_URL": url})
+    store = await open_store(url, None)
     assert isinstance(store, MongoStore)
     return store
 

@@ -41,16 +41,14 @@ async def store(request, tmp_path) -> AsyncIterator[object]:
 
         s = await MongoStore.open(AsyncMongoMockClient(), f"rocket_{uuid.uuid4().hex[:8]}")
     elif backend == "mongo-wire":
-        from entrypoints.config import parse_database_url
         from entrypoints.storage import open_store
 
         url = request.getfixturevalue("mongo_wire").url(f"rocket_{uuid.uuid4().hex[:8]}")
-        s = await open_store(parse_database_url(url), {"DATABASE_URL": url})
+        s = await open_store(url, None)
     elif backend == "mongodb-real":
         uri = os.environ.get("MONGODB_TEST_URI")
         if not uri:
             pytest.skip("MONGODB_TEST_URI is not set: no real MongoDB server to test against")
-        from entrypoints.config import parse_database_url
         from entrypoints.storage import open_store
 
         # The same production path as mongo-wire, on this test's own database (the URI's
@@ -58,7 +56,7 @@ async def store(request, tmp_path) -> AsyncIterator[object]:
         db_name = f"rocket_test_{uuid.uuid4().hex[:8]}"
         parts = urlsplit(uri)
         url = urlunsplit((parts.scheme, parts.netloc, f"/{db_name}", parts.query, ""))
-        s = await open_store(parse_database_url(url), {"DATABASE_URL": url})
+        s = await open_store(url, None)
         try:
             yield s
         finally:
