@@ -308,18 +308,20 @@ class GitHubApp:
         except (TypeError, ValueError):
             raise NotFound(f"GitHub has no team with id {team_id!r}") from None
         slug = self._slugs.get(team_id)
+        missed: GithubException | None = None
         if slug is not None:
             try:
                 return work(slug)
             except GithubException as exc:
                 if exc.status != 404:
                     raise
+                missed = exc
         self._list_teams()
         fresh = self._slugs.get(team_id)
         if fresh is None:
             raise NotFound(f"GitHub has no team with id {team_id}")
-        if fresh == slug:  # same slug, still 404: the 404 was about something else
-            return work(slug)
+        if fresh == slug and missed is not None:  # the team is there: the 404 was about the rest
+            raise missed
         return work(fresh)
 
     def _team_path(self, slug: str) -> str:
