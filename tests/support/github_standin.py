@@ -143,6 +143,7 @@ class GitHubStandIn:
         auto_accept: bool = False,
         ghes: bool = False,
         token_ttl: float = 3600.0,
+        record: bool = True,
     ) -> None:
         self.public_key = public_key
         self.app_id = str(app_id)
@@ -150,6 +151,7 @@ class GitHubStandIn:
         self.org_id = 900001
         self.installation_id = installation_id
         self.ghes = ghes
+        self.record = record  # False: keep this stand-in's requests out of RECORDED / REFUSED
         self.description = "ghes-3.19" if ghes else "api.github.com"
         self.prefix = ("/api/v3" if ghes else "") if prefix is None else prefix.rstrip("/")
         self.auto_accept = auto_accept
@@ -376,7 +378,8 @@ class GitHubStandIn:
 
     def _refuse(self, key: str, status: int, why: str) -> Response:
         self.refused.append((key, why))
-        REFUSED.append((key, why))
+        if self.record:
+            REFUSED.append((key, why))
         return Response(status, HttpError(status, why).body)
 
     def count(self, route_prefix: str = "") -> int:
@@ -510,7 +513,8 @@ class GitHubStandIn:
         key = f"{method} {path}"
         with self.lock:
             self.requests.append(key)
-            RECORDED.append((self.description, key))
+            if self.record:
+                RECORDED.append((self.description, key))
             version = next((v for k, v in headers.items() if k.lower() == "x-github-api-version"), None)
             if version != API_VERSION:
                 return self._refuse(key, 400, f"X-GitHub-Api-Version must be {API_VERSION} (got {version!r})")
