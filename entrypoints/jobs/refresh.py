@@ -37,8 +37,9 @@ class NightlyTeamRefresh:
     lease_seconds = 3600.0
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
-        patient = getattr(ports.github, "patient", None)
-        self.github = patient() if callable(patient) else ports.github
+        # Looked up on the class: the stand-in for an absent integration answers any attribute.
+        patient = getattr(type(ports.github), "patient", None)
+        self.github = ports.github.patient() if callable(patient) else ports.github
         self.refresh = RefreshTeams(dataclasses.replace(ports, github=self.github), settings)
 
     async def run(self) -> str:
