@@ -19,7 +19,7 @@ from adapters.github import GitHubApp
 from core.errors import NotFound
 from tests.support import github_fixtures, github_openapi
 from tests.support.github_fixtures import APP_ID, ORG, AppKey, escape_key
-from tests.support.github_standin import RECORDED, GitHubStandIn
+from tests.support.github_standin import RECORDED, REFUSED, GitHubStandIn
 
 github_app_key = github_fixtures.github_app_key
 
@@ -83,6 +83,7 @@ def test_walk_every_recorded_github_request_against_both_descriptions() -> None:
             if verdict:
                 problems.add(f"{key}: {verdict} in {description}")
     assert sorted(problems) == []
+    assert REFUSED == []  # no recording stand-in refused anything as off-spec either
 
 
 # ---------------------------------------------------------------------------- the checks can fail
