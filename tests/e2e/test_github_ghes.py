@@ -89,6 +89,16 @@ async def test_ghes_invite_team_add_remove_delete_and_refresh(ghes_world) -> Non
     assert web not in w.github.teams
     assert str(web) not in {t.github_team_id for t in await store.query(Team)}
 
+    # A person waiting gets the time the limit lifts, and nothing changes.
+    before = await w.directory()
+    w.github.rate_limit(after=0, lifts_in=120, kind="primary", status=403)
+    reply = await text(w, "UADMIN", "team add mobile UADMIN")
+    assert "GitHub's rate limit lifts at" in reply and "UTC" in reply, reply
+    assert await w.directory() == before
+    w.github.rate_limit(after=0, lifts_in=120, kind="secondary", status=429)
+    assert "GitHub's rate limit lifts at" in await text(w, "UADMIN", "team refresh")
+    assert await w.directory() == before
+
     assert w.github.refused == []  # nothing GHES lacks or deprecates was ever asked for
     assert w.github.count(f"PUT /orgs/{ORG}/teams/web/memberships/octocat") == 1
     assert w.github.count(f"DELETE /orgs/{ORG}/teams/web/memberships/octocat") == 1
