@@ -1,7 +1,8 @@
 """``rocket db export`` / ``rocket db import``: the contract's JSON format.
 
 Export writes every user, team and project (sets as sorted lists, no ``version``).
-Import validates the whole file before writing anything, then writes only records that
+Import validates the whole file before writing anything (field lengths bounded by
+``core.limits``, so every backend accepts exactly the same records), then writes only records that
 differ from what is stored, so importing the same file twice changes nothing; each
 record is one atomic write, so an interrupted import is completed by running it again.
 """
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from core.errors import Conflict
+from core.limits import violation
 from core.models import Project, Team, User, from_dict, key_of, to_dict
 from ports.storage import Store
 
@@ -88,9 +90,13 @@ def parse_export(data: Any) -> dict[type, list[Any]]:
             if not isinstance(item, dict):
                 raise ImportFileError(f"{section}[{i}] must be an object")
             try:
-                records.append(from_dict(model, {**item, "version": 0}))
+                record = from_dict(model, {**item, "version": 0})
             except (ValueError, TypeError) as e:
                 raise ImportFileError(f"{section}[{i}]: {e}") from None
+            problem = violation(record)  # core/limits.py: the same bounds on every backend
+            if problem:
+                raise ImportFileError(f"{section}[{i}] ({key_of(record)[:64]!r}): {problem}")
+            records.append(record)
         keys = [key_of(r) for r in records]
         if len(set(keys)) != len(keys):
             raise ImportFileError(f"{section} has the same key twice")

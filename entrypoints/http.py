@@ -18,7 +18,7 @@ from urllib.parse import parse_qsl
 
 from quart import Quart, Response, request
 
-from adapters.github.webhook import verify_github_signature
+from adapters.github.webhook import github_webhook_json, verify_github_signature
 from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
 from entrypoints.container import Container, close_container
@@ -177,9 +177,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         if not verify_github_signature(config.github_webhook_secret, body, signature):
             return _refuse(route, "bad or missing X-Hub-Signature-256")
         try:
-            payload = json.loads(body)
+            payload = json.loads(github_webhook_json(body, request.mimetype))
         except (UnicodeDecodeError, ValueError, RecursionError):  # nested too deep is not JSON to us
-            return _refuse(route, "body is not JSON", 400)
+            return _refuse(route, "body is not JSON (nor a form with a JSON payload field)", 400)
         event = request.headers.get("X-GitHub-Event", "")
         delivery = request.headers.get("X-GitHub-Delivery", "")[:200]
         outcome = await (await handlers()).github_webhook(event, delivery, payload)

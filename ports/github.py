@@ -17,6 +17,19 @@ class GitHubUser:
     login: str
 
 
+class OrgMembership(str):
+    """What ``invite_to_org`` returns: the user's GitHub id (the string itself, so callers that
+    want only the id use it as before) and ``state``, the organization membership as GitHub
+    reports it: ``"pending"`` (invited, not yet accepted) or ``"active"``."""
+
+    state: str
+
+    def __new__(cls, github_id: str, state: str = "active") -> OrgMembership:
+        value = super().__new__(cls, github_id)
+        value.state = state
+        return value
+
+
 @dataclass(frozen=True)
 class GitHubTeam:
     id: str
@@ -32,9 +45,11 @@ class GitHub(Protocol):
         ...
 
     async def invite_to_org(self, login: str) -> str:
-        """Invite ``login`` to the organization (a no-op if already a member).
+        """Invite ``login`` to the organization (a no-op if already a member or invited).
 
-        Returns the user's GitHub id. Raises ``NotFound`` when no such login exists.
+        Returns the user's GitHub id; an implementation that knows the membership state returns
+        an ``OrgMembership`` (a ``str``, the id, with ``state`` ``pending`` or ``active``).
+        Raises ``NotFound`` when no such login exists.
         """
         ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core.context import Ports, Settings
 from core.errors import Conflict, InvalidInput
+from core.limits import TEXT
 from core.models import User
 from core.results import UserResult
 from core.usecases.common import find_user
@@ -40,7 +41,7 @@ class OnboardUser:
     async def __call__(
         self, slack_user_id: str, name: str = "", email: str = "", image_url: str = ""
     ) -> UserResult:
-        slack_user_id = clean_text("Slack id", slack_user_id or "")
+        slack_user_id = clean_text("Slack id", slack_user_id or "", TEXT[User]["slack_id"])
         if not slack_user_id:
             raise InvalidInput("A new member needs a Slack id")
         store = self._ports.store

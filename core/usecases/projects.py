@@ -19,6 +19,7 @@ import re
 
 from core.context import Ports, Settings
 from core.errors import Conflict, InvalidInput, NotFound
+from core.limits import check_fields
 from core.models import Project, Team
 from core.permissions import can_manage_team, is_admin
 from core.results import Deleted, ProjectList, ProjectResult
@@ -101,6 +102,7 @@ class CreateProject(_ProjectUseCase):
 
     async def __call__(self, actor: str, repo: str, team: str, name: str | None = None) -> ProjectResult:
         url = normalize_repo(repo)
+        check_fields(Project, display_name=(name or "").strip())
         target = await team_by_slug(self.ports.store, team)
         actor_user = await find_user(self.ports.store, actor)
         require(can_manage_team(actor_user, target),
@@ -124,6 +126,7 @@ class EditProject(_ProjectUseCase):
         if name is None:
             return ProjectResult(project, team, "Nothing to change: give --name")
         new_name = name.strip()
+        check_fields(Project, display_name=new_name)
         changed = False
 
         def change(p: Project) -> Project | None:

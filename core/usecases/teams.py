@@ -22,6 +22,7 @@ from collections.abc import Collection, Iterable
 
 from core.context import Ports, Settings
 from core.errors import Conflict, InvalidInput, NotFound, RocketError
+from core.limits import check_fields
 from core.models import Project, Team, User
 from core.permissions import Permissions, can_create_team, can_manage_team
 from core.results import Deleted, TeamList, TeamResult
@@ -181,6 +182,8 @@ class CreateTeam(_TeamUseCase):
         slug = (team or "").strip()
         if not slug or any(c.isspace() for c in slug):
             raise InvalidInput("The GitHub team name must be non-empty and cannot contain spaces")
+        check_fields(Team, github_team_name=slug, display_name=_clean(name), platform=_clean(platform),
+                     folder=_clean(folder))
         actor_user = await find_user(store, actor)
         require(can_create_team(actor_user), "Only team leads and admins can create teams")
         await github.ensure_configured()
@@ -245,6 +248,7 @@ class EditTeam(_TeamUseCase):
         current = await managed_team(self.ports, actor, team, "edit this team")
         changes = {k: v for k, v in (("display_name", _clean(name)), ("platform", _clean(platform)),
                                       ("folder", _clean(folder))) if v is not None}
+        check_fields(Team, **changes)
 
         if not changes:
             return await team_result(self.ports, current,

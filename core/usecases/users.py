@@ -24,14 +24,15 @@ from typing import Any
 
 from core.context import Ports, Settings
 from core.errors import Conflict, InvalidInput, NotFound
+from core.limits import TEXT
 from core.models import Team, User
 from core.permissions import Permissions, can_change_permission, can_delete_user, can_edit_other_user
 from core.results import Deleted, UserResult
 from core.usecases.common import RETRIES, find_user, require, update_with_retry
 from ports.storage import Store
 
-MAX_BIO = 500
-MAX_FIELD = 100
+MAX_BIO = TEXT[User]["bio"]
+MAX_FIELD = TEXT[User]["name"]  # name, position, major (core/limits.py)
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
 _GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
 _LABELS = {
@@ -61,7 +62,7 @@ def clean_text(label: str, value: str, max_len: int = MAX_FIELD) -> str:
 
 def clean_email(value: str) -> str:
     """A stripped email address that looks like one; ``""`` (clear the email) is allowed."""
-    value = clean_text("Email", value)
+    value = clean_text("Email", value, TEXT[User]["email"])
     if value and not _EMAIL.match(value):
         raise InvalidInput(f"{value!r} does not look like an email address (like name@example.com)")
     return value
@@ -345,7 +346,7 @@ class DeleteUser:
         store = self._ports.store
         actor_user = await find_user(store, actor)
         require(can_delete_user(actor_user), "Only admins can delete users")
-        slack_id = clean_text("Slack id", slack_id)
+        slack_id = clean_text("Slack id", slack_id, TEXT[User]["slack_id"])
         user = await find_user(store, slack_id)
         if user is None:
             raise _not_registered(slack_id, actor)

@@ -16,9 +16,9 @@ from adapters.github import GitHubApp
 from adapters.github.auth import DEFAULT_API_URL, decode_key
 from core.errors import Conflict, NotFound, RateLimited, UpstreamError
 from entrypoints.settings import load_settings
-from ports.github import GitHubTeam, GitHubUser
+from ports.github import GitHubTeam, GitHubUser, OrgMembership
 from tests.support import github_fixtures
-from tests.support.github_fixtures import APP_ID, ORG, AppKey, escape_key, make_app_key
+from tests.support.github_fixtures import APP_ID, ORG, AppKey, escape_key, github_from_env, make_app_key
 from tests.support.github_standin import GitHubStandIn, slugify
 
 github_app_key = github_fixtures.github_app_key
@@ -26,11 +26,6 @@ github_standin = github_fixtures.github_standin
 github_env = github_fixtures.github_env
 
 FAST = dict(retries=2, backoff=0.0, seconds_between_requests=None, seconds_between_writes=None)
-
-
-def github_from_env(env, **options):
-    """The adapter as the container builds it: settings from ``env``, then ``from_settings``."""
-    return GitHubApp.from_settings(load_settings(env).github, **options)
 
 
 def make_app(env: dict[str, str], **options: object) -> GitHubApp:
@@ -109,21 +104,30 @@ async def test_app_not_installed_on_the_org(github_env: dict[str, str], github_s
 # ---------------------------------------------------------------------------- invite_to_org
 
 
-async def test_invite_non_member_creates_invitation_and_returns_id(app, github_standin) -> None:
+async def test_invite_non_member_puts_a_pending_membership_and_returns_id(app, github_standin) -> None:
     uid = github_standin.add_user("octocat", 583231)
-    assert await app.invite_to_org("octocat") == "583231" == str(uid)
+    membership = await app.invite_to_org("octocat")
+    assert membership == "583231" == str(uid)
+    assert isinstance(membership, OrgMembership) and membership.state == "pending"
     assert "octocat" in github_standin.invitations
-    assert github_standin.count(f"POST /orgs/{ORG}/invitations") == 1
+    assert github_standin.count(f"PUT /orgs/{ORG}/memberships/octocat") == 1
+    assert github_standin.roles == {"octocat": "member"}
+    assert github_standin.count(f"POST /orgs/{ORG}/invitations") == 0
+    github_standin.accept_invitation("octocat")
+    assert (await app.invite_to_org("octocat")).state == "active"
+    assert github_standin.count(f"PUT /orgs/{ORG}/memberships/octocat") == 1  # not invited again
 
 
 async def test_invite_member_or_already_invited_makes_no_invitation(app, github_standin) -> None:
     github_standin.add_user("member", 11, org_member=True)
     github_standin.add_user("invitee", 12)
-    assert await app.invite_to_org("member") == "11"
+    assert (await app.invite_to_org("member")).state == "active"
     assert await app.invite_to_org("invitee") == "12"
-    assert await app.invite_to_org("invitee") == "12"  # pending: not invited twice
-    assert github_standin.count(f"POST /orgs/{ORG}/invitations") == 1
+    again = await app.invite_to_org("invitee")  # pending: not invited twice
+    assert again == "12" and again.state == "pending"
+    assert github_standin.count(f"PUT /orgs/{ORG}/memberships/") == 1
     assert set(github_standin.invitations) == {"invitee"}
+    assert "member" not in github_standin.roles  # an existing member's role is never touched
 
 
 async def test_invite_unknown_login_is_not_found(app, github_standin) -> None:
@@ -161,7 +165,7 @@ async def test_list_team_members_follows_every_page_and_skips_pending(github_env
     github_standin.memberships[tid]["newbie"] = "pending"
     members = await app.list_team_members(str(tid))
     assert members == [GitHubUser(str(github_standin.users[login]), login) for login in logins]
-    assert github_standin.count(f"GET /teams/{tid}/members") == 3
+    assert github_standin.count(f"GET /orgs/{ORG}/teams/devs/members") == 3
 
 
 async def test_list_members_of_unknown_team_is_not_found(app, github_standin) -> None:
@@ -190,11 +194,29 @@ async def test_create_existing_team_is_conflict(app, github_standin) -> None:
 async def test_delete_team_and_deleting_again_is_fine(app, github_standin) -> None:
     tid = github_standin.add_team("old", members=["a"])
     keep = github_standin.add_team("keep")
+    await app.list_teams()
     await app.delete_team(str(tid))
     assert list(github_standin.teams) == [keep]
-    await app.delete_team(str(tid))  # GitHub answers 404: not an error
-    assert github_standin.count(f"DELETE /teams/{tid}") == 2
+    assert github_standin.count(f"DELETE /orgs/{ORG}/teams/old") == 1
+    await app.delete_team(str(tid))  # GitHub no longer lists it: not an error, nothing deleted
+    assert github_standin.count(f"DELETE /orgs/{ORG}/teams/") == 1
     assert list(github_standin.teams) == [keep]
+
+
+async def test_delete_team_github_already_deleted_is_fine(app, github_standin) -> None:
+    tid = github_standin.add_team("old")
+    await app.list_teams()  # the adapter knows the slug
+    github_standin.teams.pop(tid)  # deleted on GitHub meanwhile: the DELETE answers 404
+    await app.delete_team(str(tid))
+    assert github_standin.count(f"DELETE /orgs/{ORG}/teams/old") == 1
+
+
+async def test_renamed_team_is_found_again_by_id(app, github_standin) -> None:
+    tid = github_standin.add_team("old-name", members=["alice"])
+    await app.list_teams()
+    github_standin.teams[tid]["slug"] = "new-name"  # renamed on GitHub: the old slug 404s
+    assert [m.login for m in await app.list_team_members(str(tid))] == ["alice"]
+    assert github_standin.count(f"GET /orgs/{ORG}/teams/new-name/members") == 1
 
 
 async def test_add_team_member_is_one_put_and_idempotent(app, github_standin) -> None:
@@ -203,7 +225,7 @@ async def test_add_team_member_is_one_put_and_idempotent(app, github_standin) ->
     await app.list_teams()  # authenticate first, so only the operation's calls are counted below
     before = len(github_standin.requests)
     await app.add_team_member(str(tid), "alice")
-    assert github_standin.requests[before:] == [f"PUT /teams/{tid}/memberships/alice"]
+    assert github_standin.requests[before:] == [f"PUT /orgs/{ORG}/teams/devs/memberships/alice"]
     await app.add_team_member(str(tid), "alice")
     assert github_standin.memberships[tid] == {"alice": "active"}
 
@@ -233,7 +255,7 @@ async def test_remove_team_member_and_removing_again_is_fine(app, github_standin
     await app.remove_team_member(str(tid), "alice")
     assert github_standin.active_members(tid) == {"bob"}
     await app.remove_team_member(str(tid), "alice")
-    assert github_standin.count(f"DELETE /teams/{tid}/memberships/alice") == 2
+    assert github_standin.count(f"DELETE /orgs/{ORG}/teams/devs/memberships/alice") == 2
     assert github_standin.active_members(tid) == {"bob"}
 
 
@@ -250,11 +272,11 @@ async def test_502_then_200_is_retried_and_succeeds(app, github_standin) -> None
 
 async def test_persistent_5xx_gives_up_after_bounded_retries(app, github_standin) -> None:
     tid = github_standin.add_team("core")
-    github_standin.fail_next(f"/teams/{tid}/members", 503, times=10)
+    github_standin.fail_next(f"/orgs/{ORG}/teams/core/members", 503, times=10)
     with pytest.raises(UpstreamError) as info:
         await app.list_team_members(str(tid))
     assert "unavailable" in str(info.value) and "GitHub" in str(info.value)
-    assert github_standin.count(f"GET /teams/{tid}/members") == 3  # 1 try + retries=2
+    assert github_standin.count(f"GET /orgs/{ORG}/teams/core/members") == 3  # 1 try + retries=2
 
 
 async def test_post_is_not_replayed_after_a_502(app, github_standin) -> None:
@@ -280,12 +302,12 @@ async def test_unreachable_github_is_unavailable(github_env) -> None:
 async def test_403_is_upstream_error_not_retried(app, github_standin) -> None:
     github_standin.add_user("alice", org_member=True)
     tid = github_standin.add_team("devs")
-    github_standin.fail_next(f"PUT /teams/{tid}/memberships", 403, times=1)
+    github_standin.fail_next(f"PUT /orgs/{ORG}/teams/devs/memberships", 403, times=1)
     with pytest.raises(UpstreamError) as info:
         await app.add_team_member(str(tid), "alice")
     assert not isinstance(info.value, RateLimited)
     assert "403" in str(info.value) and "Resource not accessible by integration" in str(info.value)
-    assert github_standin.count(f"PUT /teams/{tid}/memberships/alice") == 1
+    assert github_standin.count(f"PUT /orgs/{ORG}/teams/devs/memberships/alice") == 1
     assert github_standin.memberships[tid] == {}
 
 

@@ -1,4 +1,4 @@
-"""X-Hub-Signature-256 verification (adapters.github.webhook)."""
+"""X-Hub-Signature-256 verification and body decoding (adapters.github.webhook)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import hmac
 
 import pytest
 
-from adapters.github.webhook import sign_github_body, verify_github_signature
+from adapters.github.webhook import github_webhook_json, sign_github_body, verify_github_signature
 from tests.support.fixtures import SHARED
 
 FIXTURE = SHARED / "github" / "ping.with-organization.payload.json"
@@ -63,3 +63,24 @@ def test_bare_hex_or_truncated_signature(body: bytes) -> None:
     assert not verify_github_signature(SECRET, body, header.removeprefix("sha256="))
     assert not verify_github_signature(SECRET, body, header[:-2])
     assert not verify_github_signature("", body, sign_github_body("", body))
+
+
+# ---------------------------------------------------------------------------- body decoding
+
+
+def test_form_body_yields_the_payload_field_and_json_body_itself() -> None:
+    from urllib.parse import quote, urlencode
+
+    text = '{"zen": "Keep it logically awesome. é+&=%", "hook_id": 1}'
+    form = urlencode({"payload": text}, quote_via=quote).encode()
+    assert github_webhook_json(form, "application/x-www-form-urlencoded") == text
+    assert github_webhook_json(text.encode(), "application/json") == text
+    assert github_webhook_json(text.encode(), None) == text  # no content type: the body is the JSON
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"other=1", b"payload=1&payload=2", b"%zz", b"payload=%ff", "payload=é".encode()]
+)
+def test_malformed_form_body_is_value_error(body: bytes) -> None:
+    with pytest.raises(ValueError):
+        github_webhook_json(body, "application/x-www-form-urlencoded")

@@ -50,26 +50,26 @@ async def test_github_5xx_during_team_add_create_and_refresh(tmp_path, github_en
 
         # team add: the PUT fails on both tries -> nothing anywhere.
         before, gh_before = await w.directory(), github_state(w.github)
-        w.github.fail_next("PUT /teams/", 502, times=2)
+        w.github.fail_next(f"PUT {ORG_TEAMS}/", 502, times=2)
         assert "HTTP 502" in await refused(w, "team add brussel U2")
         assert await w.directory() == before and github_state(w.github) == gh_before
         # ... a single 503 is retried (PUT is idempotent) and the command goes through.
-        w.github.fail_next("PUT /teams/", 503, times=1)
+        w.github.fail_next(f"PUT {ORG_TEAMS}/", 503, times=1)
         assert "Added U2" in await w.text("UADMIN", "team add brussel U2")
         assert (await w.store.retrieve(Team, str(team_id))).members == {"501", "502"}
 
         # team create: the POST is not retried (a 5xx may hide a write) -> nothing anywhere.
         before, gh_before = await w.directory(), github_state(w.github)
-        posts, deletes = w.github.count(f"POST {ORG_TEAMS}"), w.github.count("DELETE /teams/")
+        posts, deletes = w.github.count(f"POST {ORG_TEAMS}"), w.github.count(f"DELETE {ORG_TEAMS}/")
         w.github.fail_next(f"POST {ORG_TEAMS}", 502, times=1)
         await refused(w, "team create sprouts")
         assert await w.directory() == before and github_state(w.github) == gh_before
         # ... the team is made but adding its lead fails: the GitHub team is deleted again.
-        w.github.fail_next("PUT /teams/", 503, times=2)
+        w.github.fail_next(f"PUT {ORG_TEAMS}/", 503, times=2)
         await refused(w, "team create sprouts")
         assert await w.directory() == before and github_state(w.github) == gh_before
         assert w.github.count(f"POST {ORG_TEAMS}") == posts + 2
-        assert w.github.count("DELETE /teams/") == deletes + 1
+        assert w.github.count(f"DELETE {ORG_TEAMS}/") == deletes + 1
 
         # team refresh with GitHub changed underneath: a failed listing writes nothing.
         w.github.add_team("fresh", members=["octo3"])
@@ -80,7 +80,7 @@ async def test_github_5xx_during_team_add_create_and_refresh(tmp_path, github_en
         await refused(w, "team refresh")
         assert await w.directory() == before
         # member lists (fetched concurrently): every try of every team fails
-        w.github.fail_next("GET /teams/", 503, times=2 * len(w.github.teams))
+        w.github.fail_next(f"GET {ORG_TEAMS}/", 503, times=2 * len(w.github.teams))
         await refused(w, "team refresh")
         assert await w.directory() == before
 

@@ -20,7 +20,7 @@ Import the fixtures you need into a test module or conftest, e.g.::
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pytest
 
@@ -78,3 +78,11 @@ def github_env(github_standin: GitHubStandIn, github_app_key: AppKey) -> dict[st
         "GITHUB_ORG_NAME": ORG,
         "GITHUB_API_URL": github_standin.url,
     }
+
+
+def github_from_env(env: dict[str, str], **options: object) -> Any:
+    """The GitHub adapter as the container builds it: settings from ``env``, then ``from_settings``."""
+    from adapters.github import GitHubApp
+    from entrypoints.settings import load_settings
+
+    return GitHubApp.from_settings(load_settings(env).github, **options)  # type: ignore[arg-type]

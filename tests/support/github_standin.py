@@ -11,12 +11,30 @@ enough of GitHub's REST API for a GitHub App installed on one organization:
 - Every other route requires ``Authorization: token <installation token>`` (``Bearer`` is accepted
   too, as GitHub does); an unknown or expired token gets 401 ``Bad credentials``.
 - Users (``GET /users/{login}``), org membership (``GET /orgs/{org}/members/{login}``,
-  ``GET /orgs/{org}/memberships/{login}``), invitations (``GET``/``POST /orgs/{org}/invitations``),
-  teams (``GET``/``POST /orgs/{org}/teams``, ``GET``/``DELETE /orgs/{org}/teams/{slug}``,
-  ``GET``/``DELETE /teams/{id}``) and team memberships (``GET /teams/{id}/members``,
-  ``PUT``/``DELETE /teams/{id}/memberships/{login}``), with GitHub's JSON shapes, ``Link``
+  ``GET``/``PUT /orgs/{org}/memberships/{login}``; the PUT invites a non-member), invitations
+  (``GET``/``POST /orgs/{org}/invitations``, not in GHES mode), teams (``GET``/``POST
+  /orgs/{org}/teams``, ``GET``/``DELETE /orgs/{org}/teams/{slug}``) and team memberships
+  (``GET /orgs/{org}/teams/{slug}/members``, ``PUT``/``DELETE
+  /orgs/{org}/teams/{slug}/memberships/{login}``), with GitHub's JSON shapes, ``Link``
   pagination (``per_page``, ``page``) and GitHub's error bodies (404 ``Not Found``, 422
   ``Validation Failed`` with ``errors``).
+
+It is strict, so that a client speaking yesterday's GitHub fails here as it would there:
+
+- every request must carry ``X-GitHub-Api-Version: 2022-11-28`` (else 400);
+- an ``Accept`` naming a preview media type (``…-preview``) is refused with 415;
+- every request is checked against GitHub's OpenAPI description (``tests.support.github_openapi``:
+  api.github.com, or GHES 3.19 with ``ghes=True``): an unknown or deprecated operation (the
+  legacy ``/teams/{team_id}/…`` routes; ``POST /orgs/{org}/invitations`` on GHES) gets 404.
+  Refusals are listed in ``refused`` (``("METHOD /path", why)``), here and in the process-wide
+  ``REFUSED``; every request any stand-in answered is in the process-wide ``RECORDED``
+  (``(description, "METHOD /path")``), for a test that walks them all.
+
+``ghes=True`` is GitHub Enterprise Server: the base URL ends in ``/api/v3`` and the description
+is GHES's. Rate limits: ``rate_limit(after, lifts_in, kind=…, status=…)`` answers every request
+after the next ``after`` with a primary limit (``x-ratelimit-remaining: 0`` and
+``x-ratelimit-reset``) or a secondary one (403/429 with ``retry-after``) until it lifts;
+``rate_limited`` counts those answers.
 
 Like GitHub, inviting a user (or adding a non-member to a team) leaves them *pending*: they are
 not org members and are not listed as team members until they accept; call
@@ -49,6 +67,12 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import jwt
+
+from tests.support import github_openapi
+
+API_VERSION = "2022-11-28"
+RECORDED: list[tuple[str, str]] = []  # (OpenAPI description, "METHOD /path") of every request answered
+REFUSED: list[tuple[str, str]] = []  # ("METHOD /path", why) refused by any stand-in for being off-spec
 
 DOCS = "https://docs.github.com/rest"
 SECONDARY_RATE_LIMIT = (
@@ -115,16 +139,21 @@ class GitHubStandIn:
         org: str = "rocket-org",
         *,
         installation_id: int = 4242,
-        prefix: str = "",
+        prefix: str | None = None,
         auto_accept: bool = False,
+        ghes: bool = False,
         token_ttl: float = 3600.0,
+        record: bool = True,
     ) -> None:
         self.public_key = public_key
         self.app_id = str(app_id)
         self.org = org
         self.org_id = 900001
         self.installation_id = installation_id
-        self.prefix = prefix.rstrip("/")
+        self.ghes = ghes
+        self.record = record  # False: keep this stand-in's requests out of RECORDED / REFUSED
+        self.description = "ghes-3.19" if ghes else "api.github.com"
+        self.prefix = ("/api/v3" if ghes else "") if prefix is None else prefix.rstrip("/")
         self.auto_accept = auto_accept
         self.token_ttl = token_ttl
         self.latency = 0.0  # seconds every answer is delayed (outside the lock), to show calls don't block
@@ -133,6 +162,7 @@ class GitHubStandIn:
         self.users: dict[str, int] = {}
         self.org_members: set[str] = set()
         self.invitations: dict[str, int] = {}
+        self.roles: dict[str, str] = {}  # login -> org role set through PUT /orgs/{org}/memberships
         self.teams: dict[int, dict[str, Any]] = {}
         self.memberships: dict[int, dict[str, str]] = {}
         self.tokens: dict[str, float] = {}
@@ -140,6 +170,9 @@ class GitHubStandIn:
         self.requests: list[str] = []
         self.rejected: list[tuple[str, int]] = []  # ("METHOD /path", status) for 401s and injected failures
         self._failures: list[Failure] = []
+        self.refused: list[tuple[str, str]] = []
+        self.rate_limited = 0
+        self._limit: dict[str, Any] | None = None
         self._next_id = 5000
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -296,6 +329,59 @@ class GitHubStandIn:
                 )
             )
 
+    def rate_limit(
+        self, after: int = 0, lifts_in: float = 2.0, *, kind: str = "primary", status: int = 403
+    ) -> None:
+        """After the next ``after`` requests, answer every request with a rate limit until
+        ``lifts_in`` seconds after the first refusal.
+
+        ``kind="primary"``: ``status`` (403 or 429) with ``x-ratelimit-remaining: 0``,
+        ``x-ratelimit-reset`` (the Unix second it lifts) and GitHub's "API rate limit exceeded"
+        message. ``kind="secondary"``: ``status`` with ``retry-after`` (whole seconds until it
+        lifts) and GitHub's secondary-limit message.
+        """
+        assert kind in ("primary", "secondary") and status in (403, 429)
+        with self.lock:
+            self._limit = {
+                "after": after, "lifts_in": lifts_in, "kind": kind, "status": status, "until": None
+            }
+
+    def _rate_limit_answer(self) -> Response | None:
+        """The rate-limit response for this request, if the limit is in force (lock held)."""
+        limit = self._limit
+        if limit is None:
+            return None
+        if limit["until"] is None:
+            if limit["after"] > 0:
+                limit["after"] -= 1
+                return None
+            # The primary limit lifts at a whole second, as x-ratelimit-reset says.
+            limit["until"] = float(int(time.time() + limit["lifts_in"]) + 1)
+        now = time.time()
+        if now >= limit["until"]:
+            self._limit = None
+            return None
+        self.rate_limited += 1
+        if limit["kind"] == "primary":
+            headers = {
+                "X-RateLimit-Limit": "5000",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Used": "5000",
+                "X-RateLimit-Reset": str(int(limit["until"])),
+                "X-RateLimit-Resource": "core",
+            }
+            message = f"API rate limit exceeded for installation ID {self.installation_id}."
+        else:
+            headers = {"Retry-After": str(max(int(limit["until"] - now + 0.999), 1))}
+            message = SECONDARY_RATE_LIMIT
+        return Response(limit["status"], HttpError(limit["status"], message).body, headers)
+
+    def _refuse(self, key: str, status: int, why: str) -> Response:
+        self.refused.append((key, why))
+        if self.record:
+            REFUSED.append((key, why))
+        return Response(status, HttpError(status, why).body)
+
     def count(self, route_prefix: str = "") -> int:
         """How many requests matching ``route_prefix`` (as in ``fail_next``) were answered."""
         with self.lock:
@@ -367,6 +453,8 @@ class GitHubStandIn:
         return data
 
     def _rate_headers(self) -> dict[str, str]:
+        if self._limit is not None and self._limit["until"] is not None:
+            return {"X-GitHub-Request-Id": secrets.token_hex(8).upper()}
         return {
             "X-RateLimit-Limit": "5000",
             "X-RateLimit-Remaining": "4999",
@@ -401,17 +489,16 @@ class GitHubStandIn:
             ("GET", rf"/orgs/{org}", self._get_org, "token"),
             ("GET", rf"/orgs/{org}/members/{seg}", self._check_member, "token"),
             ("GET", rf"/orgs/{org}/memberships/{seg}", self._get_org_membership, "token"),
+            ("PUT", rf"/orgs/{org}/memberships/{seg}", self._put_org_membership, "token"),
             ("GET", rf"/orgs/{org}/invitations", self._list_invitations, "token"),
             ("POST", rf"/orgs/{org}/invitations", self._invite, "token"),
             ("GET", rf"/orgs/{org}/teams", self._list_teams, "token"),
             ("POST", rf"/orgs/{org}/teams", self._create_team, "token"),
             ("GET", rf"/orgs/{org}/teams/{seg}", self._get_team_by_slug, "token"),
             ("DELETE", rf"/orgs/{org}/teams/{seg}", self._delete_team_by_slug, "token"),
-            ("GET", r"/teams/(\d+)", self._get_team, "token"),
-            ("DELETE", r"/teams/(\d+)", self._delete_team, "token"),
-            ("GET", r"/teams/(\d+)/members", self._list_members, "token"),
-            ("PUT", rf"/teams/(\d+)/memberships/{seg}", self._add_membership, "token"),
-            ("DELETE", rf"/teams/(\d+)/memberships/{seg}", self._remove_membership, "token"),
+            ("GET", rf"/orgs/{org}/teams/{seg}/members", self._list_members, "token"),
+            ("PUT", rf"/orgs/{org}/teams/{seg}/memberships/{seg}", self._add_membership, "token"),
+            ("DELETE", rf"/orgs/{org}/teams/{seg}/memberships/{seg}", self._remove_membership, "token"),
         ]
         self._routes = [(m, re.compile(p + r"/?"), h, a) for m, p, h, a in table]
 
@@ -426,6 +513,20 @@ class GitHubStandIn:
         key = f"{method} {path}"
         with self.lock:
             self.requests.append(key)
+            if self.record:
+                RECORDED.append((self.description, key))
+            version = next((v for k, v in headers.items() if k.lower() == "x-github-api-version"), None)
+            if version != API_VERSION:
+                return self._refuse(key, 400, f"X-GitHub-Api-Version must be {API_VERSION} (got {version!r})")
+            accept = next((v for k, v in headers.items() if k.lower() == "accept"), "")
+            if "-preview" in accept:
+                return self._refuse(key, 415, f"preview media type refused: {accept}")
+            verdict = github_openapi.check(self.description, method, path)
+            if verdict:
+                return self._refuse(key, 404, f"{verdict} operation in {self.description}")
+            limited = self._rate_limit_answer()
+            if limited is not None:
+                return limited
             failure = next((f for f in self._failures if f.matches(method, path)), None)
             if failure is not None:
                 failure.times -= 1
@@ -574,19 +675,34 @@ class GitHubStandIn:
 
     def _get_org_membership(self, login: str, *, body: Any, query: Any, path: str) -> Response:
         login = self._user_or_404(login)
-        if login in self.org_members:
-            state = "active"
-        elif login in self.invitations:
-            state = "pending"
-        else:
+        if login not in self.org_members and login not in self.invitations:
             raise HttpError(404, "Not Found")
+        return self._membership_json(login)
+
+    def _put_org_membership(self, login: str, *, body: Any, query: Any, path: str) -> Response:
+        """Set a user's org membership: a non-member is invited (pending until they accept)."""
+        login = self._user_or_404(login)
+        role = str(body.get("role") or "member")
+        if role not in ("member", "admin"):
+            raise HttpError(
+                422, "Validation Failed", [{"resource": "Membership", "code": "invalid", "field": "role"}]
+            )
+        self.roles[login] = role
+        if login not in self.org_members and login not in self.invitations:
+            self.invitations[login] = self._new_id()
+            if self.auto_accept:
+                self.accept_invitation(login)
+        return self._membership_json(login)
+
+    def _membership_json(self, login: str) -> Response:
+        state = "active" if login in self.org_members else "pending"
         base = self._base()
         return Response(
             200,
             {
                 "url": f"{base}/orgs/{self.org}/memberships/{login}",
                 "state": state,
-                "role": "member",
+                "role": self.roles.get(login, "member"),
                 "organization_url": f"{base}/orgs/{self.org}",
                 "organization": self._org_json(),
                 "user": self._simple_user(login),
@@ -644,12 +760,6 @@ class GitHubStandIn:
         return Response(201, data)
 
     # ------------------------------------------------------------------ teams
-    def _team_or_404(self, team_id: str) -> dict[str, Any]:
-        team = self.teams.get(int(team_id))
-        if team is None:
-            raise HttpError(404, "Not Found")
-        return team
-
     def _slug_or_404(self, slug: str) -> dict[str, Any]:
         team = next((t for t in self.teams.values() if t["slug"] == slug), None)
         if team is None:
@@ -694,27 +804,21 @@ class GitHubStandIn:
     def _get_team_by_slug(self, slug: str, *, body: Any, query: Any, path: str) -> Response:
         return Response(200, self._team_json(self._slug_or_404(slug), full=True))
 
-    def _get_team(self, team_id: str, *, body: Any, query: Any, path: str) -> Response:
-        return Response(200, self._team_json(self._team_or_404(team_id), full=True))
-
     def _drop_team(self, team: dict[str, Any]) -> Response:
         del self.teams[team["id"]]
         self.memberships.pop(team["id"], None)
         return Response(204)
 
-    def _delete_team(self, team_id: str, *, body: Any, query: Any, path: str) -> Response:
-        return self._drop_team(self._team_or_404(team_id))
-
     def _delete_team_by_slug(self, slug: str, *, body: Any, query: Any, path: str) -> Response:
         return self._drop_team(self._slug_or_404(slug))
 
-    def _list_members(self, team_id: str, *, body: Any, query: Any, path: str) -> Response:
-        team = self._team_or_404(team_id)
+    def _list_members(self, slug: str, *, body: Any, query: Any, path: str) -> Response:
+        team = self._slug_or_404(slug)
         members = sorted(self.active_members(team["id"]), key=lambda login: self.users[login])
         return self._paginate(path, query, [self._simple_user(login) for login in members])
 
-    def _add_membership(self, team_id: str, login: str, *, body: Any, query: Any, path: str) -> Response:
-        team = self._team_or_404(team_id)
+    def _add_membership(self, slug: str, login: str, *, body: Any, query: Any, path: str) -> Response:
+        team = self._slug_or_404(slug)
         login = self._user_or_404(login)
         members = self.memberships[team["id"]]
         if login in self.org_members or self.auto_accept:
@@ -726,14 +830,14 @@ class GitHubStandIn:
         return Response(
             200,
             {
-                "url": f"{self._base()}/teams/{team['id']}/memberships/{login}",
+                "url": f"{self._base()}/orgs/{self.org}/teams/{team['slug']}/memberships/{login}",
                 "role": str(body.get("role") or "member"),
                 "state": members[login],
             },
         )
 
-    def _remove_membership(self, team_id: str, login: str, *, body: Any, query: Any, path: str) -> Response:
-        team = self._team_or_404(team_id)
+    def _remove_membership(self, slug: str, login: str, *, body: Any, query: Any, path: str) -> Response:
+        team = self._slug_or_404(slug)
         members = self.memberships[team["id"]]
         if login not in members:
             raise HttpError(404, "Not Found")
