@@ -108,7 +108,8 @@ class GitHubDeviceFlow:
         if status in (401, 404) and data.get("error") not in _FATAL:
             raise UpstreamError(
                 GITHUB,
-                f"POST /login/device/code answered HTTP {status}: is GITHUB_CLIENT_ID the GitHub App's client id?",
+                f"POST /login/device/code answered HTTP {status}: "
+                "is GITHUB_CLIENT_ID the GitHub App's client id?",
             )
         if "error" in data:
             raise UpstreamError(GITHUB, self._error_text(data, "/login/device/code"))
@@ -193,10 +194,12 @@ class GitHubDeviceFlow:
     ) -> tuple[int, dict[str, Any]]:
         where = f"{method} {what}"
         try:
-            async with session.request(method, url, headers=headers, data=form, allow_redirects=False) as resp:
+            async with session.request(
+                method, url, headers=headers, data=form, allow_redirects=False
+            ) as resp:
                 raw = await resp.content.read(MAX_BODY + 1)
                 status = resp.status
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise _Transient(f"{where} did not answer within {self._timeout.total:g} s") from None
         except aiohttp.ClientError as exc:
             raise _Transient(f"cannot reach {_host(url)} for {where} ({type(exc).__name__})") from None
@@ -207,7 +210,9 @@ class GitHubDeviceFlow:
         try:
             data = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise UpstreamError(GITHUB, f"{where} answered HTTP {status} with a body that is not JSON") from None
+            raise UpstreamError(
+                GITHUB, f"{where} answered HTTP {status} with a body that is not JSON"
+            ) from None
         if not isinstance(data, dict):
             raise UpstreamError(GITHUB, f"{where} answered HTTP {status} with JSON that is not an object")
         return status, data

@@ -20,11 +20,13 @@ Endpoints (GitHub's wire format, see ``adapters/github/device_flow.py``):
   ``{"login", "id", …}``; 401 ``Bad credentials`` otherwise. ``revoke(token)`` kills a token.
 
 Answers are JSON when the request's ``Accept`` names ``application/json`` and form-encoded
-otherwise, as GitHub does. ``fail_next(route, status, times, raw=None)`` answers the next matching
-requests with ``status`` (and ``raw`` bytes as the body, e.g. ``b"<html>"`` to test bad JSON).
+otherwise, as GitHub does. ``latency`` delays every answer. ``fail_next(route, status, times,
+raw=None)`` answers the next matching requests with ``status`` (and ``raw`` bytes as the body,
+e.g. ``b"<html>"`` to test bad JSON).
 
 State, guarded by ``lock``: ``users`` (login -> id), ``grants`` (device code -> ``Grant``),
-``tokens`` (token -> login), ``polls`` (``Poll(at, user_code, answer)`` in order) and
+``tokens`` (token -> login), ``api_versions`` (the ``X-GitHub-Api-Version`` of each
+``GET /user``), ``polls`` (``Poll(at, user_code, answer)`` in order) and
 ``requests`` (``"METHOD /path"``). ``clock`` is injectable (default ``time.monotonic``) so a test
 can share a fake clock with the adapter.
 
@@ -132,6 +134,8 @@ class GitHubOAuthStandIn:
         self.verification_uri = verification_uri
         self.error_status = error_status
         self.device_flow_enabled = True
+        self.latency = 0.0  # seconds every answer is delayed (outside the lock)
+        self.api_versions: list[str] = []  # X-GitHub-Api-Version of each GET /user
         self.lock = threading.RLock()
         self.users: dict[str, int] = {}
         self.grants: dict[str, Grant] = {}
@@ -166,7 +170,10 @@ class GitHubOAuthStandIn:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), RequestHandler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, name="github-oauth-standin", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="github-oauth-standin",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -263,7 +270,10 @@ class GitHubOAuthStandIn:
         key = f"{method} {route}"
         lower = {k.lower(): v for k, v in headers.items()}
         with self.lock:
-            self.requests.append(key)
+            self.requests.append(key)  # on arrival, before any latency
+        if self.latency:
+            time.sleep(self.latency)
+        with self.lock:
             failure = next((f for f in self._failures if key.startswith(f.route)), None)
             if failure is not None:
                 failure.times -= 1
@@ -273,6 +283,7 @@ class GitHubOAuthStandIn:
                     return Answer(failure.status, {"Content-Type": "text/html"}, failure.raw)
                 return self._json(failure.status, {"message": "Internal Server Error"})
             if route == "/user":
+                self.api_versions.append(lower.get("x-github-api-version", ""))
                 return self._user(lower.get("authorization", ""))
             form = self._form(lower.get("content-type", ""), raw)
             wants_json = "json" in lower.get("accept", "")
