@@ -72,7 +72,9 @@ class GitHubDeviceFlow:
 
     ``client_id`` empty means "not configured": ``start()`` raises ``IntegrationUnavailable``.
     ``request_timeout`` bounds each HTTP request; ``poll_retries`` is how many transient
-    failures in a row a wait tolerates before raising ``UpstreamError``.
+    failures in a row (5xx, 429, lost connection, timeout) a wait tolerates before raising
+    ``UpstreamError``; ``min_interval`` is a floor under GitHub's interval, so a broken answer
+    (``interval: 0``) cannot make Rocket poll in a tight loop.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class GitHubDeviceFlow:
         sleep: Sleep = asyncio.sleep,
         request_timeout: float = 10.0,
         poll_retries: int = 3,
+        min_interval: float = 1.0,
     ) -> None:
         self.client_id = (client_id or "").strip()
         self.oauth_url = oauth_url.rstrip("/")
@@ -93,6 +96,7 @@ class GitHubDeviceFlow:
         self._sleep = sleep
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._poll_retries = max(0, poll_retries)
+        self._min_interval = max(0.0, min_interval)
 
     # ------------------------------------------------------------------ the port
     async def start(self) -> DeviceCode:
@@ -130,7 +134,7 @@ class GitHubDeviceFlow:
         """Poll until approved, denied or expired; see ``ports.identity.GitHubIdentity``."""
         if not self.client_id:
             raise IntegrationUnavailable(GITHUB, "GitHub verification is not configured (GITHUB_CLIENT_ID)")
-        interval = max(float(code.interval), 0.0)
+        interval = max(float(code.interval), self._min_interval)
         form = {"client_id": self.client_id, "device_code": code.device_code, "grant_type": DEVICE_GRANT}
         failures = 0
         async with self._session() as session:
@@ -205,6 +209,8 @@ class GitHubDeviceFlow:
             raise _Transient(f"cannot reach {_host(url)} for {where} ({type(exc).__name__})") from None
         if status >= 500:
             raise _Transient(f"{where} answered HTTP {status} (GitHub unavailable)")
+        if status == 429:
+            raise _Transient(f"{where} answered HTTP 429 (rate limited)")
         if len(raw) > MAX_BODY:
             raise UpstreamError(GITHUB, f"{where} answered more than {MAX_BODY} bytes")
         try:
