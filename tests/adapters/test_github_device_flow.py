@@ -13,7 +13,6 @@ import dataclasses
 import gc
 import logging
 import socket
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,32 +24,11 @@ from adapters.github.device_flow import API_VERSION, GitHubDeviceFlow
 from core.errors import IntegrationUnavailable, UpstreamError
 from ports.identity import Denied, DeviceCode, Expired, GitHubIdentity, VerifiedLogin
 from tests.support import github_fixtures
+from tests.support.fake_time import FakeTime
 from tests.support.github_oauth_standin import GitHubOAuthStandIn
 from tests.support.github_standin import GitHubStandIn
 
 github_app_key = github_fixtures.github_app_key
-
-
-class FakeTime:
-    """A clock both sides read; ``sleep`` advances it at once, then runs ``on_sleep(n)``."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-        self.sleeps: list[float] = []
-        self.on_sleep: Callable[[int], None] | None = None
-
-    def __call__(self) -> float:
-        with self._lock:
-            return self._now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        with self._lock:
-            self._now += seconds
-        if self.on_sleep is not None:
-            self.on_sleep(len(self.sleeps))
-        await asyncio.sleep(0)
 
 
 @pytest.fixture
