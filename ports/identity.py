@@ -21,6 +21,13 @@ The user token obtained on approval is used for one ``GET /user`` and then dropp
 returned, stored, logged or put in an error message. ``DeviceCode.device_code`` can be exchanged
 for that token by anyone holding the App's (public) client id until it expires, so it is left out
 of ``repr`` and must not be logged either.
+
+How a use-case runs it (``user edit --github LOGIN`` for oneself, with a client id configured):
+``code = await identity.start()`` and reply at once with ``code.verification_uri`` and
+``code.user_code``; hand ``wait_for_login(code)`` to a background task owned by the app (not by
+the request: it outlives the reply by up to ``expires_in``), cancelled on shutdown; when it
+returns, re-read the user, and only if ``outcome.is_login(LOGIN)`` store the link verified with
+``outcome.github_user_id``; DM the person the outcome either way.
 """
 
 from __future__ import annotations
