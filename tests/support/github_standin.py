@@ -178,6 +178,7 @@ class GitHubStandIn:
         self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], Handler, str]] = []
         self._build_routes()
+        self.oauth: Any = None  # device-flow hook: a GitHubOAuthStandIn set by its attach()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> GitHubStandIn:
@@ -194,6 +195,15 @@ class GitHubStandIn:
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
+                # Device-flow hook (tests/support/github_oauth_standin.py, GitHubOAuthStandIn.attach):
+                # its /login/... routes and GET {prefix}/user are answered by the attached router.
+                if standin.oauth is not None:
+                    answer = standin.oauth.answer(
+                        self.command, self.path, dict(self.headers.items()), raw, api_prefix=standin.prefix
+                    )
+                    if answer is not None:
+                        answer.write(self)
+                        return
                 if standin.latency:
                     time.sleep(standin.latency)
                 response = standin._dispatch(self.command, self.path, dict(self.headers.items()), raw)
