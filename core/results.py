@@ -1,4 +1,7 @@
-"""What use-cases return: plain data for entrypoints to render (never Slack text)."""
+"""What use-cases return: plain data for entrypoints to render (never Slack text).
+
+Every result has ``warnings``: things that went wrong after the change was made (a Drive
+sync, a notice); the bus appends its subscribers' warnings there."""
 
 from __future__ import annotations
 
@@ -31,6 +34,7 @@ class TeamResult:
 @dataclass
 class TeamList:
     teams: list[Team]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -38,11 +42,13 @@ class ProjectResult:
     project: Project
     team: Team | None = None
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ProjectList:
     projects: list[Project]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,17 +58,20 @@ class Deleted:
     kind: str
     key: str
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
 class KarmaResult:
     user: User
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
 class KarmaReset:
     count: int
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +79,7 @@ class EmailList:
     emails: list[str]
     team: Team | None = None
     missing: list[str] = field(default_factory=list)  # slack ids of users without an email
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -79,4 +89,15 @@ class RefreshResult:
     deleted: list[str] = field(default_factory=list)
     promoted: list[str] = field(default_factory=list)  # slack ids whose permission rose
     drive_synced: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EventOutcome:
+    """What a GitHub event did: ``applied`` when the directory changed; ``summary`` one line
+    for logs and the webhook's answer. Notices for the notification channel are posted by a
+    subscriber of the domain events (``core.subscribers``)."""
+
+    applied: bool
+    summary: str
     warnings: list[str] = field(default_factory=list)
