@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from core.results import (
     Deleted,
+    DriveSyncResult,
     EmailList,
     EventOutcome,
     KarmaReset,
@@ -205,6 +206,23 @@ class RefreshTeams(Command[RefreshResult]):
 
     actor: str
     scheduled: bool = False
+
+
+@dataclass(frozen=True)
+class SyncDrive(Command[DriveSyncResult]):
+    """Share every team's Drive folder with exactly its registered members' emails (the job)."""
+
+    actor: str
+    scheduled: bool = False
+
+
+@dataclass(frozen=True)
+class MakeAdmin(Command[UserResult]):
+    """``rocket admin SLACK_ID`` (the operator, no Slack user: no permission check): create the
+    user if missing and make them admin. Only the CLI builds it."""
+
+    actor: str
+    slack_id: str
 
 
 # --- projects ----------------------------------------------------------------------------------

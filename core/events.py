@@ -5,7 +5,8 @@ A handler calls ``record(event)`` after the change it describes is stored; the b
 the notification channel, and the audit log of a later issue). Events are frozen
 dataclasses carrying ids, not records, plus what a reader of an audit log needs: ``actor``
 (Slack user id; for GitHub webhooks the sender's login, or ""), and ``via`` — where the
-change came from: ``"rocket"`` (a command, job or the CLI) or ``"github"`` (a webhook).
+change came from: ``"rocket"`` (a command, job or the CLI), ``"github"`` (a webhook) or
+``"refresh"`` (a refresh, which promotes and syncs Drive for every team itself, in bulk).
 
 ``record`` outside ``MessageBus.handle`` is a no-op, so a handler also works when called
 directly (tests, embedding); nothing is dispatched then.
@@ -20,6 +21,7 @@ from core.permissions import Permissions
 
 ROCKET = "rocket"
 GITHUB = "github"
+REFRESH = "refresh"  # a refresh reconciling with GitHub (it promotes and syncs Drive itself)
 
 
 @dataclass(frozen=True)

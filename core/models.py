@@ -53,6 +53,34 @@ class Team:
     folder: str = ""
     version: int = 0
 
+    # Membership arithmetic: each returns the changed team, or None when nothing changes
+    # (the shape ``update_with_retry`` expects of a change).
+    def with_member(self, github_id: str) -> Team | None:
+        """``github_id`` added to the members."""
+        if github_id in self.members:
+            return None
+        return dataclasses.replace(self, members=self.members | {github_id})
+
+    def without_member(self, github_id: str) -> Team | None:
+        """``github_id`` removed from the members and the leads."""
+        if github_id not in self.members and github_id not in self.team_leads:
+            return None
+        return dataclasses.replace(self, members=self.members - {github_id},
+                                   team_leads=self.team_leads - {github_id})
+
+    def with_lead(self, github_id: str) -> Team | None:
+        """``github_id`` a lead (and so a member)."""
+        if github_id in self.members and github_id in self.team_leads:
+            return None
+        return dataclasses.replace(self, members=self.members | {github_id},
+                                   team_leads=self.team_leads | {github_id})
+
+    def without_lead(self, github_id: str) -> Team | None:
+        """``github_id`` no longer a lead (still a member)."""
+        if github_id not in self.team_leads:
+            return None
+        return dataclasses.replace(self, team_leads=self.team_leads - {github_id})
+
 
 @dataclass
 class Project:
@@ -92,7 +120,8 @@ INT_FIELDS: dict[type, frozenset[str]] = {
 
 def key_of(obj: Model) -> str:
     """The primary key value of a record."""
-    return getattr(obj, type(obj).KEY)
+    key: str = getattr(obj, type(obj).KEY)
+    return key
 
 
 def field_names(model: type, *, with_version: bool = True) -> list[str]:
@@ -152,7 +181,7 @@ def matches(obj: Model, field_name: str, value: Any) -> bool:
         return value in current
     if isinstance(current, Permissions):
         return current.value == str(value)
-    return current == value
+    return bool(current == value)
 
 
 def check_field(model: type, field_name: str) -> None:

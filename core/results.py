@@ -101,3 +101,12 @@ class EventOutcome:
     applied: bool
     summary: str
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DriveSyncResult:
+    """Teams with a Drive folder (``teams``) and the slugs of those synced."""
+
+    teams: int = 0
+    synced: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)

@@ -1,4 +1,4 @@
-"""The one place that wires Rocket: configuration → adapters → ports → use-cases.
+"""The one place that wires Rocket: configuration → adapters → ports → the bus (``core.wiring.build_bus``).
 
 ``DATABASE_URL``'s scheme selects the storage adapter; an integration absent from
 configuration is wired to ``adapters.unavailable.Unavailable`` so commands that need it
@@ -14,7 +14,9 @@ from typing import Any
 from dependency_injector import containers, providers
 
 from adapters.unavailable import Unavailable
+from core.bus import MessageBus
 from core.context import Ports
+from core.wiring import build_bus
 from entrypoints.config import Config, ConfigError
 from entrypoints.storage import store_resource
 from ports.clock import SystemClock, UuidGenerator
@@ -69,14 +71,12 @@ def _backend(config: Config) -> str:
     return config.database.backend
 
 
-def _build_usecases(ports: Ports, config: Config) -> Any:
-    from core.usecases import UseCases
-
-    return UseCases(ports, config.settings)
+def _build_bus(ports: Ports, config: Config) -> MessageBus:
+    return build_bus(ports, config.settings)
 
 
 class Container(containers.DeclarativeContainer):
-    """Async resources: ``await container.store()``, ``await container.usecases()``;
+    """Async resources: ``await container.store()``, ``await container.bus()``;
     ``await close_container(container)`` closes the store."""
 
     config = providers.Dependency(instance_of=Config)
@@ -97,7 +97,7 @@ class Container(containers.DeclarativeContainer):
     ports = providers.Singleton(
         Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids
     )
-    usecases = providers.Singleton(_build_usecases, ports, config)
+    bus = providers.Singleton(_build_bus, ports, config)
 
 
 def make_container(config: Config) -> Container:

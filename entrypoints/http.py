@@ -57,9 +57,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             async with building:
                 if "handlers" not in state:
                     ports = await container.ports()
-                    usecases = await container.usecases()
+                    bus = await container.bus()
                     state["handlers"] = RocketHandlers(
-                        usecases, ports, config.settings, metrics, **handler_options
+                        bus, ports, config.settings, metrics, **handler_options
                     )
         return state["handlers"]
 

@@ -124,8 +124,8 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     scheduler: Any = None
     try:
         ports = await container.ports()
-        usecases = await container.usecases()
-        handlers = RocketHandlers(usecases, ports, config.settings, Metrics())
+        bus = await container.bus()
+        handlers = RocketHandlers(bus, ports, config.settings, Metrics())
         base_url = config.get("SLACK_API_URL", DEFAULT_API_URL).strip() or DEFAULT_API_URL
         web = AsyncWebClient(token=config.get("SLACK_API_TOKEN").strip() or None,
                              base_url=base_url if base_url.endswith("/") else base_url + "/")

@@ -2,8 +2,8 @@
 
 Contract:
 
-- ``__call__(actor)`` is for admins only; ``run()`` does the same without a permission check
-  (the scheduler calls it).
+- ``RefreshTeams(actor)`` is for admins only; with ``scheduled`` (the job) there is no
+  permission check.
 - GitHub calls: one ``list_teams()`` and one ``list_team_members`` per team. Storage reads:
   one ``query(Team)`` and one ``query(User)`` (plus one ``query(Project)`` when teams were
   deleted), whatever the number of members; retries re-read only after a lost race.
@@ -17,6 +17,9 @@ Contract:
 - Every team with a Drive folder is synced to its registered members' emails; a Drive
   failure is a warning. All GitHub reads happen before any write: if GitHub fails (other
   than a team vanishing between the two listings), nothing is written.
+- Records ``TeamCreated``, ``TeamRenamed``, ``MemberJoinedTeam``, ``MemberLeftTeam``,
+  ``TeamDeleted``, ``UserPromoted`` (all ``via="refresh"``: the Drive and promotion
+  subscribers leave them to the refresh) and finally ``TeamsRefreshed``.
 """
 
 from __future__ import annotations
@@ -26,13 +29,25 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
+from core import commands as c
 from core.context import Ports, Settings
 from core.errors import Conflict, NotFound, RocketError
+from core.events import (
+    REFRESH,
+    MemberJoinedTeam,
+    MemberLeftTeam,
+    TeamCreated,
+    TeamDeleted,
+    TeamRenamed,
+    TeamsRefreshed,
+    UserPromoted,
+    record,
+)
 from core.models import Team, User
 from core.permissions import Permissions, can_refresh_teams
 from core.results import RefreshResult
-from core.usecases.common import find_user, require, update_with_retry
-from core.usecases.teams import promoted, unassign_projects_of
+from core.subscribers.promotion import promoted
+from core.usecases.common import find_user, require, unassign_projects_of, update_with_retry
 from ports.github import GitHubTeam, GitHubUser
 
 T = TypeVar("T")
@@ -71,18 +86,20 @@ def reconciled(team: Team, slug: str, member_ids: set[str]) -> Team | None:
     return None if _same(new, team) else new
 
 
-class RefreshTeams:
+class RefreshTeamsHandler:
     """Reconcile stored teams and promotions with GitHub (see the module docstring)."""
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self.ports = ports
         self.settings = settings
 
-    async def __call__(self, actor: str) -> RefreshResult:
-        require(can_refresh_teams(await find_user(self.ports.store, actor)), "Only admins can refresh teams")
-        return await self.run()
+    async def __call__(self, cmd: c.RefreshTeams) -> RefreshResult:
+        if not cmd.scheduled:
+            require(can_refresh_teams(await find_user(self.ports.store, cmd.actor)),
+                    "Only admins can refresh teams")
+        return await self.run(cmd.actor)
 
-    async def run(self) -> RefreshResult:
+    async def run(self, actor: str = "") -> RefreshResult:
         result = RefreshResult()
         github, store = self.ports.github, self.ports.store
 
@@ -107,14 +124,43 @@ class RefreshTeams:
 
         final = await self._write_teams([t for t in gh_teams if t.id in members], members, stored, result)
         gone = [t for tid, t in stored.items() if tid not in seen]
+        unassigned: list[str] = []
         if gone:  # projects first: an interrupted refresh leaves none pointing at a missing team
-            await unassign_projects_of(self.ports, {t.github_team_id for t in gone})
+            unassigned = await unassign_projects_of(store, {t.github_team_id for t in gone})
         _raise_first(await _bounded((lambda t=t: store.delete(Team, t.github_team_id)) for t in gone))
         result.deleted = sorted(t.github_team_name for t in gone)
+        self._record_changes(stored, final, gone, users, actor)
+        for t in sorted(gone, key=lambda t: t.github_team_name):
+            mine = tuple(unassigned) if len(gone) == 1 else ()  # per team only when one team went
+            record(TeamDeleted(t.github_team_id, t.github_team_name, mine, actor, REFRESH))
 
-        await self._promote(gh_teams, members, users, result)
+        await self._promote(gh_teams, members, users, result, actor)
         await self._sync_drive(final, users, result)
+        record(TeamsRefreshed(tuple(result.created), tuple(result.updated), tuple(result.deleted), actor))
         return result
+
+    @staticmethod
+    def _record_changes(stored: dict[str, Team], final: list[Team], gone: list[Team],
+                        users: dict[str, User], actor: str) -> None:
+        """The events of what the refresh wrote, team by team (sorted by slug)."""
+        for team in sorted(final, key=lambda t: t.github_team_name):
+            tid, slug = team.github_team_id, team.github_team_name
+            before = stored.get(tid)
+            if before is None:
+                record(TeamCreated(tid, slug, actor, REFRESH))
+                old_members: set[str] = set()
+            else:
+                if before.github_team_name != slug:
+                    record(TeamRenamed(tid, before.github_team_name, slug, actor, REFRESH))
+                old_members = before.members | before.team_leads
+            for gid in sorted(team.members - old_members):
+                u = users.get(gid)
+                record(MemberJoinedTeam(tid, slug, gid, u.slack_id if u else "", u.github if u else "",
+                                        actor, REFRESH))
+            for gid in sorted(old_members - team.members):
+                u = users.get(gid)
+                record(MemberLeftTeam(tid, slug, gid, u.slack_id if u else "", u.github if u else "",
+                                      actor, REFRESH))
 
     async def _write_teams(self, gh_teams: list[GitHubTeam], members: dict[str, list[GitHubUser]],
                            stored: dict[str, Team], result: RefreshResult) -> list[Team]:
@@ -143,7 +189,7 @@ class RefreshTeams:
         return [t for _, t in outcomes]
 
     async def _promote(self, gh_teams: list[GitHubTeam], members: dict[str, list[GitHubUser]],
-                       users: dict[str, User], result: RefreshResult) -> None:
+                       users: dict[str, User], result: RefreshResult, actor: str) -> None:
         """Raise members of the admin and leads teams; updates ``users`` in place."""
         levels: dict[str, Permissions] = {}
         for setting, level in ((self.settings.leads_team, Permissions.team_lead),
@@ -164,8 +210,15 @@ class RefreshTeams:
                                            lambda u: promoted(u, level), current=user)
 
         done = _raise_first(await _bounded((lambda u=u, lv=lv: raise_one(u, lv)) for u, lv in todo))
+        slug_of = {self.settings.leads_team: Permissions.team_lead,
+                   self.settings.admin_team: Permissions.admin}
         for user in done:
+            old = users[user.github_user_id].permission_level
             users[user.github_user_id] = user
+            if user.permission_level != old:
+                slug = next((s for s, lv in slug_of.items() if lv == user.permission_level and s), "")
+                record(UserPromoted(user.slack_id, user.github_user_id, old, user.permission_level, slug,
+                                    actor, REFRESH))
         result.promoted = sorted(u.slack_id for u in done)
 
     async def _sync_drive(self, teams: list[Team], users: dict[str, User], result: RefreshResult) -> None:

@@ -1,17 +1,19 @@
-"""Nightly team refresh: ``core.usecases.refresh.RefreshTeams(...).run()``.
+"""Nightly team refresh: ``RefreshTeams(actor="", scheduled=True)`` through the bus.
 
 Reconciles the stored teams with the GitHub organization, promotes members of the admin and
-leads teams, and syncs Drive folders (see that use-case's contract). No permission check:
-the scheduler acts for the operator.
+leads teams, and syncs Drive folders (see that handler's contract). ``scheduled``: no
+permission check, the scheduler acts for the operator.
 """
 
 from __future__ import annotations
 
 from apscheduler.triggers.cron import CronTrigger
 
+from core.bus import MessageBus
+from core.commands import RefreshTeams
 from core.context import Ports, Settings
 from core.results import RefreshResult
-from core.usecases.refresh import RefreshTeams
+from core.wiring import build_bus
 
 
 def refresh_summary(result: RefreshResult) -> str:
@@ -30,8 +32,8 @@ class NightlyTeamRefresh:
     trigger = CronTrigger(hour=3, minute=0, timezone="UTC")
     lease_seconds = 3600.0
 
-    def __init__(self, ports: Ports, settings: Settings) -> None:
-        self.refresh = RefreshTeams(ports, settings)
+    def __init__(self, ports: Ports, settings: Settings, bus: MessageBus | None = None) -> None:
+        self.bus = bus if bus is not None else build_bus(ports, settings)
 
     async def run(self) -> str:
-        return refresh_summary(await self.refresh.run())
+        return refresh_summary(await self.bus.handle(RefreshTeams(actor="", scheduled=True)))
