@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from typing import Any
+
 from adapters.memory import MemoryStore
-from core.context import Ports
+from adapters.unavailable import Unavailable
+from core.bus import MessageBus
+from core.commands import Command
+from core.context import Ports, Settings
+from core.wiring import build_bus
+from ports.storage import Store
 from tests.fakes.chat import FakeChat
 from tests.fakes.drive import FakeDrive
 from tests.fakes.github import FakeGitHub
@@ -45,6 +52,27 @@ class FakeWorld:
     @property
     def ports(self) -> Ports:
         return Ports(self.store, self.github, self.chat, self.drive, self.clock, self.ids)
+
+    def bus(self, settings: Settings | None = None) -> MessageBus:
+        """The production wiring (``core.wiring.build_bus``) over this world's ports."""
+        return build_bus(self.ports, settings or Settings())
+
+
+def runner(bus: MessageBus, cls: type[Command[Any]]) -> Any:
+    """``cls``'s old call shape for tables of tests: ``runner(bus, AddTeamMember)(actor, team, id)``
+    builds the command from the same arguments and hands it to the bus."""
+
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return await bus.handle(cls(*args, **kwargs))
+
+    return run
+
+
+def store_bus(store: Store, settings: Settings | None = None) -> MessageBus:
+    """A bus over ``store`` alone (GitHub, Slack and Drive unavailable): for setting up a
+    directory through commands (``rocket admin`` in e2e tests)."""
+    ports = Ports(store, Unavailable("GitHub"), Unavailable("Slack"), Unavailable("Google Drive"))
+    return build_bus(ports, settings or Settings())
 
 
 def fake_world() -> FakeWorld:
