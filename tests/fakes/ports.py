@@ -68,6 +68,24 @@ def runner(bus: MessageBus, cls: type[Command[Any]]) -> Any:
     return run
 
 
+def usecase(cls: type[Command[Any]], ports: Ports, settings: Settings | None = None) -> Any:
+    """``runner`` over a bus built on ``ports`` with the production wiring."""
+    return runner(build_bus(ports, settings or Settings()), cls)
+
+
+def github_webhook(ports: Ports, settings: Settings | None = None) -> Any:
+    """``(event, payload) -> EventOutcome`` through the webhook path: the adapter's
+    ``parse_webhook`` to a typed event, then the bus (as ``RocketHandlers.github_webhook``)."""
+    from entrypoints.handlers import apply_github_webhook
+
+    bus = build_bus(ports, settings or Settings())
+
+    async def apply(event: str, payload: Any) -> Any:
+        return await apply_github_webhook(bus, event, payload)
+
+    return apply
+
+
 def store_bus(store: Store, settings: Settings | None = None) -> MessageBus:
     """A bus over ``store`` alone (GitHub, Slack and Drive unavailable): for setting up a
     directory through commands (``rocket admin`` in e2e tests)."""
