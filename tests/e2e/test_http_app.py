@@ -10,8 +10,8 @@ import time
 
 from core.models import Project, Team, User
 from entrypoints.bootstrap import make_admin
-from tests.fakes.ports import store_bus
 from tests.e2e.conftest import FORM, command_form, github_headers, slack_headers
+from tests.fakes.ports import store_bus
 from tests.support.fixtures import github_payload, org_membership_payload, slack_file
 
 
