@@ -105,7 +105,7 @@ class Project:
 
 Model = User | Team | Project
 M = TypeVar("M", User, Team, Project)
-MODELS: tuple[type, ...] = (User, Team, Project)
+MODELS: tuple[type[Model], ...] = (User, Team, Project)
 SET_FIELDS: dict[type, frozenset[str]] = {
     User: frozenset(),
     Team: frozenset({"team_leads", "members"}),

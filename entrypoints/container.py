@@ -8,8 +8,8 @@ answer "GitHub is not configured" (or Slack, or Google Drive).
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from dependency_injector import containers, providers
 
@@ -98,6 +98,16 @@ class Container(containers.DeclarativeContainer):
         Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids
     )
     bus = providers.Singleton(_build_bus, ports, config)
+
+
+async def resolved_ports(container: Container) -> Ports:
+    """The ports (their provider is async: the store under them is an async resource)."""
+    return await cast(Awaitable[Ports], container.ports())
+
+
+async def resolved_bus(container: Container) -> MessageBus:
+    """The bus over the ports (async, like ``resolved_ports``)."""
+    return await cast(Awaitable[MessageBus], container.bus())
 
 
 def make_container(config: Config) -> Container:

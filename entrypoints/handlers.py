@@ -184,7 +184,8 @@ class RocketHandlers:
             self.metrics.webhook("slack", event_type, "duplicate")
             return Outcome(200, {"ok": True, "duplicate": True})
         try:
-            profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
+            raw_profile = user.get("profile")
+            profile: dict[str, Any] = raw_profile if isinstance(raw_profile, dict) else {}
             result = await self.bus.handle(OnboardUser(
                 _text(user.get("id")),
                 name=_text(profile.get("real_name"), user.get("real_name"), user.get("name")),

@@ -12,7 +12,8 @@ import html
 import json
 import logging
 import os
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 from quart import Quart, Response, request
@@ -20,7 +21,7 @@ from quart import Quart, Response, request
 from adapters.github.webhook import verify_github_signature
 from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
-from entrypoints.container import Container, close_container
+from entrypoints.container import Container, close_container, resolved_bus, resolved_ports
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
 from entrypoints.metrics import Metrics
@@ -56,8 +57,8 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         if "handlers" not in state:
             async with building:
                 if "handlers" not in state:
-                    ports = await container.ports()
-                    bus = await container.bus()
+                    ports = await resolved_ports(container)
+                    bus = await resolved_bus(container)
                     state["handlers"] = RocketHandlers(
                         bus, ports, config.settings, metrics, **handler_options
                     )
@@ -78,8 +79,8 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
     async def verified_slack_body(route: str) -> bytes | Response:
         if slack_verifier is None:
             return _refuse(route, "SLACK_SIGNING_SECRET is not configured")
-        body = await request.get_data(cache=False)
-        if not slack_verifier.is_valid(body, request.headers):
+        body = cast(bytes, await request.get_data(cache=False))
+        if not slack_verifier.is_valid(body, cast(Mapping[str, str], request.headers)):
             return _refuse(route, "bad or missing Slack signature, or stale timestamp")
         return body
 
@@ -129,7 +130,7 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         route = config.webhook_path
         if not config.github_webhook_secret:
             return _refuse(route, "GITHUB_WEBHOOK_SECRET is not configured")
-        body = await request.get_data(cache=False)
+        body = cast(bytes, await request.get_data(cache=False))
         signature = request.headers.get("X-Hub-Signature-256")
         if not verify_github_signature(config.github_webhook_secret, body, signature):
             return _refuse(route, "bad or missing X-Hub-Signature-256")

@@ -111,7 +111,7 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     from slack_sdk.socket_mode.aiohttp import SocketModeClient
     from slack_sdk.web.async_client import AsyncWebClient
 
-    from entrypoints.container import close_container, make_container
+    from entrypoints.container import close_container, make_container, resolved_bus, resolved_ports
     from entrypoints.jobs.scheduler import scheduler_enabled, start_scheduler, stop_scheduler
     from entrypoints.metrics import Metrics
 
@@ -123,8 +123,8 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     handlers: RocketHandlers | None = None
     scheduler: Any = None
     try:
-        ports = await container.ports()
-        bus = await container.bus()
+        ports = await resolved_ports(container)
+        bus = await resolved_bus(container)
         handlers = RocketHandlers(bus, ports, config.settings, Metrics())
         base_url = config.get("SLACK_API_URL", DEFAULT_API_URL).strip() or DEFAULT_API_URL
         web = AsyncWebClient(token=config.get("SLACK_API_TOKEN").strip() or None,

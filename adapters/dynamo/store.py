@@ -65,7 +65,7 @@ from adapters.storage_common import (
     unique_keys,
 )
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
-from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
+from core.models import MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
 
 LEASES = "leases"
 KEYS: dict[str, str] = {**{m.TABLE: m.KEY for m in MODELS}, LEASES: "name"}
@@ -333,7 +333,7 @@ class DynamoStore:
             await asyncio.sleep(WRITE_BACKOFF * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _table(self, model: type) -> str:
+    def _table(self, model: type[Model]) -> str:
         return self._tables[model.TABLE]
 
     async def store(self, obj: M) -> M:
@@ -492,7 +492,7 @@ class DynamoStore:
             for result in results:
                 if isinstance(result, BaseException):
                     raise result
-            deleted += sum(results)
+            deleted += sum(1 for r in results if r is True)
         return deleted
 
     async def _expired_lease_names(self, now: float, limit: int) -> list[str]:

@@ -59,7 +59,7 @@ def load_key(pem: str) -> Any:
     if "-----BEGIN" not in pem or "PRIVATE KEY-----" not in pem:
         raise ValueError("GITHUB_KEY is not a PEM private key (expected -----BEGIN RSA PRIVATE KEY-----)")
     try:
-        key = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256).prepare_key(pem)
+        key: Any = jwt.algorithms.RSAAlgorithm(jwt.algorithms.RSAAlgorithm.SHA256).prepare_key(pem)
         jwt.encode({"iss": "check"}, key=key, algorithm=Consts.DEFAULT_JWT_ALGORITHM)
     except Exception as exc:  # cryptography / PyJWT raise several types for a bad key
         raise ValueError(

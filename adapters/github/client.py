@@ -22,7 +22,7 @@ import asyncio
 import threading
 import urllib.parse
 from collections.abc import Callable, Mapping
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import github
 from github import Consts, GithubException, GithubIntegration
@@ -88,7 +88,7 @@ class GitHubApp:
         GitHub still imposes is reported as ``RateLimited``."""
         self.settings = settings
         self.org_name = settings.org
-        self._integration_kwargs = dict(
+        self._integration_kwargs: dict[str, Any] = dict(
             base_url=settings.api_url,
             timeout=timeout,
             per_page=per_page,

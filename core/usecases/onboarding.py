@@ -61,7 +61,9 @@ class OnboardUserHandler:
             except InvalidInput as exc:
                 warnings.append(f"Left {field} empty: {exc}")
         try:
-            user = await store.store(User(slack_id=slack_user_id, **profile))
+            user = await store.store(User(slack_id=slack_user_id, name=profile.get("name", ""),
+                                          email=profile.get("email", ""),
+                                          image_url=profile.get("image_url", "")))
         except Conflict:  # registered concurrently (e.g. they ran `user add`): leave it alone
             user = await store.retrieve(User, slack_user_id)
             return UserResult(user, message="Already registered", warnings=warnings)

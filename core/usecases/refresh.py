@@ -51,26 +51,27 @@ from core.usecases.common import find_user, require, unassign_projects_of, updat
 from ports.github import GitHubTeam, GitHubUser
 
 T = TypeVar("T")
+X = TypeVar("X")
 CONCURRENCY = 8  # outstanding GitHub / storage / Drive calls at a time
 
 
-async def _bounded(calls: Iterable[Callable[[], Awaitable[T]]], limit: int = CONCURRENCY,
+async def _bounded(call: Callable[[X], Awaitable[T]], items: Iterable[X], limit: int = CONCURRENCY,
                    ) -> list[T | BaseException]:
-    """Run the calls at most ``limit`` at a time; results (or raised errors) in order."""
+    """``call(item)`` for each item, at most ``limit`` at a time; results (or raised errors) in order."""
     gate = asyncio.Semaphore(limit)
 
-    async def one(call: Callable[[], Awaitable[T]]) -> T:
+    async def one(item: X) -> T:
         async with gate:
-            return await call()
+            return await call(item)
 
-    return await asyncio.gather(*(one(c) for c in calls), return_exceptions=True)
+    return await asyncio.gather(*(one(i) for i in items), return_exceptions=True)
 
 
 def _raise_first(results: list[T | BaseException]) -> list[T]:
     for r in results:
         if isinstance(r, BaseException):
             raise r
-    return results  # type: ignore[return-value]
+    return [r for r in results if not isinstance(r, BaseException)]
 
 
 def _same(a: Team | User, b: Team | User) -> bool:
@@ -109,9 +110,7 @@ class RefreshTeamsHandler:
         users = {u.github_user_id: u for u in await store.query(User) if u.github_user_id}
 
         gh_teams = await github.list_teams()
-        listings = await _bounded(
-            (lambda t=t: github.list_team_members(t.id)) for t in gh_teams  # type: ignore[misc]
-        )
+        listings = await _bounded(lambda t: github.list_team_members(t.id), gh_teams)
         members: dict[str, list[GitHubUser]] = {}
         for team, listing in zip(gh_teams, listings, strict=True):
             if isinstance(listing, NotFound):  # deleted between the two listings: next refresh
@@ -127,7 +126,7 @@ class RefreshTeamsHandler:
         unassigned: list[str] = []
         if gone:  # projects first: an interrupted refresh leaves none pointing at a missing team
             unassigned = await unassign_projects_of(store, {t.github_team_id for t in gone})
-        _raise_first(await _bounded((lambda t=t: store.delete(Team, t.github_team_id)) for t in gone))
+        _raise_first(await _bounded(lambda t: store.delete(Team, t.github_team_id), gone))
         result.deleted = sorted(t.github_team_name for t in gone)
         self._record_changes(stored, final, gone, users, actor)
         for t in sorted(gone, key=lambda t: t.github_team_name):
@@ -183,7 +182,7 @@ class RefreshTeamsHandler:
                                             current=current)
             return "updated", fresh
 
-        outcomes = _raise_first(await _bounded((lambda g=g: write(g)) for g in gh_teams))
+        outcomes = _raise_first(await _bounded(write, gh_teams))
         result.created = sorted(t.github_team_name for kind, t in outcomes if kind == "created")
         result.updated = sorted(t.github_team_name for kind, t in outcomes if kind == "updated")
         return [t for _, t in outcomes]
@@ -205,11 +204,12 @@ class RefreshTeamsHandler:
         todo = [(users[gid], level) for gid, level in levels.items()
                 if gid in users and promoted(users[gid], level) is not None]
 
-        async def raise_one(user: User, level: Permissions) -> User:
+        async def raise_one(todo_item: tuple[User, Permissions]) -> User:
+            user, level = todo_item
             return await update_with_retry(self.ports.store, User, user.slack_id,
                                            lambda u: promoted(u, level), current=user)
 
-        done = _raise_first(await _bounded((lambda u=u, lv=lv: raise_one(u, lv)) for u, lv in todo))
+        done = _raise_first(await _bounded(raise_one, todo))
         slug_of = {self.settings.leads_team: Permissions.team_lead,
                    self.settings.admin_team: Permissions.admin}
         for user in done:
@@ -227,9 +227,7 @@ class RefreshTeamsHandler:
         def emails(team: Team) -> list[str]:
             return sorted({users[g].email for g in team.members if g in users and users[g].email})
 
-        outcomes = await _bounded(
-            (lambda t=t: self.ports.drive.sync_folder(t.folder, emails(t))) for t in with_folder
-        )
+        outcomes = await _bounded(lambda t: self.ports.drive.sync_folder(t.folder, emails(t)), with_folder)
         for team, outcome in zip(with_folder, outcomes, strict=True):
             if isinstance(outcome, RocketError):
                 result.warnings.append(f"Drive folder {team.folder} of {team.github_team_name} "

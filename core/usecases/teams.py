@@ -63,11 +63,12 @@ __all__ = [
 def _merged(stored: Team, made: Team) -> Team | None:
     """``stored`` (written by a webhook or refresh since GitHub created the team) with what
     CreateTeam made added: its members and leads joined, its non-empty fields set."""
-    fields = {k: v for k, v in (("display_name", made.display_name), ("platform", made.platform),
-                                ("folder", made.folder)) if v}
     new = dataclasses.replace(stored, github_team_name=made.github_team_name,
                               members=stored.members | made.members,
-                              team_leads=stored.team_leads | made.team_leads, **fields)
+                              team_leads=stored.team_leads | made.team_leads,
+                              display_name=made.display_name or stored.display_name,
+                              platform=made.platform or stored.platform,
+                              folder=made.folder or stored.folder)
     return None if new == stored else new
 
 
@@ -184,10 +185,10 @@ class EditTeamHandler(_TeamHandler):
         def change(t: Team) -> Team | None:
             nonlocal before
             before = t
-            if all(v == {"display_name": t.display_name, "platform": t.platform, "folder": t.folder}[k]
-                   for k, v in changes.items()):
-                return None
-            return dataclasses.replace(t, **changes)
+            new = dataclasses.replace(t, display_name=changes.get("display_name", t.display_name),
+                                      platform=changes.get("platform", t.platform),
+                                      folder=changes.get("folder", t.folder))
+            return None if new == t else new
 
         updated = await update_with_retry(store, Team, current.github_team_id, change)
         slug = updated.github_team_name

@@ -270,9 +270,10 @@ class ViewUserHandler:
             user = found[0]
         else:
             key = clean_text("Slack id", slack_id) if slack_id is not None else actor
-            user = await find_user(store, key or actor)
-            if user is None:
+            looked_up = await find_user(store, key or actor)
+            if looked_up is None:
                 raise _not_registered(key or actor, actor)
+            user = looked_up
         result = UserResult(user)
         if inspect:
             result.teams, result.leading = [], []

@@ -99,7 +99,7 @@ class RocketParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _formatter)
         super().__init__(*args, **kwargs)
 
-    def parse_known_args(
+    def parse_known_args(  # type: ignore[override]
         self, args: Any = None, namespace: Any = None
     ) -> tuple[argparse.Namespace, list[str]]:
         try:
@@ -286,7 +286,8 @@ def arguments_line(parser: argparse.ArgumentParser) -> str:
 
     Derived from the parser's actions (``-h`` left out), so help never drifts from parsing.
     """
-    positionals = [a.metavar or a.dest for a in parser._actions if not a.option_strings]
+    positionals = [a.metavar if isinstance(a.metavar, str) else a.dest
+                   for a in parser._actions if not a.option_strings]
     options = [
         _option_usage(a)
         for a in parser._actions
