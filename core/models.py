@@ -33,6 +33,10 @@ class User:
     karma: int = 1
     version: int = 0
 
+    @property
+    def key(self) -> str:
+        return self.slack_id
+
 
 @dataclass
 class Team:
@@ -52,6 +56,10 @@ class Team:
     members: set[str] = field(default_factory=set)
     folder: str = ""
     version: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.github_team_id
 
     # Membership arithmetic: each returns the changed team, or None when nothing changes
     # (the shape ``update_with_retry`` expects of a change).
@@ -102,6 +110,10 @@ class Project:
     playstore_url: str = ""
     version: int = 0
 
+    @property
+    def key(self) -> str:
+        return self.project_id
+
 
 Model = User | Team | Project
 M = TypeVar("M", User, Team, Project)
@@ -120,8 +132,7 @@ INT_FIELDS: dict[type, frozenset[str]] = {
 
 def key_of(obj: Model) -> str:
     """The primary key value of a record."""
-    key: str = getattr(obj, type(obj).KEY)
-    return key
+    return obj.key
 
 
 def field_names(model: type, *, with_version: bool = True) -> list[str]:
@@ -134,7 +145,7 @@ def to_dict(obj: Model, *, with_version: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {}
     sets = SET_FIELDS[type(obj)]
     for name in field_names(type(obj), with_version=with_version):
-        value = getattr(obj, name)
+        value = obj.__dict__[name]
         if name in sets:
             value = sorted(value)
         elif isinstance(value, Permissions):
@@ -176,7 +187,7 @@ def from_dict(model: type[M], data: dict[str, Any]) -> M:
 
 def matches(obj: Model, field_name: str, value: Any) -> bool:
     """The query rule: equality, or membership for set-valued fields."""
-    current = getattr(obj, field_name)
+    current = obj.__dict__[field_name]
     if field_name in SET_FIELDS[type(obj)]:
         return value in current
     if isinstance(current, Permissions):

@@ -163,7 +163,7 @@ class EditUserHandler:
             message = (
                 "Nothing to change: give --name, --email, --pos, --github, --major, --bio or --permission"
             )
-        elif before is not None and all(getattr(before, k) == v for k, v in changes.items()):
+        elif before is not None and replaced(before, changes) is None:
             message = f"Nothing changed ({fields} already set)"
         else:
             message = f"Updated {fields}"
