@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from core.results import (
+    ChannelFeature,
     Deleted,
     DriveSyncResult,
     EmailList,
@@ -223,6 +224,14 @@ class MakeAdmin(Command[UserResult]):
 
     actor: str
     slack_id: str
+
+
+@dataclass(frozen=True)
+class FeatureRandomChannel(Command[ChannelFeature]):
+    """Advertise one random public channel in the announcement channel (the weekly job)."""
+
+    actor: str
+    scheduled: bool = False
 
 
 # --- projects ----------------------------------------------------------------------------------

@@ -256,6 +256,17 @@ class ProjectDeleted(Event):
     via: str = ROCKET
 
 
+@dataclass(frozen=True)
+class ChannelFeatured(Event):
+    """Channel ``channel_id`` was advertised in ``posted_in``."""
+
+    channel_id: str
+    name: str
+    posted_in: str
+    actor: str = ""
+    via: str = ROCKET
+
+
 # --- recording ---------------------------------------------------------------------------------
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.models import Project, Team, User
+from ports.chat import Channel
 
 
 @dataclass
@@ -109,4 +110,13 @@ class DriveSyncResult:
 
     teams: int = 0
     synced: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChannelFeature:
+    """The channel featured (None when nothing was posted) and a one-line summary."""
+
+    channel: Channel | None
+    message: str = ""
     warnings: list[str] = field(default_factory=list)

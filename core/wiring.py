@@ -12,7 +12,17 @@ from core.bus import MessageBus
 from core.context import Ports, Settings
 from core.events import Event, MemberJoinedTeam, MemberLeftTeam, TeamChanged
 from core.subscribers import DriveSync, Notices, Promotion
-from core.usecases import emails, github_events, karma, onboarding, projects, refresh, teams, users
+from core.usecases import (
+    channels,
+    emails,
+    github_events,
+    karma,
+    onboarding,
+    projects,
+    refresh,
+    teams,
+    users,
+)
 
 
 def build_bus(ports: Ports, settings: Settings) -> MessageBus:
@@ -42,6 +52,7 @@ def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     bus.register(c.DeleteTeam, teams.DeleteTeamHandler(ports, settings))
     bus.register(c.RefreshTeams, refresh.RefreshTeamsHandler(ports, settings))
     bus.register(c.SyncDrive, teams.SyncDriveHandler(ports, settings))
+    bus.register(c.FeatureRandomChannel, channels.FeatureRandomChannelHandler(ports, settings))
     # projects
     bus.register(c.ListProjects, projects.ListProjectsHandler(ports, settings))
     bus.register(c.ViewProject, projects.ViewProjectHandler(ports, settings))
