@@ -15,12 +15,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
+from core.models import Project, Team, User
 from core.results import (
     ChannelFeature,
     Deleted,
     DriveSyncResult,
     EmailList,
     EventOutcome,
+    ImportResult,
     KarmaReset,
     KarmaResult,
     ProjectList,
@@ -232,6 +234,16 @@ class FeatureRandomChannel(Command[ChannelFeature]):
 
     actor: str
     scheduled: bool = False
+
+
+@dataclass(frozen=True)
+class ImportDirectory(Command[ImportResult]):
+    """``rocket db import`` (the operator; only the CLI builds it): validated records to write."""
+
+    actor: str
+    users: tuple[User, ...] = ()
+    teams: tuple[Team, ...] = ()
+    projects: tuple[Project, ...] = ()
 
 
 # --- projects ----------------------------------------------------------------------------------

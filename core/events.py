@@ -267,6 +267,17 @@ class ChannelFeatured(Event):
     via: str = ROCKET
 
 
+@dataclass(frozen=True)
+class DirectoryImported(Event):
+    """``rocket db import`` wrote ``created`` new and ``updated`` changed records."""
+
+    created: int
+    updated: int
+    unchanged: int
+    actor: str = ""
+    via: str = ROCKET
+
+
 # --- recording ---------------------------------------------------------------------------------
 
 

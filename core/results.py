@@ -120,3 +120,16 @@ class ChannelFeature:
     channel: Channel | None
     message: str = ""
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    """Counts of ``rocket db import``: records created, updated, and already as in the file."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"

@@ -14,6 +14,7 @@ from core.events import Event, MemberJoinedTeam, MemberLeftTeam, TeamChanged
 from core.subscribers import DriveSync, Notices, Promotion
 from core.usecases import (
     channels,
+    directory,
     emails,
     github_events,
     karma,
@@ -34,6 +35,7 @@ def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     bus.register(c.ViewUser, users.ViewUserHandler(ports, settings))
     bus.register(c.DeleteUser, users.DeleteUserHandler(ports, settings))
     bus.register(c.MakeAdmin, users.MakeAdminHandler(ports, settings))
+    bus.register(c.ImportDirectory, directory.ImportDirectoryHandler(ports, settings))
     bus.register(c.OnboardUser, onboarding.OnboardUserHandler(ports, settings))
     # karma and emails
     bus.register(c.ViewKarma, karma.ViewKarmaHandler(ports, settings))

@@ -81,7 +81,7 @@ async def cmd_import(container: Container, path: str) -> int:
     except RecursionError:
         return _fail(f"{path} is not an export: nested too deeply; nothing was imported", 1)
     try:
-        summary = await import_from(await container.store(), data)
+        summary = await import_from(await resolved_bus(container), data)
     except ImportFileError as e:
         return _fail(f"{path}: {e}; nothing was imported", 1)
     print(f"Imported {path}: {summary}.")
