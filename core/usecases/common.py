@@ -126,7 +126,7 @@ async def changed_team(store: Store, team_id: str, change: Callable[[Team], Team
 
 def replaced(record: M, changes: dict[str, object]) -> M | None:
     """``record`` with ``changes`` applied, or None when it already has those values."""
-    current = dataclasses.asdict(record)
+    current = record.__dict__
     if all(current[k] == v for k, v in changes.items()):
         return None
     return dataclasses.replace(record, **changes)  # type: ignore[arg-type]

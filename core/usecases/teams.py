@@ -200,7 +200,7 @@ class EditTeamHandler(_TeamHandler):
 
 
 def _diff(before: Team, after: Team, names: tuple[str, ...]) -> tuple[FieldChange, ...]:
-    old, new = dataclasses.asdict(before), dataclasses.asdict(after)
+    old, new = before.__dict__, after.__dict__
     return tuple(FieldChange(n, old[n], new[n]) for n in names if old[n] != new[n])
 
 

@@ -236,7 +236,7 @@ _PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(User) if f.name not i
 
 def _record_changes(before: User, after: User, actor: str) -> None:
     """Record ``ProfileChanged`` with the old and new value of every field that changed."""
-    old, new = dataclasses.asdict(before), dataclasses.asdict(after)
+    old, new = before.__dict__, after.__dict__
     diff = tuple(FieldChange(n, old[n], new[n]) for n in _PROFILE_FIELDS if old[n] != new[n])
     if diff:
         record(ProfileChanged(after.slack_id, diff, actor))
