@@ -151,10 +151,9 @@ class CreateTeamHandler(_TeamHandler):
             members={u.github_user_id for u in members.values()},
             folder=(cmd.folder or "").strip(),
         )
-        try:
-            record_ = await store.store(made)
-        except Conflict:  # GitHub's `team created` webhook (or a refresh) stored it meanwhile
-            record_ = await update_with_retry(store, Team, created.id, lambda t: _merged(t, made))
+        # Stored as made, or merged into the team GitHub's `team created` webhook (or a
+        # refresh) stored meanwhile.
+        record_ = await update_with_retry(store, Team, created.id, lambda t: _merged(t, made), create=made)
         tid, slug = record_.github_team_id, record_.github_team_name
         record(TeamCreated(tid, slug, cmd.actor))
         member_list = sorted(members.values(), key=lambda u: u.slack_id)
