@@ -1,7 +1,7 @@
 """Team refresh against the GitHub stand-in, on the real ``GitHubApp`` adapter and SQLite.
 
 The stand-in's state is set directly: ``teams`` teams of ``members`` distinct members each;
-every member is registered in storage with their GitHub id. ``RefreshTeams(...).run()`` runs
+every member is registered in storage with their GitHub id. ``RefreshTeams`` (through the bus) runs
 twice: the first refresh creates every team, the second finds nothing to change. GitHub
 requests are the stand-in's ``count()`` (App installation lookup and token included); storage
 calls go through ``tests.fakes.counting_store.CountingStore`` wrapped around the SQLite store.
@@ -17,9 +17,10 @@ from pathlib import Path
 from adapters.github.client import GitHubApp
 from adapters.sqlite.store import SqliteStore
 from adapters.unavailable import Unavailable
+from core.commands import RefreshTeams
 from core.context import Ports, Settings
 from core.models import Team, User
-from core.usecases.refresh import RefreshTeams
+from core.wiring import build_bus
 from entrypoints.settings import load_settings
 from tests.fakes.counting_store import CountingStore
 from tests.support.github_fixtures import APP_ID, ORG, AppKey, escape_key
@@ -55,7 +56,7 @@ async def _refresh(ports: Ports, counting: CountingStore, standin: GitHubStandIn
     counting.reset()
     before = standin.count()
     started = time.perf_counter()
-    result = await RefreshTeams(ports, Settings()).run()
+    result = await build_bus(ports, Settings()).handle(RefreshTeams(actor="", scheduled=True))
     seconds = time.perf_counter() - started
     stored = len(await counting.inner.query(Team))
     return RefreshRun(teams, members, seconds, standin.count() - before, counting.reads, counting.writes,

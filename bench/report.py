@@ -45,7 +45,7 @@ def burst_lines(http: HttpResults) -> list[str]:
 
 
 def refresh_lines(runs: list[RefreshRun]) -> list[str]:
-    lines = ["Team refresh (RefreshTeams.run(), GitHubApp adapter -> GitHub stand-in, SQLite store)",
+    lines = ["Team refresh (RefreshTeams via the bus, GitHubApp adapter -> GitHub stand-in, SQLite store)",
              f"{'teams x members':<16} {'run':<8} {'seconds':>7} {'GitHub reqs':>11} {'store reads':>11} "
              f"{'store writes':>12} {'created':>7} {'updated':>7} {'stored':>6}"]
     for i, r in enumerate(runs):

@@ -17,6 +17,7 @@ Standard library and ``core`` only.
 from __future__ import annotations
 
 import dataclasses
+from enum import Enum
 from collections.abc import Iterable
 from typing import Any
 
@@ -95,7 +96,7 @@ def _problem(model: type, field: str, value: Any) -> str | None:
         if len(value) > most:
             return f"{label(field)} has {len(value):,} entries (at most {most:,})"
     for item in values:
-        text = getattr(item, "value", item)  # an enum (permission) by its value
+        text = item.value if isinstance(item, Enum) else item  # an enum (permission) by its value
         if not isinstance(text, str):
             continue
         if len(text) > limit:
@@ -120,7 +121,7 @@ def violation(record: Any) -> str | None:
     """The first bound ``record`` (a ``User``, ``Team`` or ``Project``) breaks, as one line; else None."""
     model = type(record)
     for field in TEXT[model]:
-        problem = _problem(model, field, getattr(record, field))
+        problem = _problem(model, field, record.__dict__[field])
         if problem:
             return problem
     return None

@@ -33,6 +33,10 @@ class User:
     karma: int = 1
     version: int = 0
 
+    @property
+    def key(self) -> str:
+        return self.slack_id
+
 
 @dataclass
 class Team:
@@ -52,6 +56,38 @@ class Team:
     members: set[str] = field(default_factory=set)
     folder: str = ""
     version: int = 0
+
+    @property
+    def key(self) -> str:
+        return self.github_team_id
+
+    # Membership arithmetic: each returns the changed team, or None when nothing changes
+    # (the shape ``update_with_retry`` expects of a change).
+    def with_member(self, github_id: str) -> Team | None:
+        """``github_id`` added to the members."""
+        if github_id in self.members:
+            return None
+        return dataclasses.replace(self, members=self.members | {github_id})
+
+    def without_member(self, github_id: str) -> Team | None:
+        """``github_id`` removed from the members and the leads."""
+        if github_id not in self.members and github_id not in self.team_leads:
+            return None
+        return dataclasses.replace(self, members=self.members - {github_id},
+                                   team_leads=self.team_leads - {github_id})
+
+    def with_lead(self, github_id: str) -> Team | None:
+        """``github_id`` a lead (and so a member)."""
+        if github_id in self.members and github_id in self.team_leads:
+            return None
+        return dataclasses.replace(self, members=self.members | {github_id},
+                                   team_leads=self.team_leads | {github_id})
+
+    def without_lead(self, github_id: str) -> Team | None:
+        """``github_id`` no longer a lead (still a member)."""
+        if github_id not in self.team_leads:
+            return None
+        return dataclasses.replace(self, team_leads=self.team_leads - {github_id})
 
 
 @dataclass
@@ -74,10 +110,14 @@ class Project:
     playstore_url: str = ""
     version: int = 0
 
+    @property
+    def key(self) -> str:
+        return self.project_id
+
 
 Model = User | Team | Project
 M = TypeVar("M", User, Team, Project)
-MODELS: tuple[type, ...] = (User, Team, Project)
+MODELS: tuple[type[Model], ...] = (User, Team, Project)
 SET_FIELDS: dict[type, frozenset[str]] = {
     User: frozenset(),
     Team: frozenset({"team_leads", "members"}),
@@ -92,7 +132,7 @@ INT_FIELDS: dict[type, frozenset[str]] = {
 
 def key_of(obj: Model) -> str:
     """The primary key value of a record."""
-    return getattr(obj, type(obj).KEY)
+    return obj.key
 
 
 def field_names(model: type, *, with_version: bool = True) -> list[str]:
@@ -105,7 +145,7 @@ def to_dict(obj: Model, *, with_version: bool = True) -> dict[str, Any]:
     out: dict[str, Any] = {}
     sets = SET_FIELDS[type(obj)]
     for name in field_names(type(obj), with_version=with_version):
-        value = getattr(obj, name)
+        value = obj.__dict__[name]
         if name in sets:
             value = sorted(value)
         elif isinstance(value, Permissions):
@@ -147,12 +187,12 @@ def from_dict(model: type[M], data: dict[str, Any]) -> M:
 
 def matches(obj: Model, field_name: str, value: Any) -> bool:
     """The query rule: equality, or membership for set-valued fields."""
-    current = getattr(obj, field_name)
+    current = obj.__dict__[field_name]
     if field_name in SET_FIELDS[type(obj)]:
         return value in current
     if isinstance(current, Permissions):
         return current.value == str(value)
-    return current == value
+    return bool(current == value)
 
 
 def check_field(model: type, field_name: str) -> None:

@@ -1,10 +1,14 @@
-"""What use-cases return: plain data for entrypoints to render (never Slack text)."""
+"""What use-cases return: plain data for entrypoints to render (never Slack text).
+
+Every result has ``warnings``: things that went wrong after the change was made (a Drive
+sync, a notice); the bus appends its subscribers' warnings there."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from core.models import Project, Team, User
+from ports.chat import Channel
 
 
 @dataclass
@@ -31,6 +35,7 @@ class TeamResult:
 @dataclass
 class TeamList:
     teams: list[Team]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -38,11 +43,13 @@ class ProjectResult:
     project: Project
     team: Team | None = None
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
 class ProjectList:
     projects: list[Project]
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -52,17 +59,20 @@ class Deleted:
     kind: str
     key: str
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
 class KarmaResult:
     user: User
     message: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
 class KarmaReset:
     count: int
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +80,7 @@ class EmailList:
     emails: list[str]
     team: Team | None = None
     missing: list[str] = field(default_factory=list)  # slack ids of users without an email
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -80,3 +91,45 @@ class RefreshResult:
     promoted: list[str] = field(default_factory=list)  # slack ids whose permission rose
     drive_synced: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EventOutcome:
+    """What a GitHub event did: ``applied`` when the directory changed; ``summary`` one line
+    for logs and the webhook's answer. Notices for the notification channel are posted by a
+    subscriber of the domain events (``core.subscribers``)."""
+
+    applied: bool
+    summary: str
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DriveSyncResult:
+    """Teams with a Drive folder (``teams``) and the slugs of those synced."""
+
+    teams: int = 0
+    synced: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ChannelFeature:
+    """The channel featured (None when nothing was posted) and a one-line summary."""
+
+    channel: Channel | None
+    message: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ImportResult:
+    """Counts of ``rocket db import``: records created, updated, and already as in the file."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    warnings: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"

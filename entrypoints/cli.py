@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from entrypoints.config import Config, ConfigError, load_config
-from entrypoints.container import Container, close_container, make_container
+from entrypoints.container import Container, close_container, make_container, resolved_bus
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -48,7 +48,7 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 async def cmd_admin(container: Container, slack_id: str) -> int:
     from entrypoints.bootstrap import make_admin
 
-    user = await make_admin(await container.store(), slack_id)
+    user = await make_admin(await resolved_bus(container), slack_id)
     print(f"{user.slack_id} is now an admin (karma {user.karma}).")
     return 0
 
@@ -81,7 +81,7 @@ async def cmd_import(container: Container, path: str) -> int:
     except RecursionError:
         return _fail(f"{path} is not an export: nested too deeply; nothing was imported", 1)
     try:
-        summary = await import_from(await container.store(), data)
+        summary = await import_from(await resolved_bus(container), data)
     except ImportFileError as e:
         return _fail(f"{path}: {e}; nothing was imported", 1)
     print(f"Imported {path}: {summary}.")
@@ -98,7 +98,7 @@ async def cmd_exec(container: Container, actor: str, words: list[str]) -> int:
     from entrypoints.commands.plain import reply_text
 
     text = words[0] if len(words) == 1 else shlex.join(words)  # no words: the help
-    reply = await run_command(await container.usecases(), actor, text)
+    reply = await run_command(await resolved_bus(container), actor, text)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
     sys.stdout.write(reply_text(reply))

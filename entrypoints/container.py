@@ -1,4 +1,4 @@
-"""The one place that wires Rocket: configuration → adapters → ports → use-cases.
+"""The one place that wires Rocket: configuration → adapters → ports → the bus (``core.wiring.build_bus``).
 
 ``DATABASE_URL``'s scheme selects the storage adapter (through the registry in
 entrypoints/storage.py); each integration adapter receives its part of the settings; an
@@ -9,13 +9,15 @@ commands that need it answer "GitHub is not configured" (or Slack, or Google Dri
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 from dependency_injector import containers, providers
 
 from adapters.unavailable import Unavailable
+from core.bus import MessageBus
 from core.context import Ports
+from core.wiring import build_bus
 from entrypoints.config import Config, ConfigError
 from entrypoints.storage import store_resource
 from ports.clock import SystemClock, UuidGenerator
@@ -61,14 +63,12 @@ def build_drive(config: Config) -> Any:
     return _integration(config, "Google Drive", build)
 
 
-def _build_usecases(ports: Ports, config: Config) -> Any:
-    from core.usecases import UseCases
-
-    return UseCases(ports, config.settings)
+def _build_bus(ports: Ports, config: Config) -> MessageBus:
+    return build_bus(ports, config.settings)
 
 
 class Container(containers.DeclarativeContainer):
-    """Async resources: ``await container.store()``, ``await container.usecases()``;
+    """Async resources: ``await container.store()``, ``await container.bus()``;
     ``await close_container(container)`` closes the store."""
 
     config = providers.Dependency(instance_of=Config)
@@ -84,7 +84,17 @@ class Container(containers.DeclarativeContainer):
     ports = providers.Singleton(
         Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids
     )
-    usecases = providers.Singleton(_build_usecases, ports, config)
+    bus = providers.Singleton(_build_bus, ports, config)
+
+
+async def resolved_ports(container: Container) -> Ports:
+    """The ports (their provider is async: the store under them is an async resource)."""
+    return await cast(Awaitable[Ports], container.ports())
+
+
+async def resolved_bus(container: Container) -> MessageBus:
+    """The bus over the ports (async, like ``resolved_ports``)."""
+    return await cast(Awaitable[MessageBus], container.bus())
 
 
 def make_container(config: Config) -> Container:

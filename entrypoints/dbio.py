@@ -5,39 +5,32 @@ Import validates the whole file before writing anything (field lengths bounded b
 ``core.limits``, so every backend accepts exactly the same records), then writes only records that
 differ from what is stored, so importing the same file twice changes nothing; each
 record is one atomic write, so an interrupted import is completed by running it again.
+The file is parsed and validated here; the records are written by ``ImportDirectory`` through
+the bus (``core.usecases.directory``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import tempfile
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import IO, Any
 
-from core.errors import Conflict
+from core.bus import MessageBus
+from core.commands import ImportDirectory
 from core.limits import violation
 from core.models import Project, Team, User, from_dict, key_of, to_dict
+from core.results import ImportResult
 from ports.storage import Store
 
 SECTIONS: tuple[tuple[str, type], ...] = (("users", User), ("teams", Team), ("projects", Project))
-IMPORT_BATCH = 500
 
 
 class ImportFileError(ValueError):
     """The file is not in the export format; nothing was imported."""
 
 
-@dataclass
-class ImportSummary:
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-
-    def __str__(self) -> str:
-        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+ImportSummary = ImportResult
 
 
 async def export_to(store: Store, out: IO[str]) -> int:
@@ -104,44 +97,9 @@ def parse_export(data: Any) -> dict[type, list[Any]]:
     return parsed
 
 
-async def _import_batch(store: Store, model: type, batch: list[Any], summary: ImportSummary) -> None:
-    existing = {key_of(r): r for r in await store.bulk_retrieve(model, [key_of(r) for r in batch])}
-    for record in batch:
-        current = existing.get(key_of(record))
-        if current is None:
-            try:
-                await store.store(record)
-                summary.created += 1
-                continue
-            except Conflict:  # created meanwhile: fall through to an update
-                current = await store.retrieve(model, key_of(record))
-        await _overwrite(store, record, current, summary)
-
-
-async def _overwrite(store: Store, record: Any, current: Any, summary: ImportSummary) -> None:
-    for _ in range(8):
-        if to_dict(current, with_version=False) == to_dict(record, with_version=False):
-            summary.unchanged += 1
-            return
-        try:
-            await store.store(dataclasses.replace(record, version=current.version))
-            summary.updated += 1
-            return
-        except Conflict:
-            current = await store.retrieve(type(record), key_of(record))
-    raise Conflict(f"{type(record).__name__} {key_of(record)} kept changing during the import")
-
-
-def _batches(records: list[Any], size: int) -> Iterable[list[Any]]:
-    for start in range(0, len(records), size):
-        yield records[start : start + size]
-
-
-async def import_from(store: Store, data: Any) -> ImportSummary:
-    """Load a decoded export into ``store``; see the module docstring for guarantees."""
+async def import_from(bus: MessageBus, data: Any, actor: str = "") -> ImportSummary:
+    """Load a decoded export through the bus (``ImportDirectory``); see the module docstring
+    for guarantees. ``ImportFileError`` before anything is written when the file is bad."""
     parsed = parse_export(data)
-    summary = ImportSummary()
-    for _, model in SECTIONS:
-        for batch in _batches(parsed[model], IMPORT_BATCH):
-            await _import_batch(store, model, batch, summary)
-    return summary
+    return await bus.handle(ImportDirectory(actor, users=tuple(parsed[User]), teams=tuple(parsed[Team]),
+                                            projects=tuple(parsed[Project])))

@@ -6,8 +6,11 @@ request, then calls one of these methods; nothing here knows about HTTP.
 - ``slash_command``: runs ``/rocket TEXT``; answers inline when done within
   ``inline_seconds``, else answers "working on it" and POSTs the reply to ``response_url``.
 - ``slack_event``: ``url_verification`` and ``team_join``; each ``event_id`` handled once.
-- ``github_webhook``: applies the event; each delivery id handled once; posts a notice to
-  ``SLACK_NOTIFICATION_CHANNEL`` when configured (a Slack failure is logged, not raised).
+- ``github_webhook``: turns the payload into a typed event (``adapters.github.events``) and
+  hands it to the bus; each delivery id handled once. The notice to
+  ``SLACK_NOTIFICATION_CHANNEL`` is posted by the bus's ``Notices`` subscriber.
+
+Every change goes through ``bus.handle(command)``.
 
 De-duplication: an event or delivery id is first claimed for ``IN_PROGRESS_SECONDS`` and only
 marked handled (for ``DEDUP_SECONDS``) once applied. When applying fails the claim is released;
@@ -27,8 +30,12 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.github.events import ignored_summary, parse_webhook
+from core.bus import MessageBus
+from core.commands import OnboardUser
 from core.context import Ports, Settings
 from core.errors import RocketError, StorageUnavailable
+from core.results import EventOutcome
 from entrypoints.commands.dispatch import run_command
 from entrypoints.metrics import Metrics
 
@@ -72,9 +79,9 @@ class Outcome:
 
 
 class RocketHandlers:
-    def __init__(self, usecases: Any, ports: Ports, settings: Settings, metrics: Metrics,
+    def __init__(self, bus: MessageBus, ports: Ports, settings: Settings, metrics: Metrics,
                  responder: Responder = post_to_response_url, inline_seconds: float = 2.0) -> None:
-        self.usecases = usecases
+        self.bus = bus
         self.ports = ports
         self.settings = settings
         self.metrics = metrics
@@ -99,7 +106,7 @@ class RocketHandlers:
 
     async def _timed_command(self, actor: str, text: str) -> Any:
         started = time.perf_counter()
-        reply = await run_command(self.usecases, actor, text)
+        reply = await run_command(self.bus, actor, text)
         seconds = time.perf_counter() - started
         name = reply.command or "unparsed"
         outcome = "ok" if reply.ok else "refused"
@@ -177,13 +184,14 @@ class RocketHandlers:
             self.metrics.webhook("slack", event_type, "duplicate")
             return Outcome(200, {"ok": True, "duplicate": True})
         try:
-            profile = user.get("profile") if isinstance(user.get("profile"), dict) else {}
-            result = await self.usecases.onboard_user(
+            raw_profile = user.get("profile")
+            profile: dict[str, Any] = raw_profile if isinstance(raw_profile, dict) else {}
+            result = await self.bus.handle(OnboardUser(
                 _text(user.get("id")),
                 name=_text(profile.get("real_name"), user.get("real_name"), user.get("name")),
                 email=_text(profile.get("email")),
                 image_url=_text(profile.get("image_192"), profile.get("image_72")),
-            )
+            ))
         except StorageUnavailable:
             await self._release(f"slack-event:{event_id}", owner)
             self.metrics.webhook("slack", event_type, "failed")
@@ -213,7 +221,7 @@ class RocketHandlers:
             return Outcome(200, {"ok": True, "duplicate": True})
         started = time.perf_counter()
         try:
-            outcome = await self.usecases.apply_github_event(event, payload)
+            outcome = await apply_github_webhook(self.bus, event, payload)
         except Exception:
             if delivery:
                 await self._release(key, owner)
@@ -226,12 +234,13 @@ class RocketHandlers:
         log.info(json.dumps({"kind": "github_webhook", "event": event[:40], "delivery": delivery[:64],
                              "outcome": status, "summary": outcome.summary,
                              "ms": round((time.perf_counter() - started) * 1000, 1)}))
-        if outcome.notice and self.settings.notification_channel:
-            self._keep(asyncio.create_task(self._notify(outcome.notice)))  # after the reply
         return Outcome(200, {"ok": True, "applied": outcome.applied, "summary": outcome.summary})
 
-    async def _notify(self, text: str) -> None:
-        try:
-            await self.ports.chat.post_to_channel(self.settings.notification_channel, text)
-        except Exception as exc:  # the directory change stands; only the notice is lost
-            log.warning(json.dumps({"kind": "notice", "outcome": "dropped", "error": str(exc)[:200]}))
+
+async def apply_github_webhook(bus: MessageBus, event: str, payload: Any) -> EventOutcome:
+    """Parse one webhook delivery into a typed event and hand it to the bus; a delivery
+    Rocket does not handle is answered with why, changing nothing."""
+    command = parse_webhook(event, payload)
+    if command is None:
+        return EventOutcome(False, ignored_summary(event, payload))
+    return await bus.handle(command)

@@ -21,7 +21,7 @@ from quart import Quart, Response, request
 from adapters.github.webhook import github_webhook_json, verify_github_signature
 from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
-from entrypoints.container import Container, close_container
+from entrypoints.container import Container, close_container, resolved_bus, resolved_ports
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
 from entrypoints.metrics import Metrics
@@ -58,11 +58,10 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         if "handlers" not in state:
             async with building:
                 if "handlers" not in state:
-                    resources: Any = container  # async providers: their calls are awaitables
-                    ports = await resources.ports()
-                    usecases = await resources.usecases()
+                    ports = await resolved_ports(container)
+                    bus = await resolved_bus(container)
                     state["handlers"] = RocketHandlers(
-                        usecases, ports, config.settings, metrics, **handler_options
+                        bus, ports, config.settings, metrics, **handler_options
                     )
         return state["handlers"]
 

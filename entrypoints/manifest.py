@@ -43,7 +43,7 @@ class ManifestError(ValueError):
     """A bad ``--url``; the message is one line naming the option."""
 
 
-def base_url(url: str) -> str:
+def base_url(url: str | None) -> str:
     """``url`` checked to be an absolute https URL without query or fragment; no trailing slash."""
     parts = urlsplit((url or "").strip())
     if parts.scheme != "https" or not parts.hostname:

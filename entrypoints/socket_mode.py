@@ -70,7 +70,7 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
     from slack_sdk.errors import SlackApiError
 
-    from entrypoints.container import close_container, make_container
+    from entrypoints.container import close_container, make_container, resolved_bus, resolved_ports
     from entrypoints.handlers import RocketHandlers
     from entrypoints.jobs.scheduler import scheduler_enabled, start_scheduler, stop_scheduler
     from entrypoints.metrics import Metrics
@@ -84,10 +84,9 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     handlers: RocketHandlers | None = None
     scheduler: Any = None
     try:
-        resources: Any = container  # async providers: their calls are awaitables
-        ports = await resources.ports()
-        usecases = await resources.usecases()
-        handlers = RocketHandlers(usecases, ports, config.settings, Metrics())
+        ports = await resolved_ports(container)
+        bus = await resolved_bus(container)
+        handlers = RocketHandlers(bus, ports, config.settings, Metrics())
         built = handlers
 
         async def provide() -> RocketHandlers:

@@ -3,9 +3,10 @@
 The core only needs ``core.context.Ports``. Here storage is ``adapters.memory.MemoryStore``,
 GitHub is a small in-memory organization defined below (the core asks GitHub first, so
 something must answer), and Slack and Google Drive are ``adapters.unavailable.Unavailable``
-because nothing here uses them. Every change goes through ``core.usecases.UseCases`` with the
-same permission checks the ``/rocket`` command applies; the first admin is made with
-``entrypoints.bootstrap.make_admin``, as ``rocket admin`` does.
+because nothing here uses them. Every change is a command of ``core.commands`` handed to the
+bus ``core.wiring.build_bus`` builds, with the same permission checks the ``/rocket`` command
+applies; the first admin is made with ``entrypoints.bootstrap.make_admin``, as ``rocket
+admin`` does.
 
 Run it with Rocket installed (``make run`` or ``pip install -e .`` does that):
     .venv/bin/python examples/embed_directory.py
@@ -17,9 +18,11 @@ import asyncio
 
 from adapters.memory import MemoryStore
 from adapters.unavailable import Unavailable
+from core.bus import MessageBus
+from core.commands import AddTeamMember, CreateTeam, EditUser, ListTeams, ViewTeam
 from core.context import Ports, Settings
 from core.errors import Conflict, NotFound
-from core.usecases import UseCases
+from core.wiring import build_bus
 from entrypoints.bootstrap import make_admin
 from ports.github import GitHubTeam, GitHubUser
 
@@ -76,21 +79,21 @@ PEOPLE = [  # slack id, name, GitHub login
 ]
 
 
-async def build_directory(usecases: UseCases, store: MemoryStore) -> None:
+async def build_directory(bus: MessageBus) -> None:
     admin = PEOPLE[0][0]
-    await make_admin(store, admin)
+    await make_admin(bus, admin)
     for slack_id, name, login in PEOPLE:
-        await usecases.edit_user(slack_id, name=name, github=login)  # registers and links GitHub
-    await usecases.create_team(admin, "compilers", name="Compilers", platform="backend")
-    await usecases.add_team_member(admin, "compilers", "U0GRACE")
-    await usecases.create_team(admin, "orbits", name="Orbital Mechanics", lead="U0KATH")
-    await usecases.add_team_member(admin, "orbits", "U0ALAN")
+        await bus.handle(EditUser(slack_id, name=name, github=login))  # registers and links GitHub
+    await bus.handle(CreateTeam(admin, "compilers", name="Compilers", platform="backend"))
+    await bus.handle(AddTeamMember(admin, "compilers", "U0GRACE"))
+    await bus.handle(CreateTeam(admin, "orbits", name="Orbital Mechanics", lead="U0KATH"))
+    await bus.handle(AddTeamMember(admin, "orbits", "U0ALAN"))
 
 
-async def print_directory(usecases: UseCases, actor: str) -> None:
+async def print_directory(bus: MessageBus, actor: str) -> None:
     """Teams (sorted by slug) and their members; leads are marked."""
-    for team in (await usecases.list_teams(actor)).teams:
-        view = await usecases.view_team(actor, team.github_team_name)
+    for team in (await bus.handle(ListTeams(actor))).teams:
+        view = await bus.handle(ViewTeam(actor, team.github_team_name))
         leads = {u.slack_id for u in view.leads}
         print(f"{team.display_name or team.github_team_name} ({team.github_team_name})")
         for user in sorted(view.members, key=lambda u: u.name):
@@ -102,9 +105,9 @@ async def main() -> None:
     store = MemoryStore()
     ports = Ports(store=store, github=InMemoryOrg(),
                   chat=Unavailable("Slack"), drive=Unavailable("Google Drive"))
-    usecases = UseCases(ports, Settings(default_team="all"))
-    await build_directory(usecases, store)
-    await print_directory(usecases, PEOPLE[0][0])
+    bus = build_bus(ports, Settings(default_team="all"))
+    await build_directory(bus)
+    await print_directory(bus, PEOPLE[0][0])
 
 
 if __name__ == "__main__":

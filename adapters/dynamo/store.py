@@ -47,10 +47,10 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit
 
-import aioboto3  # type: ignore[import-untyped]
+import aioboto3
 import aiohttp
-from botocore.config import Config  # type: ignore[import-untyped]
-from botocore.exceptions import (  # type: ignore[import-untyped]
+from botocore.config import Config
+from botocore.exceptions import (
     BotoCoreError,
     ClientError,
     ConnectTimeoutError,
@@ -66,7 +66,7 @@ from adapters.storage_common import (
     unique_keys,
 )
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
-from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
+from core.models import MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
 
 LEASES = "leases"
 KEYS: dict[str, str] = {**{getattr(m, "TABLE"): getattr(m, "KEY") for m in MODELS}, LEASES: "name"}  # noqa: B009
@@ -331,7 +331,7 @@ class DynamoStore:
             await asyncio.sleep(WRITE_BACKOFF * 2 ** (attempt - 1))
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _table(self, model: type[Any]) -> str:
+    def _table(self, model: type[Model]) -> str:
         return self._tables[model.TABLE]
 
     async def store(self, obj: M) -> M:

@@ -57,12 +57,12 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import google_auth_httplib2  # type: ignore[import-untyped]
-import httplib2  # type: ignore[import-untyped]
+import google_auth_httplib2
+import httplib2
 from google.auth import exceptions as auth_exceptions
 from google.oauth2 import service_account
-from googleapiclient.discovery import build  # type: ignore[import-untyped]
-from googleapiclient.errors import HttpError  # type: ignore[import-untyped]
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
 
 from adapters.gdrive.settings import DriveSettings
 from core.errors import UpstreamError

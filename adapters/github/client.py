@@ -101,14 +101,15 @@ class WaitingRetry(GithubRetry):
 
     def new(self, **kw: Any) -> WaitingRetry:
         kw["waits"] = self.waits
-        return super().new(**kw)  # type: ignore[return-value]
+        return super().new(**kw)
 
     def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
         if method.upper() == "POST" and status_code >= 500:
             return False
         return super().is_retry(method, status_code, has_retry_after)
 
-    def increment(self, method: str | None = None, url: str | None = None, response: Any = None,
+    def increment(  # type: ignore[override]
+        self, method: str | None = None, url: str | None = None, response: Any = None,
                   error: Exception | None = None, _pool: Any = None, _stacktrace: Any = None) -> Retry:
         headers = getattr(response, "headers", None) or {}
         if (response is not None and response.status == 429 and "Retry-After" not in headers

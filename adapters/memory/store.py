@@ -20,7 +20,7 @@ from adapters.storage_common import (
     unique_keys,
 )
 from core.errors import Conflict, NotFound
-from core.models import M, from_dict, key_of, to_dict
+from core.models import M, Model, from_dict, key_of, to_dict
 
 
 class MemoryStore:
@@ -28,7 +28,7 @@ class MemoryStore:
         self._tables: dict[str, dict[str, dict[str, Any]]] = {}
         self._leases: dict[str, tuple[str, float]] = {}
 
-    def _table(self, model: type) -> dict[str, dict[str, Any]]:
+    def _table(self, model: type[Model]) -> dict[str, dict[str, Any]]:
         return self._tables.setdefault(model.TABLE, {})
 
     async def store(self, obj: M) -> M:

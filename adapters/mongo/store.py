@@ -41,7 +41,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
-from core.models import MODELS, M, from_dict, key_of, to_dict
+from core.models import MODELS, M, Model, from_dict, key_of, to_dict
 from ports.storage import Params
 
 log = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def _query_value(model: type, field: str, value: Any) -> Any:
     return value
 
 
-def _clauses(model: type, params: list[tuple[str, Any]]) -> list[dict[str, Any] | None]:
+def _clauses(model: type[Model], params: list[tuple[str, Any]]) -> list[dict[str, Any] | None]:
     """One filter per ``(field, value)``; ``$eq`` keeps a dict value from acting as operators.
 
     On an array field ``{field: {"$eq": v}}`` matches when the array contains ``v``. A value
@@ -168,7 +168,7 @@ class MongoStore:
             await client.close()
             raise
 
-    def _coll(self, model: type) -> Any:
+    def _coll(self, model: type[Model]) -> Any:
         if model not in MODELS:
             raise TypeError(f"not a storable model: {model!r}")
         return self._db[model.TABLE]

@@ -22,6 +22,7 @@ import asyncio
 import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from functools import partial
 from typing import Any
 
 import aiohttp
@@ -166,7 +167,7 @@ class SlackChat:
         cursor: str | None = None
         seen: set[str] = set()
         while True:
-            page = await self._call(lambda c=cursor: fetch(c))  # type: ignore[misc]
+            page = await self._call(partial(fetch, cursor))
             yield page
             cursor = ((page.get("response_metadata") or {}).get("next_cursor") or "").strip()
             if not cursor or cursor in seen:  # a repeated cursor would loop forever

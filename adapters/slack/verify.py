@@ -10,8 +10,9 @@ tampered body all give ``False``; it never raises for a bad request.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Protocol
+from typing import Protocol, cast
 
+from slack_sdk.signature import Clock as SdkClock
 from slack_sdk.signature import SignatureVerifier
 
 from ports.clock import Clock, SystemClock
@@ -33,7 +34,7 @@ class SlackRequestVerifier:
     def __init__(self, signing_secret: str, clock: Clock | None = None) -> None:
         """``signing_secret`` must be non-empty (``ValueError`` otherwise); ``clock`` defaults
         to the wall clock."""
-        self._verifier = SignatureVerifier(signing_secret, clock=clock or SystemClock())  # type: ignore[arg-type]
+        self._verifier = SignatureVerifier(signing_secret, clock=cast(SdkClock, clock or SystemClock()))
 
     def is_valid(self, body: bytes | str, headers: HeaderSource) -> bool:
         """Whether ``body`` (the raw request body) with these headers is a fresh, signed Slack request."""

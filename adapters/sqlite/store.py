@@ -32,7 +32,7 @@ import aiosqlite
 
 from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, NotFound, StorageUnavailable
-from core.models import MODELS, SET_FIELDS, M, from_dict, key_of, to_dict
+from core.models import MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
 from ports.storage import Params
 
 BUSY_TIMEOUT_MS = 5000
@@ -49,7 +49,7 @@ def _guard(action: str) -> Iterator[None]:
         raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
 
 
-def _condition(model: type, name: str, value: Any) -> tuple[str, list[Any]]:
+def _condition(model: type[Model], name: str, value: Any) -> tuple[str, list[Any]]:
     """SQL for one query pair (field validated by the caller) and its parameters.
 
     Same rule as ``core.models.matches``: membership for set-valued fields, equality

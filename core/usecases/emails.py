@@ -8,24 +8,24 @@ in ``EmailList.missing`` by Slack id.
 
 from __future__ import annotations
 
+from core import commands as c
 from core.context import Ports, Settings
 from core.models import User
 from core.permissions import can_export_emails
 from core.results import EmailList
-from core.usecases.common import find_user, require, team_by_slug
-from core.usecases.teams import users_by_github_ids
-from core.usecases.users import clean_text
+from core.usecases.common import find_user, require, team_by_slug, users_by_github_ids
+from core.validation import clean_text
 
 
-class ExportEmails:
+class ExportEmailsHandler:
     """Emails sorted case-insensitively and without duplicates; ``team`` is a GitHub slug."""
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(self, actor: str, team: str | None = None) -> EmailList:
-        store = self._ports.store
+    async def __call__(self, cmd: c.ExportEmails) -> EmailList:
+        store, actor, team = self._ports.store, cmd.actor, cmd.team
         require(
             can_export_emails(await find_user(store, actor)), "Only admins and team leads can export emails"
         )
@@ -34,7 +34,7 @@ class ExportEmails:
             users = await store.query(User)
         else:
             found = await team_by_slug(store, clean_text("Team", team))
-            users = await users_by_github_ids(self._ports, found.members | found.team_leads)
+            users = await users_by_github_ids(store, found.members | found.team_leads)
         emails: dict[str, str] = {}
         missing: list[str] = []
         for user in sorted(users, key=lambda u: u.slack_id):  # deterministic pick among duplicates

@@ -11,65 +11,67 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 
+from core import commands as c
 from core.context import Ports, Settings
 from core.errors import InvalidInput, NotFound
+from core.events import KarmaChanged, KarmaWasReset, record
 from core.models import User
 from core.permissions import can_give_karma, can_manage_karma
 from core.results import KarmaReset, KarmaResult
 from core.usecases.common import find_user, registered_user, require, update_with_retry
+from core.validation import named_user as _slack_id
 
 MAX_KARMA = 1_000_000
 RESET_TO = 1
 RESET_PARALLELISM = 16
 
 
-def _slack_id(value: str) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise InvalidInput("Name a user, like @someone")
-    return value
-
-
-class ViewKarma:
+class ViewKarmaHandler:
     """``karma view SLACK_ID``: anyone; ``NotFound`` when the user is not registered."""
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(self, actor: str, slack_id: str) -> KarmaResult:
-        user = await registered_user(self._ports.store, _slack_id(slack_id))
+    async def __call__(self, cmd: c.ViewKarma) -> KarmaResult:
+        user = await registered_user(self._ports.store, _slack_id(cmd.slack_id))
         return KarmaResult(user, message=f"{user.slack_id} has {user.karma} karma")
 
 
-class SetKarma:
+class SetKarmaHandler:
     """``karma set SLACK_ID AMOUNT``: admins only; ``amount`` an int within ±1,000,000."""
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(self, actor: str, slack_id: str, amount: int) -> KarmaResult:
-        store = self._ports.store
+    async def __call__(self, cmd: c.SetKarma) -> KarmaResult:
+        store, actor, amount = self._ports.store, cmd.actor, cmd.amount
         require(can_manage_karma(await find_user(store, actor)), "Only admins can set karma")
         if isinstance(amount, bool) or not isinstance(amount, int):
             raise InvalidInput(f"Karma must be a whole number (not {amount!r})")
         if abs(amount) > MAX_KARMA:
             raise InvalidInput(f"Karma must be between -{MAX_KARMA:,} and {MAX_KARMA:,}")
-        slack_id = _slack_id(slack_id)
+        slack_id = _slack_id(cmd.slack_id)
         await registered_user(store, slack_id)
+        old: int | None = None
 
         def set_karma(user: User) -> User | None:
+            nonlocal old
+            old = user.karma
             return None if user.karma == amount else dataclasses.replace(user, karma=amount)
 
         try:
             user = await update_with_retry(store, User, slack_id, set_karma)
         except NotFound:  # deleted between the check and the write
             user = await registered_user(store, slack_id)
+        else:
+            if old is not None and old != amount:
+                record(KarmaChanged(slack_id, old, amount, actor))
         return KarmaResult(user, message=f"Set {slack_id}'s karma to {amount}")
 
 
-class ResetKarma:
+class ResetKarmaHandler:
     """``karma reset --all``: admins only; every user's karma becomes 1.
 
     One query lists the users; each is written by compare-and-set from that listing, re-read
@@ -82,8 +84,8 @@ class ResetKarma:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(self, actor: str) -> KarmaReset:
-        store = self._ports.store
+    async def __call__(self, cmd: c.ResetKarma) -> KarmaReset:
+        store, actor = self._ports.store, cmd.actor
         require(can_manage_karma(await find_user(store, actor)), "Only admins can reset karma")
         users = await store.query(User)
         gate = asyncio.Semaphore(RESET_PARALLELISM)
@@ -91,20 +93,24 @@ class ResetKarma:
         def reset(user: User) -> User | None:
             return None if user.karma == RESET_TO else dataclasses.replace(user, karma=RESET_TO)
 
+        written: list[str] = []
+
         async def reset_one(user: User) -> int:
             async with gate:
                 try:
                     await update_with_retry(store, User, user.slack_id, reset, current=user)
                 except NotFound:
                     return 0
+                written.append(user.slack_id)
                 return 1
 
         done = await asyncio.gather(*(reset_one(u) for u in users if u.karma != RESET_TO))
         unchanged = sum(1 for u in users if u.karma == RESET_TO)
+        record(KarmaWasReset(RESET_TO, tuple(sorted(written)), actor))
         return KarmaReset(count=unchanged + sum(done))
 
 
-class GiveKarma:
+class GiveKarmaHandler:
     """``@user ++``: anyone, to a registered user other than themselves; +1, atomically.
 
     The returned user carries the karma the increment produced; its other fields are as
@@ -115,8 +121,8 @@ class GiveKarma:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(self, actor: str, slack_id: str) -> KarmaResult:
-        slack_id = _slack_id(slack_id)
+    async def __call__(self, cmd: c.GiveKarma) -> KarmaResult:
+        actor, slack_id = cmd.actor, _slack_id(cmd.slack_id)
         require(can_give_karma(actor, slack_id), "You cannot give karma to yourself")
         store = self._ports.store
         user = await registered_user(store, slack_id)
@@ -124,6 +130,7 @@ class GiveKarma:
             karma = await store.increment(User, slack_id, "karma", 1)
         except NotFound:  # deleted between the check and the increment
             raise NotFound(f"{slack_id} is not registered yet (they can run `/rocket user add`)") from None
+        record(KarmaChanged(slack_id, karma - 1, karma, actor))
         return KarmaResult(
             dataclasses.replace(user, karma=karma),
             message=f"Gave {slack_id} one karma; they now have {karma}",

@@ -8,13 +8,15 @@ fails does not undo the registration; the failure is reported in ``warnings``.
 
 from __future__ import annotations
 
+from core import commands as c
 from core.context import Ports, Settings
 from core.errors import Conflict, InvalidInput
+from core.events import UserRegistered, record
 from core.limits import TEXT
 from core.models import User
 from core.results import UserResult
 from core.usecases.common import find_user
-from core.usecases.users import clean_email, clean_text
+from core.validation import clean_email, clean_text
 
 MAX_IMAGE_URL = 1000
 
@@ -31,17 +33,16 @@ def welcome_text(name: str) -> str:
     )
 
 
-class OnboardUser:
+class OnboardUserHandler:
     """Store a new user from Slack's profile, then DM them a welcome (no actor: an event)."""
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(
-        self, slack_user_id: str, name: str = "", email: str = "", image_url: str = ""
-    ) -> UserResult:
-        slack_user_id = clean_text("Slack id", slack_user_id or "", TEXT[User]["slack_id"])
+    async def __call__(self, cmd: c.OnboardUser) -> UserResult:
+        name, email, image_url = cmd.name, cmd.email, cmd.image_url
+        slack_user_id = clean_text("Slack id", cmd.actor or "", TEXT[User]["slack_id"])
         if not slack_user_id:
             raise InvalidInput("A new member needs a Slack id")
         store = self._ports.store
@@ -50,7 +51,7 @@ class OnboardUser:
             return UserResult(existing, message="Already registered")
 
         warnings: list[str] = []
-        profile = {}
+        profile: dict[str, str] = {}
         for field, value, clean in (
             ("name", name, lambda v: clean_text("Name", v)),
             ("email", email, clean_email),
@@ -61,10 +62,13 @@ class OnboardUser:
             except InvalidInput as exc:
                 warnings.append(f"Left {field} empty: {exc}")
         try:
-            user = await store.store(User(slack_id=slack_user_id, **profile))
+            user = await store.store(User(slack_id=slack_user_id, name=profile.get("name", ""),
+                                          email=profile.get("email", ""),
+                                          image_url=profile.get("image_url", "")))
         except Conflict:  # registered concurrently (e.g. they ran `user add`): leave it alone
             user = await store.retrieve(User, slack_user_id)
             return UserResult(user, message="Already registered", warnings=warnings)
+        record(UserRegistered(slack_user_id, slack_user_id))
 
         try:
             await self._ports.chat.send_dm(slack_user_id, welcome_text(user.name))

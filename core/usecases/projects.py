@@ -15,35 +15,19 @@ Contract (see /rocket project …):
 from __future__ import annotations
 
 import dataclasses
-import re
 
+from core import commands as c
 from core.context import Ports, Settings
 from core.errors import Conflict, InvalidInput, NotFound
+from core.events import FieldChange, ProjectAssigned, ProjectChanged, ProjectCreated, ProjectDeleted, record
 from core.limits import check_fields
 from core.models import Project, Team
 from core.permissions import can_manage_team, is_admin
 from core.results import Deleted, ProjectList, ProjectResult
 from core.usecases.common import find_user, require, team_by_slug, update_with_retry
+from core.validation import normalize_repo
 
-_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
-_BAD_REPO = "{repo!r} is not a GitHub repository (use owner/repo or https://github.com/owner/repo)"
-_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/", re.IGNORECASE)
-
-
-def normalize_repo(repo: str) -> str:
-    """``https://github.com/owner/repo`` for a repo URL or ``owner/repo``; ``InvalidInput`` otherwise."""
-    text = (repo or "").strip()
-    path = _PREFIX.sub("", text, count=1)
-    if path == text and "://" in text:
-        raise InvalidInput(_BAD_REPO.format(repo=repo))
-    path = path.rstrip("/")
-    if path.lower().endswith(".git"):
-        path = path[:-4]
-    parts = path.split("/")
-    if len(parts) != 2 or not _OWNER.match(parts[0]) or not _REPO.match(parts[1]) or parts[1] in (".", ".."):
-        raise InvalidInput(_BAD_REPO.format(repo=repo))
-    return f"https://github.com/{parts[0]}/{parts[1]}"
+__all__ = ["normalize_repo"]
 
 
 class _ProjectUseCase:
@@ -78,30 +62,31 @@ class _ProjectUseCase:
         return team
 
 
-class ListProjects(_ProjectUseCase):
+class ListProjectsHandler(_ProjectUseCase):
     """Every project, sorted by id. Anyone may list."""
 
-    async def __call__(self, actor: str) -> ProjectList:
+    async def __call__(self, cmd: c.ListProjects) -> ProjectList:
         projects = await self.ports.store.query(Project)
         return ProjectList(sorted(projects, key=lambda p: p.project_id))
 
 
-class ViewProject(_ProjectUseCase):
+class ViewProjectHandler(_ProjectUseCase):
     """One project and the team it is assigned to (if any). Anyone may view."""
 
-    async def __call__(self, actor: str, project_id: str) -> ProjectResult:
-        project = await self._project(project_id)
+    async def __call__(self, cmd: c.ViewProject) -> ProjectResult:
+        project = await self._project(cmd.project_id)
         return ProjectResult(project, await self._team_of(project))
 
 
-class CreateProject(_ProjectUseCase):
+class CreateProjectHandler(_ProjectUseCase):
     """Create a project for ``repo`` assigned to ``team``; admins and leads of that team.
 
     ``name`` defaults to the repository's name.
     """
 
-    async def __call__(self, actor: str, repo: str, team: str, name: str | None = None) -> ProjectResult:
-        url = normalize_repo(repo)
+    async def __call__(self, cmd: c.CreateProject) -> ProjectResult:
+        actor, team, name = cmd.actor, cmd.team, cmd.name
+        url = normalize_repo(cmd.repo)
         check_fields(Project, display_name=(name or "").strip())
         target = await team_by_slug(self.ports.store, team)
         actor_user = await find_user(self.ports.store, actor)
@@ -114,13 +99,15 @@ class CreateProject(_ProjectUseCase):
             display_name=(name or "").strip() or url.rsplit("/", 1)[1],
         )
         stored = await self.ports.store.store(project)
+        record(ProjectCreated(stored.project_id, stored.github_team_id, actor))
         return ProjectResult(stored, target, f"Created project {stored.project_id}")
 
 
-class EditProject(_ProjectUseCase):
+class EditProjectHandler(_ProjectUseCase):
     """Change a project's display name; admins and leads of its team."""
 
-    async def __call__(self, actor: str, project_id: str, name: str | None = None) -> ProjectResult:
+    async def __call__(self, cmd: c.EditProject) -> ProjectResult:
+        actor, project_id, name = cmd.actor, cmd.project_id, cmd.name
         project = await self._project(project_id)
         team = await self._require_owner(actor, project, "edit this project")
         if name is None:
@@ -128,33 +115,40 @@ class EditProject(_ProjectUseCase):
         new_name = name.strip()
         check_fields(Project, display_name=new_name)
         changed = False
+        old_name = ""
 
         def change(p: Project) -> Project | None:
-            nonlocal changed
-            changed = p.display_name != new_name
+            nonlocal changed, old_name
+            changed, old_name = p.display_name != new_name, p.display_name
             return dataclasses.replace(p, display_name=new_name) if changed else None
 
         updated = await update_with_retry(self.ports.store, Project, project_id, change)
+        if changed:
+            record(ProjectChanged(project_id, (FieldChange("display_name", old_name, new_name),), actor))
         message = (f"Updated project {project_id}" if changed
                    else f"Nothing changed: project {project_id} is already named {new_name!r}")
         return ProjectResult(updated, team, message)
 
 
-class AssignProject(_ProjectUseCase):
+class AssignProjectHandler(_ProjectUseCase):
     """Assign a project to ``team`` (admins and that team's leads).
 
     If another team has it, ``force`` is needed (``Conflict`` otherwise).
     """
 
-    async def __call__(self, actor: str, project_id: str, team: str, force: bool = False) -> ProjectResult:
+    async def __call__(self, cmd: c.AssignProject) -> ProjectResult:
+        actor, project_id, team, force = cmd.actor, cmd.project_id, cmd.team, cmd.force
         project = await self._project(project_id)
         target = await team_by_slug(self.ports.store, team)
         actor_user = await find_user(self.ports.store, actor)
         require(can_manage_team(actor_user, target),
                 f"Only admins and leads of {target.github_team_name} can assign projects to it")
         tid = target.github_team_id
+        previous: str | None = None
 
         def change(p: Project) -> Project | None:
+            nonlocal previous
+            previous = p.github_team_id
             if p.github_team_id == tid:
                 return None
             if p.github_team_id and not force:
@@ -164,13 +158,16 @@ class AssignProject(_ProjectUseCase):
         change(project)  # refuse before writing anything; re-checked on the fresh record below
 
         updated = await update_with_retry(self.ports.store, Project, project_id, change)
+        if previous is not None and previous != tid:
+            record(ProjectAssigned(project_id, tid, previous, actor))
         return ProjectResult(updated, target, f"Assigned project {project_id} to {target.github_team_name}")
 
 
-class UnassignProject(_ProjectUseCase):
+class UnassignProjectHandler(_ProjectUseCase):
     """Remove a project from its team; admins and leads of that team."""
 
-    async def __call__(self, actor: str, project_id: str) -> ProjectResult:
+    async def __call__(self, cmd: c.UnassignProject) -> ProjectResult:
+        actor, project_id = cmd.actor, cmd.project_id
         project = await self._project(project_id)
         if not project.github_team_id:
             raise InvalidInput(f"Project {project_id} is not assigned to a team")
@@ -183,16 +180,19 @@ class UnassignProject(_ProjectUseCase):
             return dataclasses.replace(p, github_team_id="")
 
         updated = await update_with_retry(self.ports.store, Project, project_id, change)
+        record(ProjectAssigned(project_id, "", old, actor))
         return ProjectResult(updated, None, f"Unassigned project {project_id}")
 
 
-class DeleteProject(_ProjectUseCase):
+class DeleteProjectHandler(_ProjectUseCase):
     """Delete a project; admins and leads of its team. An assigned project needs ``force``."""
 
-    async def __call__(self, actor: str, project_id: str, force: bool = False) -> Deleted:
+    async def __call__(self, cmd: c.DeleteProject) -> Deleted:
+        actor, project_id, force = cmd.actor, cmd.project_id, cmd.force
         project = await self._project(project_id)
         await self._require_owner(actor, project, "delete this project")
         if project.github_team_id and not force:
             raise Conflict(f"Project {project_id} is assigned to a team; use -f to delete it anyway")
         await self.ports.store.delete(Project, project_id)
+        record(ProjectDeleted(project_id, project.github_team_id, actor))
         return Deleted("project", project_id, f"Deleted project {project_id}")

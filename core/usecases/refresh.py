@@ -2,8 +2,8 @@
 
 Contract:
 
-- ``__call__(actor)`` is for admins only; ``run()`` does the same without a permission check
-  (the scheduler calls it).
+- ``RefreshTeams(actor)`` is for admins only; with ``scheduled`` (the job) there is no
+  permission check.
 - GitHub calls: one ``list_teams()`` and one ``list_team_members`` per team. Storage reads:
   one ``query(Team)`` and one ``query(User)`` (plus one ``query(Project)`` when teams were
   deleted), whatever the number of members; retries re-read only after a lost race.
@@ -17,6 +17,9 @@ Contract:
 - Every team with a Drive folder is synced to its registered members' emails; a Drive
   failure is a warning. All GitHub reads happen before any write: if GitHub fails (other
   than a team vanishing between the two listings), nothing is written.
+- Records ``TeamCreated``, ``TeamRenamed``, ``MemberJoinedTeam``, ``MemberLeftTeam``,
+  ``TeamDeleted``, ``UserPromoted`` (all ``via="refresh"``: the Drive and promotion
+  subscribers leave them to the refresh) and finally ``TeamsRefreshed``.
 """
 
 from __future__ import annotations
@@ -26,36 +29,49 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TypeVar
 
+from core import commands as c
 from core.context import Ports, Settings
 from core.errors import Conflict, NotFound, RocketError
+from core.events import (
+    REFRESH,
+    MemberJoinedTeam,
+    MemberLeftTeam,
+    TeamCreated,
+    TeamDeleted,
+    TeamRenamed,
+    TeamsRefreshed,
+    UserPromoted,
+    record,
+)
 from core.models import Team, User
 from core.permissions import Permissions, can_refresh_teams
 from core.results import RefreshResult
-from core.usecases.common import find_user, require, update_with_retry
-from core.usecases.teams import promoted, unassign_projects_of
+from core.subscribers.promotion import promoted
+from core.usecases.common import find_user, require, unassign_projects_of, update_with_retry
 from ports.github import GitHubTeam, GitHubUser
 
 T = TypeVar("T")
+X = TypeVar("X")
 CONCURRENCY = 8  # outstanding GitHub / storage / Drive calls at a time
 
 
-async def _bounded(calls: Iterable[Callable[[], Awaitable[T]]], limit: int = CONCURRENCY,
+async def _bounded(call: Callable[[X], Awaitable[T]], items: Iterable[X], limit: int = CONCURRENCY,
                    ) -> list[T | BaseException]:
-    """Run the calls at most ``limit`` at a time; results (or raised errors) in order."""
+    """``call(item)`` for each item, at most ``limit`` at a time; results (or raised errors) in order."""
     gate = asyncio.Semaphore(limit)
 
-    async def one(call: Callable[[], Awaitable[T]]) -> T:
+    async def one(item: X) -> T:
         async with gate:
-            return await call()
+            return await call(item)
 
-    return await asyncio.gather(*(one(c) for c in calls), return_exceptions=True)
+    return await asyncio.gather(*(one(i) for i in items), return_exceptions=True)
 
 
 def _raise_first(results: list[T | BaseException]) -> list[T]:
     for r in results:
         if isinstance(r, BaseException):
             raise r
-    return results  # type: ignore[return-value]
+    return [r for r in results if not isinstance(r, BaseException)]
 
 
 def _same(a: Team | User, b: Team | User) -> bool:
@@ -71,18 +87,20 @@ def reconciled(team: Team, slug: str, member_ids: set[str]) -> Team | None:
     return None if _same(new, team) else new
 
 
-class RefreshTeams:
+class RefreshTeamsHandler:
     """Reconcile stored teams and promotions with GitHub (see the module docstring)."""
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self.ports = ports
         self.settings = settings
 
-    async def __call__(self, actor: str) -> RefreshResult:
-        require(can_refresh_teams(await find_user(self.ports.store, actor)), "Only admins can refresh teams")
-        return await self.run()
+    async def __call__(self, cmd: c.RefreshTeams) -> RefreshResult:
+        if not cmd.scheduled:
+            require(can_refresh_teams(await find_user(self.ports.store, cmd.actor)),
+                    "Only admins can refresh teams")
+        return await self.run(cmd.actor)
 
-    async def run(self) -> RefreshResult:
+    async def run(self, actor: str = "") -> RefreshResult:
         result = RefreshResult()
         github, store = self.ports.github, self.ports.store
 
@@ -92,9 +110,7 @@ class RefreshTeams:
         users = {u.github_user_id: u for u in await store.query(User) if u.github_user_id}
 
         gh_teams = await github.list_teams()
-        listings = await _bounded(
-            (lambda t=t: github.list_team_members(t.id)) for t in gh_teams  # type: ignore[misc]
-        )
+        listings = await _bounded(lambda t: github.list_team_members(t.id), gh_teams)
         members: dict[str, list[GitHubUser]] = {}
         for team, listing in zip(gh_teams, listings, strict=True):
             if isinstance(listing, NotFound):  # deleted between the two listings: next refresh
@@ -107,14 +123,43 @@ class RefreshTeams:
 
         final = await self._write_teams([t for t in gh_teams if t.id in members], members, stored, result)
         gone = [t for tid, t in stored.items() if tid not in seen]
+        unassigned: list[str] = []
         if gone:  # projects first: an interrupted refresh leaves none pointing at a missing team
-            await unassign_projects_of(self.ports, {t.github_team_id for t in gone})
-        _raise_first(await _bounded((lambda t=t: store.delete(Team, t.github_team_id)) for t in gone))
+            unassigned = await unassign_projects_of(store, {t.github_team_id for t in gone})
+        _raise_first(await _bounded(lambda t: store.delete(Team, t.github_team_id), gone))
         result.deleted = sorted(t.github_team_name for t in gone)
+        self._record_changes(stored, final, gone, users, actor)
+        for t in sorted(gone, key=lambda t: t.github_team_name):
+            mine = tuple(unassigned) if len(gone) == 1 else ()  # per team only when one team went
+            record(TeamDeleted(t.github_team_id, t.github_team_name, mine, actor, REFRESH))
 
-        await self._promote(gh_teams, members, users, result)
+        await self._promote(gh_teams, members, users, result, actor)
         await self._sync_drive(final, users, result)
+        record(TeamsRefreshed(tuple(result.created), tuple(result.updated), tuple(result.deleted), actor))
         return result
+
+    @staticmethod
+    def _record_changes(stored: dict[str, Team], final: list[Team], gone: list[Team],
+                        users: dict[str, User], actor: str) -> None:
+        """The events of what the refresh wrote, team by team (sorted by slug)."""
+        for team in sorted(final, key=lambda t: t.github_team_name):
+            tid, slug = team.github_team_id, team.github_team_name
+            before = stored.get(tid)
+            if before is None:
+                record(TeamCreated(tid, slug, actor, REFRESH))
+                old_members: set[str] = set()
+            else:
+                if before.github_team_name != slug:
+                    record(TeamRenamed(tid, before.github_team_name, slug, actor, REFRESH))
+                old_members = before.members | before.team_leads
+            for gid in sorted(team.members - old_members):
+                u = users.get(gid)
+                record(MemberJoinedTeam(tid, slug, gid, u.slack_id if u else "", u.github if u else "",
+                                        actor, REFRESH))
+            for gid in sorted(old_members - team.members):
+                u = users.get(gid)
+                record(MemberLeftTeam(tid, slug, gid, u.slack_id if u else "", u.github if u else "",
+                                      actor, REFRESH))
 
     async def _write_teams(self, gh_teams: list[GitHubTeam], members: dict[str, list[GitHubUser]],
                            stored: dict[str, Team], result: RefreshResult) -> list[Team]:
@@ -137,13 +182,13 @@ class RefreshTeams:
                                             current=current)
             return "updated", fresh
 
-        outcomes = _raise_first(await _bounded((lambda g=g: write(g)) for g in gh_teams))
+        outcomes = _raise_first(await _bounded(write, gh_teams))
         result.created = sorted(t.github_team_name for kind, t in outcomes if kind == "created")
         result.updated = sorted(t.github_team_name for kind, t in outcomes if kind == "updated")
         return [t for _, t in outcomes]
 
     async def _promote(self, gh_teams: list[GitHubTeam], members: dict[str, list[GitHubUser]],
-                       users: dict[str, User], result: RefreshResult) -> None:
+                       users: dict[str, User], result: RefreshResult, actor: str) -> None:
         """Raise members of the admin and leads teams; updates ``users`` in place."""
         levels: dict[str, Permissions] = {}
         for setting, level in ((self.settings.leads_team, Permissions.team_lead),
@@ -159,13 +204,21 @@ class RefreshTeams:
         todo = [(users[gid], level) for gid, level in levels.items()
                 if gid in users and promoted(users[gid], level) is not None]
 
-        async def raise_one(user: User, level: Permissions) -> User:
+        async def raise_one(todo_item: tuple[User, Permissions]) -> User:
+            user, level = todo_item
             return await update_with_retry(self.ports.store, User, user.slack_id,
                                            lambda u: promoted(u, level), current=user)
 
-        done = _raise_first(await _bounded((lambda u=u, lv=lv: raise_one(u, lv)) for u, lv in todo))
+        done = _raise_first(await _bounded(raise_one, todo))
+        slug_of = {self.settings.leads_team: Permissions.team_lead,
+                   self.settings.admin_team: Permissions.admin}
         for user in done:
+            old = users[user.github_user_id].permission_level
             users[user.github_user_id] = user
+            if user.permission_level != old:
+                slug = next((s for s, lv in slug_of.items() if lv == user.permission_level and s), "")
+                record(UserPromoted(user.slack_id, user.github_user_id, old, user.permission_level, slug,
+                                    actor, REFRESH))
         result.promoted = sorted(u.slack_id for u in done)
 
     async def _sync_drive(self, teams: list[Team], users: dict[str, User], result: RefreshResult) -> None:
@@ -174,9 +227,7 @@ class RefreshTeams:
         def emails(team: Team) -> list[str]:
             return sorted({users[g].email for g in team.members if g in users and users[g].email})
 
-        outcomes = await _bounded(
-            (lambda t=t: self.ports.drive.sync_folder(t.folder, emails(t))) for t in with_folder
-        )
+        outcomes = await _bounded(lambda t: self.ports.drive.sync_folder(t.folder, emails(t)), with_folder)
         for team, outcome in zip(with_folder, outcomes, strict=True):
             if isinstance(outcome, RocketError):
                 result.warnings.append(f"Drive folder {team.folder} of {team.github_team_name} "

@@ -11,30 +11,28 @@ propagates. Every update of an existing record is a compare-and-set with retry
 (``update_with_retry``) that re-applies only the fields asked for, so concurrent edits of
 different fields all survive.
 
-The input helpers here (``clean_text``, ``clean_email``, ``clean_github``,
-``parse_permission``) are shared with the other user-facing use-cases.
+Records ``UserRegistered``, ``ProfileChanged`` (old and new values of every changed field),
+``UserPromoted`` (``rocket admin``) and ``UserDeleted``. The input checks live in
+``core.validation``.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import re
-import unicodedata
 from typing import Any
 
+from core import commands as c
 from core.context import Ports, Settings
 from core.errors import Conflict, InvalidInput, NotFound
+from core.events import FieldChange, ProfileChanged, UserDeleted, UserPromoted, UserRegistered, record
 from core.limits import TEXT
 from core.models import Team, User
 from core.permissions import Permissions, can_change_permission, can_delete_user, can_edit_other_user
 from core.results import Deleted, UserResult
-from core.usecases.common import RETRIES, find_user, require, update_with_retry
+from core.usecases.common import find_user, replaced, require, update_with_retry, upsert_with_retry
+from core.validation import MAX_BIO, MAX_FIELD, clean_email, clean_github, clean_text, parse_permission
 from ports.storage import Store
 
-MAX_BIO = TEXT[User]["bio"]
-MAX_FIELD = TEXT[User]["name"]  # name, position, major (core/limits.py)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
 _LABELS = {
     "name": "name",
     "email": "email",
@@ -44,54 +42,6 @@ _LABELS = {
     "bio": "bio",
     "permission_level": "permission",
 }
-_GITHUB_URL = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/([^/?#]+)/?$", re.IGNORECASE)
-
-
-# --- input validation ------------------------------------------------------------------
-def clean_text(label: str, value: str, max_len: int = MAX_FIELD) -> str:
-    """``value`` stripped; ``InvalidInput`` for control characters or more than ``max_len`` chars."""
-    if not isinstance(value, str):
-        raise InvalidInput(f"{label} must be text")
-    value = value.strip()
-    if any(unicodedata.category(ch) == "Cc" for ch in value):
-        raise InvalidInput(f"{label} must not contain control characters (such as newlines or tabs)")
-    if len(value) > max_len:
-        raise InvalidInput(f"{label} is too long ({len(value)} characters; at most {max_len})")
-    return value
-
-
-def clean_email(value: str) -> str:
-    """A stripped email address that looks like one; ``""`` (clear the email) is allowed."""
-    value = clean_text("Email", value, TEXT[User]["email"])
-    if value and not _EMAIL.match(value):
-        raise InvalidInput(f"{value!r} does not look like an email address (like name@example.com)")
-    return value
-
-
-def clean_github(value: str) -> str:
-    """A GitHub login from ``login``, ``@login`` or ``https://github.com/login``."""
-    value = clean_text("GitHub username", value)
-    url = _GITHUB_URL.match(value)
-    if url:
-        value = url.group(1)
-    value = value.removeprefix("@")
-    if not _GITHUB_LOGIN.match(value):
-        raise InvalidInput(
-            f"{value!r} is not a valid GitHub username (letters, digits and hyphens, at most 39)"
-            if value
-            else "Give a GitHub username, like --github octocat"
-        )
-    return value
-
-
-def parse_permission(value: str) -> Permissions:
-    """One of ``member``, ``team_lead``, ``admin`` (case-insensitive); ``InvalidInput`` otherwise."""
-    cleaned = clean_text("Permission", value).lower()
-    try:
-        return Permissions(cleaned)
-    except ValueError:
-        choices = ", ".join(p.value for p in Permissions)
-        raise InvalidInput(f"Permission must be one of {choices} (not {cleaned!r})") from None
 
 
 def _not_registered(slack_id: str, actor: str) -> NotFound:
@@ -101,7 +51,7 @@ def _not_registered(slack_id: str, actor: str) -> NotFound:
 
 
 # --- use-cases -------------------------------------------------------------------------
-class AddUser:
+class AddUserHandler:
     """``user add [-f]``: register the actor with a fresh record (karma 1, member).
 
     Already registered and not ``force``: ``Conflict`` and nothing written. With ``force``
@@ -112,24 +62,33 @@ class AddUser:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(self, actor: str, force: bool = False) -> UserResult:
-        store = self._ports.store
-        if force:
+    async def __call__(self, cmd: c.AddUser) -> UserResult:
+        store, actor = self._ports.store, cmd.actor
+        if cmd.force:
+            before: User | None = None
+
+            def fresh(cur: User) -> User:
+                nonlocal before
+                before = cur
+                return User(slack_id=actor, version=cur.version)
+
             try:
-                user = await update_with_retry(
-                    store, User, actor, lambda cur: User(slack_id=actor, version=cur.version)
-                )
-                return UserResult(user, message="Overwrote your profile with a fresh one")
+                user = await update_with_retry(store, User, actor, fresh)
             except NotFound:
                 pass
+            else:
+                if before is not None:
+                    _record_changes(before, user, actor)
+                return UserResult(user, message="Overwrote your profile with a fresh one")
         try:
             user = await store.store(User(slack_id=actor))
         except Conflict:
             raise Conflict("You are already registered; use -f to overwrite your profile") from None
+        record(UserRegistered(actor, actor))
         return UserResult(user, message="Added you to the directory")
 
 
-class EditUser:
+class EditUserHandler:
     """``user edit``: change profile fields of the actor (``target`` None) or of ``target``.
 
     - Editing yourself: anyone; an unregistered actor is registered on the way.
@@ -146,18 +105,9 @@ class EditUser:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(
-        self,
-        actor: str,
-        target: str | None = None,
-        name: str | None = None,
-        email: str | None = None,
-        position: str | None = None,
-        github: str | None = None,
-        major: str | None = None,
-        bio: str | None = None,
-        permission: str | None = None,
-    ) -> UserResult:
+    async def __call__(self, cmd: c.EditUser) -> UserResult:
+        actor, target, github, permission = cmd.actor, cmd.target, cmd.github, cmd.permission
+        name, email, position, major, bio = cmd.name, cmd.email, cmd.position, cmd.major, cmd.bio
         changes: dict[str, Any] = {}
         for field, label, value, limit in (
             ("name", "Name", name, MAX_FIELD),
@@ -201,6 +151,12 @@ class EditUser:
                 warnings.extend(await self._old_account_warnings(before))
 
         user, created = await _apply_changes(store, subject, changes, create=subject == actor)
+        if created:
+            record(UserRegistered(subject, actor))
+        if before is not None:
+            _record_changes(before, user, actor)
+        elif created and changes:
+            _record_changes(User(slack_id=subject), user, actor)
         fields = ", ".join(_LABELS[k] for k in changes if k in _LABELS)
         if created:
             message = "Added you to the directory" + (f" with {fields}" if fields else "")
@@ -208,7 +164,7 @@ class EditUser:
             message = (
                 "Nothing to change: give --name, --email, --pos, --github, --major, --bio or --permission"
             )
-        elif before is not None and all(getattr(before, k) == v for k, v in changes.items()):
+        elif before is not None and replaced(before, changes) is None:
             message = f"Nothing changed ({fields} already set)"
         else:
             message = f"Updated {fields}"
@@ -267,24 +223,27 @@ async def _apply_changes(
     """
 
     def apply(current: User) -> User | None:
-        if all(getattr(current, k) == v for k, v in changes.items()):
-            return None
-        return dataclasses.replace(current, **changes)
+        return replaced(current, changes)
 
-    for _ in range(RETRIES):
-        try:
-            return await update_with_retry(store, User, slack_id, apply), False
-        except NotFound:
-            if not create:
-                raise _not_registered(slack_id, "") from None
-        try:
-            return await store.store(dataclasses.replace(User(slack_id=slack_id), **changes)), True
-        except Conflict:
-            continue
-    raise Conflict(f"User {slack_id} is being changed by others; try again")
+    try:
+        return await upsert_with_retry(store, User, slack_id, apply,
+                                       create=User(slack_id=slack_id) if create else None)
+    except NotFound:
+        raise _not_registered(slack_id, "") from None
 
 
-class ViewUser:
+_PROFILE_FIELDS = tuple(f.name for f in dataclasses.fields(User) if f.name not in ("slack_id", "version"))
+
+
+def _record_changes(before: User, after: User, actor: str) -> None:
+    """Record ``ProfileChanged`` with the old and new value of every field that changed."""
+    old, new = before.__dict__, after.__dict__
+    diff = tuple(FieldChange(n, old[n], new[n]) for n in _PROFILE_FIELDS if old[n] != new[n])
+    if diff:
+        record(ProfileChanged(after.slack_id, diff, actor))
+
+
+class ViewUserHandler:
     """``user view``: anyone may look up a user by Slack id, GitHub login or email (at most
     one selector; none means the actor). ``inspect`` fills the teams they are in and lead."""
 
@@ -292,14 +251,8 @@ class ViewUser:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(
-        self,
-        actor: str,
-        slack_id: str | None = None,
-        github: str | None = None,
-        email: str | None = None,
-        inspect: bool = False,
-    ) -> UserResult:
+    async def __call__(self, cmd: c.ViewUser) -> UserResult:
+        actor, slack_id, github, email, inspect = cmd.actor, cmd.slack_id, cmd.github, cmd.email, cmd.inspect
         given = [s for s in (slack_id, github, email) if s is not None]
         if len(given) > 1:
             raise InvalidInput("Look a user up by one of --username, --github or --email, not several")
@@ -318,9 +271,10 @@ class ViewUser:
             user = found[0]
         else:
             key = clean_text("Slack id", slack_id) if slack_id is not None else actor
-            user = await find_user(store, key or actor)
-            if user is None:
+            looked_up = await find_user(store, key or actor)
+            if looked_up is None:
                 raise _not_registered(key or actor, actor)
+            user = looked_up
         result = UserResult(user)
         if inspect:
             result.teams, result.leading = [], []
@@ -334,7 +288,7 @@ class ViewUser:
         return result
 
 
-class DeleteUser:
+class DeleteUserHandler:
     """``user delete SLACK_ID``: admins only. Also removes the user's GitHub id from the
     stored teams' members and leads (GitHub itself is not changed)."""
 
@@ -342,38 +296,63 @@ class DeleteUser:
         self._ports = ports
         self._settings = settings
 
-    async def __call__(self, actor: str, slack_id: str) -> Deleted:
-        store = self._ports.store
+    async def __call__(self, cmd: c.DeleteUser) -> Deleted:
+        store, actor = self._ports.store, cmd.actor
         actor_user = await find_user(store, actor)
         require(can_delete_user(actor_user), "Only admins can delete users")
-        slack_id = clean_text("Slack id", slack_id, TEXT[User]["slack_id"])
+        slack_id = clean_text("Slack id", cmd.slack_id, TEXT[User]["slack_id"])
         user = await find_user(store, slack_id)
         if user is None:
             raise _not_registered(slack_id, actor)
         github_id = user.github_user_id
         if github_id:
-
-            def drop(team: Team) -> Team | None:
-                if github_id not in team.members and github_id not in team.team_leads:
-                    return None
-                return dataclasses.replace(
-                    team, members=team.members - {github_id}, team_leads=team.team_leads - {github_id}
-                )
-
             for team in await store.query_or(Team, [("members", github_id), ("team_leads", github_id)]):
                 try:
-                    await update_with_retry(store, Team, team.github_team_id, drop, current=team)
+                    await update_with_retry(store, Team, team.github_team_id,
+                                            lambda t: t.without_member(github_id), current=team)
                 except NotFound:
                     pass  # the team was deleted meanwhile
         await store.delete(User, slack_id)
+        record(UserDeleted(slack_id, github_id, actor))
         return Deleted("user", slack_id, message=f"Deleted {slack_id}")
 
 
+class MakeAdminHandler:
+    """``rocket admin SLACK_ID`` (the operator; no permission check): create the user if
+    missing (karma 1) and make them admin. ``InvalidInput`` for an empty id, storing nothing
+    (a user with an empty id could not be read back). Records ``UserPromoted``."""
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self._ports = ports
+
+    async def __call__(self, cmd: c.MakeAdmin) -> UserResult:
+        slack_id = cmd.slack_id.strip()
+        if not slack_id:
+            raise InvalidInput("a Slack user id must not be empty (e.g. rocket admin U0123ABCD)")
+        old: Permissions | None = None
+
+        def promote(user: User) -> User | None:
+            nonlocal old
+            old = user.permission_level
+            if user.permission_level == Permissions.admin:
+                return None
+            return dataclasses.replace(user, permission_level=Permissions.admin)
+
+        user, created = await upsert_with_retry(self._ports.store, User, slack_id, promote,
+                                                create=User(slack_id))
+        if created:
+            record(UserRegistered(slack_id, cmd.actor))
+        if old is not None and old != Permissions.admin:
+            record(UserPromoted(slack_id, user.github_user_id, old, Permissions.admin, "", cmd.actor))
+        return UserResult(user, message=f"{slack_id} is now an admin")
+
+
 __all__ = [
-    "AddUser",
-    "DeleteUser",
-    "EditUser",
-    "ViewUser",
+    "AddUserHandler",
+    "DeleteUserHandler",
+    "EditUserHandler",
+    "MakeAdminHandler",
+    "ViewUserHandler",
     "clean_email",
     "clean_github",
     "clean_text",

@@ -1,4 +1,5 @@
-"""Run one ``/rocket`` command line as a user: unescape, parse, call one use-case, render.
+"""Run one ``/rocket`` command line as a user: unescape, parse, build the command, hand it to
+the bus, render.
 
 ``run_command`` never raises (except ``asyncio.CancelledError``): a malformed line gets the
 relevant help text, a refusal or failure from the core gets a clear sentence, and anything
@@ -8,9 +9,9 @@ unexpected is logged and answered with a short "Something went wrong" reply.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from adapters.slack.render import render_blocks, text_blocks
+from core.bus import MessageBus
 from core.errors import (
     Conflict,
     IntegrationUnavailable,
@@ -22,12 +23,9 @@ from core.errors import (
     UpstreamError,
 )
 from entrypoints.commands.escapes import unescape
-from entrypoints.commands.grammar import Command, Help, ParseError, parse
+from entrypoints.commands.grammar import Help, Parsed, ParseError, parse
 from entrypoints.commands.plain import render_plain
 from entrypoints.commands.reply import Reply
-
-if TYPE_CHECKING:
-    from core.usecases import UseCases
 
 log = logging.getLogger("rocket.commands")
 
@@ -61,20 +59,20 @@ def _clean(text: object) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-async def run_command(usecases: UseCases, actor: str, text: str) -> Reply:
+async def run_command(bus: MessageBus, actor: str, text: str) -> Reply:
     """Run ``/rocket TEXT`` as the Slack user ``actor`` and return the reply (never raises).
 
     ``text`` is the raw slash-command text as Slack sends it (escapes are undone here).
     Lines longer than ``MAX_TEXT`` characters are refused without being parsed.
     """
     try:
-        return await _run(usecases, _clean(actor).strip(), _clean(text))
+        return await _run(bus, _clean(actor).strip(), _clean(text))
     except Exception:
         log.exception("command failed unexpectedly (actor=%r)", actor)
         return Reply(False, None, SOMETHING_WENT_WRONG, text_blocks(SOMETHING_WENT_WRONG))
 
 
-async def _run(usecases: UseCases, actor: str, text: str) -> Reply:
+async def _run(bus: MessageBus, actor: str, text: str) -> Reply:
     if len(text) > MAX_TEXT:
         return _refusal(
             f"That command is too long ({len(text):,} characters; the limit is {MAX_TEXT:,}). "
@@ -88,13 +86,12 @@ async def _run(usecases: UseCases, actor: str, text: str) -> Reply:
         return _refusal(error.message, error.name, error.help)
     if isinstance(parsed, Help):
         return Reply(True, None, parsed.text, text_blocks(parsed.text, preformatted=True), parsed.name)
-    return await _call(usecases, actor, parsed)
+    return await _call(bus, actor, parsed)
 
 
-async def _call(usecases: UseCases, actor: str, command: Command) -> Reply:
-    usecase = getattr(usecases, command.usecase)
+async def _call(bus: MessageBus, actor: str, command: Parsed) -> Reply:
     try:
-        result = await usecase(actor, **command.kwargs)
+        result = await bus.handle(command.build(actor))
     except RocketError as error:
         log.debug("%s refused for %s: %s", command.name, actor, error)
         return _refusal(error_text(error), command.name)

@@ -1,8 +1,9 @@
 """The ``/rocket`` grammar: shlex tokens, then one argparse parser per command group.
 
 ``parse(text)`` takes the command text with Slack's escapes already undone and returns
-either a ``Command`` (the name of exactly one ``UseCases`` attribute and its keyword
-arguments) or a ``Help`` (text to print). It never prints, never exits and never raises
+either a ``Parsed`` (the ``core.commands`` class the line asks for and its keyword
+arguments; ``parsed.build(actor)`` is the command to hand to the bus) or a ``Help`` (text
+to print). It never prints, never exits and never raises
 anything but ``ParseError``, which carries the help text of the group or subcommand the
 line was aimed at.
 
@@ -14,8 +15,8 @@ Grammar (CONTRACT.md, "The /rocket commands"):
 - ``SLACK_ID ++`` (``<@U123|name> ++`` after unescaping) gives one karma point; words after
   ``++`` are ignored (a thank-you note), ``SLACK_ID++`` is accepted too.
 - Every other line is ``GROUP SUB [ARGS]``, with the argparse parsers built below. The
-  ``dest`` of every argument is the use-case's keyword argument, so the help texts and the
-  mapping to use-cases come from one definition.
+  ``dest`` of every argument is a field of the subcommand's command class, so the help texts
+  and the mapping to commands come from one definition.
 """
 
 from __future__ import annotations
@@ -26,20 +27,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
+from core import commands as c
+
 PROG = "/rocket"
-USECASE = "_usecase"  # the namespace attribute naming the UseCases attribute to call
-_INTERNAL = {USECASE, "command", "all"}
+COMMAND = "_command"  # the namespace attribute holding the subcommand's command class
+_INTERNAL = {COMMAND, "command", "all"}
 HELP_WORDS = {"help", "-h", "--help"}
 WHITESPACE = " \t\r\n\u00a0\u2007\u202f\u3000\u2028\u2029\x0b\x0c"
 
 
-@dataclass(frozen=True)
-class Command:
-    """One use-case call: ``getattr(usecases, usecase)(actor, **kwargs)``."""
+CommandClass = type[c.Command[Any]]
 
-    usecase: str
+
+@dataclass(frozen=True)
+class Parsed:
+    """One parsed line: the command class and its arguments (all but ``actor``)."""
+
+    command: CommandClass
     kwargs: dict[str, Any] = field(default_factory=dict)
     name: str = ""  # e.g. "user edit", "karma give": for logs and metrics
+
+    def build(self, actor: str) -> c.Command[Any]:
+        """The command, run as Slack user ``actor``."""
+        return self.command(actor=actor, **self.kwargs)  # type: ignore[call-arg]
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,7 @@ class RocketParser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", _formatter)
         super().__init__(*args, **kwargs)
 
-    def parse_known_args(
+    def parse_known_args(  # type: ignore[override]
         self, args: Any = None, namespace: Any = None
     ) -> tuple[argparse.Namespace, list[str]]:
         try:
@@ -137,14 +147,14 @@ def amount(value: str) -> int:
 
 # --- the command groups ------------------------------------------------------------------
 
-Sub = Callable[[str, str, str], RocketParser]
+Sub = Callable[[str, CommandClass, str], RocketParser]
 
 
 def _user(add: Sub) -> None:
-    p = add("add", "add_user", "Register yourself in the directory.")
+    p = add("add", c.AddUser, "Register yourself in the directory.")
     p.add_argument("-f", "--force", action="store_true", help="overwrite your existing record")
 
-    p = add("edit", "edit_user", "Edit your profile (admins and team leads: anyone's, with --username).")
+    p = add("edit", c.EditUser, "Edit your profile (admins and team leads: anyone's, with --username).")
     p.add_argument("--name", help="display name")
     p.add_argument("--email", help="email address (Drive folders are shared with it)")
     p.add_argument("--pos", dest="position", metavar="POS", help="position, e.g. Developer")
@@ -156,23 +166,23 @@ def _user(add: Sub) -> None:
     )
     p.add_argument("--username", dest="target", type=slack_id, metavar="SLACK_ID", help="the user to edit")
 
-    p = add("view", "view_user", "Show a user (yourself when no option is given).")
+    p = add("view", c.ViewUser, "Show a user (yourself when no option is given).")
     p.add_argument("--username", dest="slack_id", type=slack_id, metavar="SLACK_ID", help="by Slack id")
     p.add_argument("--github", metavar="LOGIN", help="by GitHub login")
     p.add_argument("--email", help="by email address")
     p.add_argument("--inspect", action="store_true", help="also list the teams they are in and lead")
 
-    p = add("delete", "delete_user", "Delete a user (admins only).")
+    p = add("delete", c.DeleteUser, "Delete a user (admins only).")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to delete")
 
 
 def _team(add: Sub) -> None:
-    add("list", "list_teams", "List every team.")
+    add("list", c.ListTeams, "List every team.")
 
-    p = add("view", "view_team", "Show a team with its leads, members and projects.")
+    p = add("view", c.ViewTeam, "Show a team with its leads, members and projects.")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
 
-    p = add("create", "create_team", "Create a team on GitHub and in the directory (admins and team leads).")
+    p = add("create", c.CreateTeam, "Create a team on GitHub and in the directory (admins and team leads).")
     p.add_argument("team", metavar="TEAM", help="the new team's GitHub slug")
     p.add_argument("--name", help="display name")
     p.add_argument("--platform", help="platform, e.g. iOS")
@@ -180,73 +190,73 @@ def _team(add: Sub) -> None:
     p.add_argument("--lead", type=slack_id, metavar="SLACK_ID", help="make this user the team lead")
     p.add_argument("--folder", metavar="DRIVE_FOLDER_ID", help="Google Drive folder shared with members")
 
-    p = add("edit", "edit_team", "Edit a team (its leads and admins).")
+    p = add("edit", c.EditTeam, "Edit a team (its leads and admins).")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
     p.add_argument("--name", help="display name")
     p.add_argument("--platform", help="platform, e.g. iOS")
     p.add_argument("--folder", metavar="F", help="Google Drive folder id shared with members")
 
-    p = add("add", "add_team_member", "Add a user to a team (its leads and admins).")
+    p = add("add", c.AddTeamMember, "Add a user to a team (its leads and admins).")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to add (needs --github set)")
 
-    p = add("remove", "remove_team_member", "Remove a user from a team, also as lead (its leads and admins).")
+    p = add("remove", c.RemoveTeamMember, "Remove a user from a team, also as lead (its leads and admins).")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to remove")
 
-    p = add("lead", "set_team_lead", "Make a user a lead of a team, or stop (its leads and admins).")
+    p = add("lead", c.SetTeamLead, "Make a user a lead of a team, or stop (its leads and admins).")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")
     p.add_argument("--remove", action="store_true", help="remove them as lead instead")
 
-    p = add("delete", "delete_team", "Delete a team on GitHub and in the directory (its leads and admins).")
+    p = add("delete", c.DeleteTeam, "Delete a team on GitHub and in the directory (its leads and admins).")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
 
-    add("refresh", "refresh_teams", "Re-read every team from GitHub (admins only).")
+    add("refresh", c.RefreshTeams, "Re-read every team from GitHub (admins only).")
 
 
 def _project(add: Sub) -> None:
-    add("list", "list_projects", "List every project.")
+    add("list", c.ListProjects, "List every project.")
 
-    p = add("view", "view_project", "Show a project.")
+    p = add("view", c.ViewProject, "Show a project.")
     p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
 
-    p = add("create", "create_project", "Create a project for a repository, assigned to a team.")
+    p = add("create", c.CreateProject, "Create a project for a repository, assigned to a team.")
     p.add_argument("repo", metavar="GH_REPO", help="repository URL or owner/repo")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
     p.add_argument("--name", help="display name")
 
-    p = add("edit", "edit_project", "Edit a project.")
+    p = add("edit", c.EditProject, "Edit a project.")
     p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
     p.add_argument("--name", help="display name")
 
-    p = add("assign", "assign_project", "Assign a project to a team (-f if it has a team already).")
+    p = add("assign", c.AssignProject, "Assign a project to a team (-f if it has a team already).")
     p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
     p.add_argument("-f", "--force", action="store_true", help="reassign from its current team")
 
-    p = add("unassign", "unassign_project", "Take a project away from its team.")
+    p = add("unassign", c.UnassignProject, "Take a project away from its team.")
     p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
 
-    p = add("delete", "delete_project", "Delete a project (-f if it is assigned to a team).")
+    p = add("delete", c.DeleteProject, "Delete a project (-f if it is assigned to a team).")
     p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
     p.add_argument("-f", "--force", action="store_true", help="delete even if assigned to a team")
 
 
 def _karma(add: Sub) -> None:
-    p = add("view", "view_karma", "Show a user's karma.")
+    p = add("view", c.ViewKarma, "Show a user's karma.")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")
 
-    p = add("set", "set_karma", "Set a user's karma (admins only).")
+    p = add("set", c.SetKarma, "Set a user's karma (admins only).")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")
     p.add_argument("amount", type=amount, metavar="AMOUNT", help="the new karma, a whole number")
 
-    p = add("reset", "reset_karma", "Set everyone's karma back to 1 (admins only).")
+    p = add("reset", c.ResetKarma, "Set everyone's karma back to 1 (admins only).")
     p.add_argument("--all", action="store_true", required=True, help="required: confirms resetting everyone")
 
 
 def _export(add: Sub) -> None:
-    p = add("emails", "export_emails", "List email addresses (admins and team leads).")
+    p = add("emails", c.ExportEmails, "List email addresses (admins and team leads).")
     p.add_argument("--team", metavar="TEAM", help="only this team's members")
 
 
@@ -276,7 +286,8 @@ def arguments_line(parser: argparse.ArgumentParser) -> str:
 
     Derived from the parser's actions (``-h`` left out), so help never drifts from parsing.
     """
-    positionals = [a.metavar or a.dest for a in parser._actions if not a.option_strings]
+    positionals = [a.metavar if isinstance(a.metavar, str) else a.dest
+                   for a in parser._actions if not a.option_strings]
     options = [
         _option_usage(a)
         for a in parser._actions
@@ -295,7 +306,7 @@ class Group:
     name: str
     parser: RocketParser
     subs: dict[str, RocketParser]
-    usecases: dict[str, str]  # subcommand -> UseCases attribute
+    commands: dict[str, CommandClass]  # subcommand -> its command class
 
     def help(self) -> str:
         """The group's help: its description and one usage line per subcommand."""
@@ -312,19 +323,19 @@ def _build_group(name: str) -> Group:
     parser = RocketParser(prog=f"{PROG} {name}", description=description, add_help=True)
     subparsers = parser.add_subparsers(dest="command", metavar="SUBCOMMAND", required=True)
     subs: dict[str, RocketParser] = {}
-    usecases: dict[str, str] = {}
+    commands: dict[str, CommandClass] = {}
 
-    def add(sub: str, usecase: str, text: str) -> RocketParser:
+    def add(sub: str, command: CommandClass, text: str) -> RocketParser:
         p = subparsers.add_parser(sub, help=text, description=text)
-        p.set_defaults(**{USECASE: usecase})
+        p.set_defaults(**{COMMAND: command})
         subs[sub] = p
-        usecases[sub] = usecase
+        commands[sub] = command
         return p
 
     define(add)
     for sub in subs.values():
         sub.usage = ("%(prog)s " + arguments_line(sub).replace("%", "%%")).rstrip()
-    return Group(name, parser, subs, usecases)
+    return Group(name, parser, subs, commands)
 
 
 GRAMMAR: dict[str, Group] = {name: _build_group(name) for name in GROUPS}
@@ -373,16 +384,16 @@ def tokenize(text: str) -> list[str]:
                          help_text, group) from None
 
 
-def parse(text: str) -> Command | Help:
-    """The use-case call or the help a command line asks for; ``ParseError`` if malformed."""
+def parse(text: str) -> Parsed | Help:
+    """The command or the help a line asks for; ``ParseError`` if malformed."""
     words = tokenize(text)
     if not words or words[0].lower() in HELP_WORDS:
         return Help(overview())
     first = words[0]
     if len(words) >= 2 and words[1] == "++" and first not in GRAMMAR:
-        return Command("give_karma", {"slack_id": slack_id_or_error(first)}, "karma give")
+        return Parsed(c.GiveKarma, {"slack_id": slack_id_or_error(first)}, "karma give")
     if len(words) == 1 and first.endswith("++") and len(first) > 2:
-        return Command("give_karma", {"slack_id": slack_id_or_error(first[:-2])}, "karma give")
+        return Parsed(c.GiveKarma, {"slack_id": slack_id_or_error(first[:-2])}, "karma give")
     group = GRAMMAR.get(first.lower())
     if group is None:
         raise ParseError(f"Error: unknown command {first!r}", overview())
@@ -414,8 +425,9 @@ def parse(text: str) -> Command | Help:
             sub_help(group.name, sub),
             f"{group.name} {sub}",
         )
-    kwargs = {k: v for k, v in vars(namespace).items() if k not in _INTERNAL}
-    return Command(getattr(namespace, USECASE), kwargs, f"{group.name} {sub}")
+    fields = vars(namespace)
+    kwargs = {k: v for k, v in fields.items() if k not in _INTERNAL}
+    return Parsed(fields[COMMAND], kwargs, f"{group.name} {sub}")
 
 
 def slack_id_or_error(value: str) -> str:

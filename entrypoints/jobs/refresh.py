@@ -1,12 +1,12 @@
-"""Nightly team refresh: ``core.usecases.refresh.RefreshTeams(...).run()``.
+"""Nightly team refresh: ``RefreshTeams(actor="", scheduled=True)`` through the bus.
 
 Reconciles the stored teams with the GitHub organization, promotes members of the admin and
-leads teams, and syncs Drive folders (see that use-case's contract). No permission check:
-the scheduler acts for the operator.
+leads teams, and syncs Drive folders (see that handler's contract). ``scheduled``: no
+permission check, the scheduler acts for the operator.
 
 Nobody waits for this job, so it talks to GitHub through the adapter's ``patient()`` variant
-(when it has one): a rate limit is waited out (PyGithub's ``GithubRetry``) instead of failing the
-run, and the summary says how many requests waited and for how long at most.
+(when GitHub is configured): a rate limit is waited out (PyGithub's ``GithubRetry``) instead of
+failing the run, and the summary says how many requests waited and for how long at most.
 """
 
 from __future__ import annotations
@@ -15,9 +15,13 @@ import dataclasses
 
 from apscheduler.triggers.cron import CronTrigger
 
+from adapters.unavailable import Unavailable
+from core.bus import MessageBus
+from core.commands import RefreshTeams
 from core.context import Ports, Settings
 from core.results import RefreshResult
-from core.usecases.refresh import RefreshTeams
+from core.wiring import build_bus
+from ports.github import GitHub
 
 
 def refresh_summary(result: RefreshResult) -> str:
@@ -36,18 +40,36 @@ class NightlyTeamRefresh:
     trigger = CronTrigger(hour=3, minute=0, timezone="UTC")
     lease_seconds = 3600.0
 
-    def __init__(self, ports: Ports, settings: Settings) -> None:
-        # Looked up on the class: the stand-in for an absent integration answers any attribute.
-        patient = getattr(type(ports.github), "patient", None)
-        self.github = ports.github.patient() if callable(patient) else ports.github
-        self.refresh = RefreshTeams(dataclasses.replace(ports, github=self.github), settings)
+    def __init__(self, ports: Ports, settings: Settings, bus: MessageBus | None = None) -> None:
+        self.github = _patient(ports.github)
+        if bus is None or self.github is not ports.github:
+            bus = build_bus(dataclasses.replace(ports, github=self.github), settings)
+        self.bus = bus
 
     async def run(self) -> str:
-        waits: list[float] | None = getattr(self.github, "rate_limit_waits", None)
-        seen = len(waits) if waits is not None else 0
-        summary = refresh_summary(await self.refresh.run())
-        if waits is not None and len(waits) > seen:
+        waits = _rate_limit_waits(self.github)
+        seen = len(waits)
+        summary = refresh_summary(await self.bus.handle(RefreshTeams(actor="", scheduled=True)))
+        if len(waits) > seen:
             new = waits[seen:]
             summary += (f"; waited for GitHub's rate limit to lift ({len(new)} request(s) held back, "
                         f"longest {max(new):.1f} s)")
         return summary
+
+
+def _patient(github: GitHub) -> GitHub:
+    """The GitHub App adapter's waiting variant; any other port (a fake, Unavailable) as it is."""
+    if isinstance(github, Unavailable):
+        return github
+    from adapters.github.client import GitHubApp  # already imported when GitHub is configured
+
+    return github.patient() if isinstance(github, GitHubApp) else github
+
+
+def _rate_limit_waits(github: GitHub) -> list[float]:
+    """The adapter's record of rate-limit waits (a live list), or an empty one."""
+    if isinstance(github, Unavailable):
+        return []
+    from adapters.github.client import GitHubApp
+
+    return github.rate_limit_waits if isinstance(github, GitHubApp) else []

@@ -11,6 +11,7 @@ import time
 from core.models import Project, Team, User
 from entrypoints.bootstrap import make_admin
 from tests.e2e.conftest import FORM, command_form, github_headers, slack_headers
+from tests.fakes.ports import store_bus
 from tests.support.fixtures import github_payload, org_membership_payload, slack_file
 
 
@@ -18,7 +19,7 @@ async def setup_people(w) -> None:
     """An admin with a GitHub login, and a member U2 registered with GitHub login octo2."""
     w.github.add_user("octo-admin", 501)
     w.github.add_user("octo2", 502)
-    await make_admin(w.store, "UADMIN")
+    await make_admin(store_bus(w.store), "UADMIN")
     status, reply = await w.command("UADMIN", "user edit --github octo-admin --name \u201cAda Admin\u201d")
     assert status == 200 and "GitHub refused" not in reply["text"], reply
     status, reply = await w.command("U2", "user add")
@@ -166,7 +167,7 @@ async def test_repeated_delivery_and_event_are_applied_once(http_world):
 
 async def test_bad_requests_are_refused_and_change_nothing(http_world):
     w = http_world
-    await make_admin(w.store, "UADMIN")
+    await make_admin(store_bus(w.store), "UADMIN")
     before = await w.directory()
     body = command_form("UADMIN", "karma reset --all")
     cases = [

@@ -119,7 +119,7 @@ async def sides(request, tmp_path, slack_standin: SlackStandIn) -> AsyncIterator
 
 async def socket_handlers(side: Side, **options: Any) -> RocketHandlers:
     config = side.container.config()
-    return RocketHandlers(await side.container.usecases(), await side.container.ports(), config.settings,
+    return RocketHandlers(await side.container.bus(), await side.container.ports(), config.settings,
                           Metrics(), **options)
 
 
@@ -239,7 +239,7 @@ async def test_event_that_crashes_is_left_unacked_so_slack_redelivers_it(sides, 
     config = socket_side.container.config()
     ports = dataclasses.replace(await socket_side.container.ports())
     ports.store = LeaseFailsOnce(ports.store)
-    handlers = RocketHandlers(await socket_side.container.usecases(), ports, config.settings, Metrics())
+    handlers = RocketHandlers(await socket_side.container.bus(), ports, config.settings, Metrics())
     client = RecordingSocketClient()
     first, retry = event_envelope(), event_envelope(retry_attempt=1)
     await handle_socket_request(handlers, client, first)

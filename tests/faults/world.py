@@ -21,7 +21,7 @@ from entrypoints.config import load_config
 from entrypoints.container import make_container
 from entrypoints.http import create_app
 from tests.e2e.conftest import HttpWorld, rocket_env
-from tests.fakes.ports import FixedClock
+from tests.fakes.ports import FixedClock, store_bus
 from tests.faults.faulty_store import FaultyStore
 from tests.support.github_standin import GitHubStandIn
 from tests.support.slack_standin import SlackStandIn
@@ -84,7 +84,7 @@ teams are then refreshed from GitHub (the default team ``all`` exists there)."""
         await w.store.store(User(user, name=user.lower(), email=f"{user.lower()}@example.com"))
         text = await w.text(user, f"user edit --github {login}")
         assert "refused" not in text, text
-    await make_admin(w.store, "UADMIN")
+    await make_admin(store_bus(w.store), "UADMIN")
     assert "refused" not in await w.text("UADMIN", "team refresh")  # the directory starts equal to GitHub
 
 

@@ -1,5 +1,5 @@
-"""run_command: one use-case call per line, errors as clear replies, and whole command lines
-run end to end through the real use-cases on the fake world (and on SQLite for karma)."""
+"""run_command: one command on the bus per line, errors as clear replies, and whole command
+lines run end to end through the real handlers on the fake world (and on SQLite for karma)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import pytest
 
 from adapters.sqlite.store import SqliteStore
 from adapters.unavailable import Unavailable
+from core.bus import MessageBus
+from core.commands import Command
 from core.context import Ports, Settings
 from core.errors import (
     Conflict,
@@ -25,7 +27,7 @@ from core.errors import (
 from core.models import Project, Team, User
 from core.permissions import Permissions
 from core.results import TeamList
-from core.usecases import UseCases
+from core.wiring import build_bus
 from entrypoints.commands.dispatch import MAX_TEXT, SOMETHING_WENT_WRONG, run_command
 from entrypoints.commands.grammar import group_help, overview, sub_help
 from entrypoints.commands.reply import Reply
@@ -33,27 +35,25 @@ from tests.fakes.github import refused
 from tests.fakes.ports import FakeWorld, fake_world
 from tests.unit.commands.test_grammar import CONTRACT_FORMS, concrete
 
-USECASE_NAMES = set(vars(UseCases(fake_world().ports, Settings()))) - {"ports", "settings"}
+COMMANDS = build_bus(fake_world().ports, Settings()).commands
 
 
-class RecordingUseCases:
-    """A stand-in bundle that records every call and returns a real result (or raises)."""
+def RecordingUseCases(error: BaseException | None = None) -> Any:  # noqa: N802 (reads as a class)
+    """A real bus whose handler for every command records it and returns a real result (or
+    raises); ``bus.calls`` lists ``(command class, actor, command)``."""
+    bus = MessageBus()
+    calls: list[tuple[type, str, Command[Any]]] = []
 
-    def __init__(self, error: BaseException | None = None) -> None:
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-        self.error = error
+    async def record(cmd: Command[Any]) -> TeamList:
+        calls.append((type(cmd), cmd.actor, cmd))
+        if error is not None:
+            raise error
+        return TeamList([Team("7", "recorded")])
 
-    def __getattr__(self, name: str) -> Any:
-        if name not in USECASE_NAMES:
-            raise AttributeError(name)
-
-        async def call(actor: str, **kwargs: Any) -> TeamList:
-            self.calls.append((name, actor, kwargs))
-            if self.error is not None:
-                raise self.error
-            return TeamList([Team("7", "recorded")])
-
-        return call
+    for cls in COMMANDS:
+        bus.register(cls, record)
+    bus.calls = calls  # type: ignore[attr-defined]
+    return bus
 
 
 # --- dispatch with a recording bundle -----------------------------------------------------------
@@ -64,7 +64,7 @@ async def test_each_contract_line_makes_exactly_one_call(form: str) -> None:
     usecases = RecordingUseCases()
     reply = await run_command(usecases, "U_ACTOR", concrete(form))
     usecase, kwargs = CONTRACT_FORMS[form]
-    assert usecases.calls == [(usecase, "U_ACTOR", kwargs)]
+    assert usecases.calls == [(usecase, "U_ACTOR", usecase(actor="U_ACTOR", **kwargs))]
     assert reply.ok and isinstance(reply.result, TeamList)
     assert "recorded" in reply.text and reply.blocks
 
@@ -102,7 +102,7 @@ async def test_too_long_lines_are_refused_unparsed() -> None:
     prefix = "user edit --bio "
     at_limit = prefix + "x" * (MAX_TEXT - len(prefix))
     reply = await run_command(usecases, "U1", at_limit)
-    assert reply.ok and usecases.calls[0][2]["bio"] == "x" * (MAX_TEXT - len(prefix))
+    assert reply.ok and usecases.calls[0][2].bio == "x" * (MAX_TEXT - len(prefix))
     reply = await run_command(usecases, "U1", at_limit + "x")
     assert not reply.ok and len(usecases.calls) == 1
     assert "too long" in reply.text and "4,000" in reply.text
@@ -152,13 +152,13 @@ async def test_a_broken_bundle_still_gets_a_reply(caplog: pytest.LogCaptureFixtu
 # --- end to end through the real use-cases on the fake world -----------------------------------
 
 
-async def _world() -> tuple[FakeWorld, UseCases]:
+async def _world() -> tuple[FakeWorld, MessageBus]:
     world = fake_world()
     await world.store.store(User("U_ADMIN", name="Ada", permission_level=Permissions.admin))
     world.github.add_user("ada", "500")
     world.github.add_user("alice", "501")
     world.github.add_user("bob", "502")
-    return world, UseCases(world.ports, Settings())
+    return world, build_bus(world.ports, Settings())
 
 
 async def _user(world: FakeWorld, slack_id: str) -> User:
@@ -219,7 +219,7 @@ async def test_user_lines_end_to_end() -> None:
     assert not missing.ok and "U1" in missing.text
 
 
-async def _team_setup(world: FakeWorld, uc: UseCases) -> None:
+async def _team_setup(world: FakeWorld, uc: MessageBus) -> None:
     for actor, line in [
         ("U1", "user edit --name Alice --email alice@x.org --github alice"),
         ("U2", "user edit --name Bob --email bob@x.org --github bob"),
@@ -355,14 +355,14 @@ async def test_karma_and_email_lines_end_to_end() -> None:
 async def test_absent_and_refusing_github_end_to_end() -> None:
     world, _ = await _world()
     ports = world.ports
-    offline = UseCases(
+    offline = build_bus(
         Ports(ports.store, Unavailable("GitHub"), ports.chat, ports.drive, ports.clock, ports.ids), Settings()
     )
     reply = await run_command(offline, "U1", "user edit --github alice")
     assert not reply.ok and reply.text == "GitHub is not configured"
     assert await world.store.query(User, [("github", "alice")]) == []
 
-    online = UseCases(ports, Settings())
+    online = build_bus(ports, Settings())
     assert (await run_command(online, "U_ADMIN", "user edit --github ada")).ok
     world.github.fail_on["create_team"] = refused("name already taken")
     reply = await run_command(online, "U_ADMIN", "team create web")
@@ -384,7 +384,7 @@ async def test_100_concurrent_karma_gifts_on_sqlite_all_count(tmp_path: Any) -> 
     try:
         world = fake_world()
         ports = Ports(store, world.github, world.chat, world.drive, world.clock, world.ids)
-        uc = UseCases(ports, Settings())
+        uc = build_bus(ports, Settings())
         await store.store(User("U1", name="Receiver"))
         replies = await asyncio.gather(
             *(run_command(uc, f"U_GIVER{i}", "<@U1|receiver> ++") for i in range(100))

@@ -1,21 +1,21 @@
-"""The /rocket grammar: every example of CONTRACT.md parses to the intended use-case call,
+"""The /rocket grammar: every example of CONTRACT.md parses to the intended command class,
 help is printed on request, and malformed lines give the relevant help (never an exception)."""
 
 from __future__ import annotations
 
-import inspect
 import re
 from typing import Any
 
 import pytest
 
+from core import commands as c
 from core.context import Settings
-from core.usecases import UseCases
+from core.wiring import build_bus
 from entrypoints.commands.escapes import unescape
 from entrypoints.commands.grammar import (
     GRAMMAR,
-    Command,
     Help,
+    Parsed,
     ParseError,
     group_help,
     overview,
@@ -28,90 +28,90 @@ from tests.support.fixtures import CONTRACT
 # Each form exactly as CONTRACT.md writes it -> the intended call. Placeholders (N, TEAM,
 # SLACK_ID, …) are used as the literal values; "[-f|--force]" is written "--force" and
 # "{member,team_lead,admin}" as "admin" by ``concrete``.
-CONTRACT_FORMS: dict[str, tuple[str, dict[str, Any]]] = {
-    "user add [-f|--force]": ("add_user", {"force": True}),
+CONTRACT_FORMS: dict[str, tuple[type[c.Command[Any]], dict[str, Any]]] = {
+    "user add [-f|--force]": (c.AddUser, {"force": True}),
     "user edit [--name N] [--email E] [--pos P] [--github G] [--major M] [--bio B] "
     "[--permission {member,team_lead,admin}] [--username SLACK_ID]": (
-        "edit_user",
+        c.EditUser,
         {"name": "N", "email": "E", "position": "P", "github": "G", "major": "M", "bio": "B",
          "permission": "admin", "target": "SLACK_ID"},
     ),
     "user view [--username SLACK_ID] [--github G] [--email E] [--inspect]": (
-        "view_user",
+        c.ViewUser,
         {"slack_id": "SLACK_ID", "github": "G", "email": "E", "inspect": True},
     ),
-    "user delete SLACK_ID": ("delete_user", {"slack_id": "SLACK_ID"}),
-    "team list": ("list_teams", {}),
-    "team view TEAM": ("view_team", {"team": "TEAM"}),
+    "user delete SLACK_ID": (c.DeleteUser, {"slack_id": "SLACK_ID"}),
+    "team list": (c.ListTeams, {}),
+    "team view TEAM": (c.ViewTeam, {"team": "TEAM"}),
     "team create TEAM [--name N] [--platform P] [--channel CHANNEL] [--lead SLACK_ID] "
     "[--folder DRIVE_FOLDER_ID]": (
-        "create_team",
+        c.CreateTeam,
         {"team": "TEAM", "name": "N", "platform": "P", "channel": "CHANNEL", "lead": "SLACK_ID",
          "folder": "DRIVE_FOLDER_ID"},
     ),
     "team edit TEAM [--name N] [--platform P] [--folder F]": (
-        "edit_team",
+        c.EditTeam,
         {"team": "TEAM", "name": "N", "platform": "P", "folder": "F"},
     ),
-    "team add TEAM SLACK_ID": ("add_team_member", {"team": "TEAM", "slack_id": "SLACK_ID"}),
-    "team remove TEAM SLACK_ID": ("remove_team_member", {"team": "TEAM", "slack_id": "SLACK_ID"}),
+    "team add TEAM SLACK_ID": (c.AddTeamMember, {"team": "TEAM", "slack_id": "SLACK_ID"}),
+    "team remove TEAM SLACK_ID": (c.RemoveTeamMember, {"team": "TEAM", "slack_id": "SLACK_ID"}),
     "team lead TEAM SLACK_ID [--remove]": (
-        "set_team_lead",
+        c.SetTeamLead,
         {"team": "TEAM", "slack_id": "SLACK_ID", "remove": True},
     ),
-    "team delete TEAM": ("delete_team", {"team": "TEAM"}),
-    "team refresh": ("refresh_teams", {}),
-    "project list": ("list_projects", {}),
-    "project view PROJECT_ID": ("view_project", {"project_id": "PROJECT_ID"}),
+    "team delete TEAM": (c.DeleteTeam, {"team": "TEAM"}),
+    "team refresh": (c.RefreshTeams, {}),
+    "project list": (c.ListProjects, {}),
+    "project view PROJECT_ID": (c.ViewProject, {"project_id": "PROJECT_ID"}),
     "project create GH_REPO TEAM [--name N]": (
-        "create_project",
+        c.CreateProject,
         {"repo": "GH_REPO", "team": "TEAM", "name": "N"},
     ),
-    "project edit PROJECT_ID [--name N]": ("edit_project", {"project_id": "PROJECT_ID", "name": "N"}),
+    "project edit PROJECT_ID [--name N]": (c.EditProject, {"project_id": "PROJECT_ID", "name": "N"}),
     "project assign PROJECT_ID TEAM [-f]": (
-        "assign_project",
+        c.AssignProject,
         {"project_id": "PROJECT_ID", "team": "TEAM", "force": True},
     ),
-    "project unassign PROJECT_ID": ("unassign_project", {"project_id": "PROJECT_ID"}),
-    "project delete PROJECT_ID [-f]": ("delete_project", {"project_id": "PROJECT_ID", "force": True}),
-    "karma view SLACK_ID": ("view_karma", {"slack_id": "SLACK_ID"}),
-    "karma set SLACK_ID AMOUNT": ("set_karma", {"slack_id": "SLACK_ID", "amount": 7}),
-    "karma reset --all": ("reset_karma", {}),
-    "export emails [--team TEAM]": ("export_emails", {"team": "TEAM"}),
-    "/rocket <@U123|name> ++": ("give_karma", {"slack_id": "U123"}),
+    "project unassign PROJECT_ID": (c.UnassignProject, {"project_id": "PROJECT_ID"}),
+    "project delete PROJECT_ID [-f]": (c.DeleteProject, {"project_id": "PROJECT_ID", "force": True}),
+    "karma view SLACK_ID": (c.ViewKarma, {"slack_id": "SLACK_ID"}),
+    "karma set SLACK_ID AMOUNT": (c.SetKarma, {"slack_id": "SLACK_ID", "amount": 7}),
+    "karma reset --all": (c.ResetKarma, {}),
+    "export emails [--team TEAM]": (c.ExportEmails, {"team": "TEAM"}),
+    "/rocket <@U123|name> ++": (c.GiveKarma, {"slack_id": "U123"}),
 }
 
 # Shorter lines: defaults are filled in, and values are taken from the right place.
-MORE_LINES: list[tuple[str, str, dict[str, Any]]] = [
-    ("user add", "add_user", {"force": False}),
-    ("user add -f", "add_user", {"force": True}),
-    ("user edit --name 'Ada Lovelace'", "edit_user",
+MORE_LINES: list[tuple[str, type[c.Command[Any]], dict[str, Any]]] = [
+    ("user add", c.AddUser, {"force": False}),
+    ("user add -f", c.AddUser, {"force": True}),
+    ("user edit --name 'Ada Lovelace'", c.EditUser,
      {"name": "Ada Lovelace", "email": None, "position": None, "github": None, "major": None, "bio": None,
       "permission": None, "target": None}),
-    ('user edit --bio "it\'s a \\"bio\\""', "edit_user",
+    ('user edit --bio "it\'s a \\"bio\\""', c.EditUser,
      {"name": None, "email": None, "position": None, "github": None, "major": None, "bio": 'it\'s a "bio"',
       "permission": None, "target": None}),
-    ("user edit --username @U9 --permission team_lead", "edit_user",
+    ("user edit --username @U9 --permission team_lead", c.EditUser,
      {"name": None, "email": None, "position": None, "github": None, "major": None, "bio": None,
       "permission": "team_lead", "target": "U9"}),
-    ("user edit --name=X", "edit_user",
+    ("user edit --name=X", c.EditUser,
      {"name": "X", "email": None, "position": None, "github": None, "major": None, "bio": None,
       "permission": None, "target": None}),
-    ("user view", "view_user", {"slack_id": None, "github": None, "email": None, "inspect": False}),
-    ("team lead ios U1", "set_team_lead", {"team": "ios", "slack_id": "U1", "remove": False}),
-    ("team create ios", "create_team",
+    ("user view", c.ViewUser, {"slack_id": None, "github": None, "email": None, "inspect": False}),
+    ("team lead ios U1", c.SetTeamLead, {"team": "ios", "slack_id": "U1", "remove": False}),
+    ("team create ios", c.CreateTeam,
      {"team": "ios", "name": None, "platform": None, "channel": None, "lead": None, "folder": None}),
-    ("project create https://github.com/o/r ios", "create_project",
+    ("project create https://github.com/o/r ios", c.CreateProject,
      {"repo": "https://github.com/o/r", "team": "ios", "name": None}),
-    ("project assign p1 ios", "assign_project", {"project_id": "p1", "team": "ios", "force": False}),
-    ("project delete p1", "delete_project", {"project_id": "p1", "force": False}),
-    ("karma set U1 -3", "set_karma", {"slack_id": "U1", "amount": -3}),
-    ("export emails", "export_emails", {"team": None}),
-    ("U123 ++", "give_karma", {"slack_id": "U123"}),
-    ("U123++", "give_karma", {"slack_id": "U123"}),
-    ("@U123 ++", "give_karma", {"slack_id": "U123"}),
-    ("U123 ++ thanks for the review!", "give_karma", {"slack_id": "U123"}),
-    ("TEAM  list", "list_teams", {}),
+    ("project assign p1 ios", c.AssignProject, {"project_id": "p1", "team": "ios", "force": False}),
+    ("project delete p1", c.DeleteProject, {"project_id": "p1", "force": False}),
+    ("karma set U1 -3", c.SetKarma, {"slack_id": "U1", "amount": -3}),
+    ("export emails", c.ExportEmails, {"team": None}),
+    ("U123 ++", c.GiveKarma, {"slack_id": "U123"}),
+    ("U123++", c.GiveKarma, {"slack_id": "U123"}),
+    ("@U123 ++", c.GiveKarma, {"slack_id": "U123"}),
+    ("U123 ++ thanks for the review!", c.GiveKarma, {"slack_id": "U123"}),
+    ("TEAM  list", c.ListTeams, {}),
 ]
 
 
@@ -127,14 +127,14 @@ def concrete(form: str) -> str:
 def test_every_contract_form_parses_to_the_intended_call(form: str) -> None:
     usecase, kwargs = CONTRACT_FORMS[form]
     command = parse(unescape(concrete(form)))
-    assert command == Command(usecase, kwargs, command.name)
+    assert command == Parsed(usecase, kwargs, command.name)
 
 
 @pytest.mark.parametrize(("line", "usecase", "kwargs"), MORE_LINES)
-def test_more_lines(line: str, usecase: str, kwargs: dict[str, Any]) -> None:
+def test_more_lines(line: str, usecase: type[c.Command[Any]], kwargs: dict[str, Any]) -> None:
     command = parse(line)
-    assert isinstance(command, Command)
-    assert (command.usecase, command.kwargs) == (usecase, kwargs)
+    assert isinstance(command, Parsed)
+    assert (command.command, command.kwargs) == (usecase, kwargs)
 
 
 def _contract_forms_in_contract() -> set[str]:
@@ -155,17 +155,19 @@ def test_the_table_covers_every_form_written_in_the_contract() -> None:
     assert in_contract == set(CONTRACT_FORMS) - {"/rocket <@U123|name> ++"}
 
 
-def test_every_subcommand_maps_to_a_real_use_case_with_matching_parameters() -> None:
-    """Each parser's dests bind to the real use-case's ``__call__`` (no stray or missing names)."""
-    usecases = UseCases(fake_world().ports, Settings())
+def test_every_subcommand_maps_to_a_command_with_a_handler_and_matching_fields() -> None:
+    """Each parser's dests are the fields of its command class (no stray or missing names),
+    and the production bus has a handler for every command the grammar builds."""
+    bus = build_bus(fake_world().ports, Settings())
     seen = set()
     for form, (usecase, _kwargs) in CONTRACT_FORMS.items():
         command = parse(unescape(concrete(form)))
-        signature = inspect.signature(getattr(usecases, usecase))
-        signature.bind("U_ACTOR", **command.kwargs)  # raises TypeError on a mismatch
+        assert isinstance(command, Parsed)
+        built = command.build("U_ACTOR")  # raises TypeError on a mismatch
+        assert type(built) is usecase and built.actor == "U_ACTOR" and bus.handles(usecase)
         seen.add(usecase)
-    all_subs = {uc for group in GRAMMAR.values() for uc in group.usecases.values()}
-    assert all_subs | {"give_karma"} == seen
+    all_subs = {uc for group in GRAMMAR.values() for uc in group.commands.values()}
+    assert all_subs | {c.GiveKarma} == seen
 
 
 # --- help -------------------------------------------------------------------------------------
@@ -261,11 +263,11 @@ def test_bad_quoting_names_a_known_group_or_nothing(line: str, name: str) -> Non
 
 def test_every_option_value_with_spaces_and_unicode_survives() -> None:
     command = parse("user edit --name 'Zoë “Z” Ångström' --bio '🚀 to the moon' --major 'CS & Math'")
-    assert isinstance(command, Command)
+    assert isinstance(command, Parsed)
     assert command.kwargs["name"] == "Zoë “Z” Ångström"
     assert command.kwargs["bio"] == "🚀 to the moon"
     assert command.kwargs["major"] == "CS & Math"
 
 
 def test_non_breaking_spaces_separate_words() -> None:
-    assert parse("team\u00a0view\u00a0ios") == Command("view_team", {"team": "ios"}, "team view")
+    assert parse("team\u00a0view\u00a0ios") == Parsed(c.ViewTeam, {"team": "ios"}, "team view")

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from core.context import Settings
 from core.models import User
 from core.permissions import Permissions
-from core.usecases import UseCases
+from core.wiring import build_bus
 from entrypoints.commands.dispatch import run_command
 from entrypoints.commands.escapes import unescape
 from entrypoints.commands.grammar import GRAMMAR
@@ -60,7 +60,7 @@ async def _run(text: str, actor: str) -> Reply:
     await world.store.store(User("U_ADMIN", permission_level=Permissions.admin))
     await world.store.store(User("U1", name="Alice"))
     world.github.add_user("alice", "501")
-    return await run_command(UseCases(world.ports, Settings()), actor, text)
+    return await run_command(build_bus(world.ports, Settings()), actor, text)
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 
 from core.context import Settings
-from core.usecases import UseCases
+from core.wiring import build_bus
 from entrypoints.handlers import DEDUP_SECONDS, RocketHandlers
 from entrypoints.jobs.lease_cleanup import LeaseCleanup
 from entrypoints.jobs.runner import LeasedRunner
@@ -41,7 +41,7 @@ async def world(request, tmp_path) -> AsyncIterator[FakeWorld]:
 
 def handlers(world: FakeWorld) -> RocketHandlers:
     ports = world.ports
-    return RocketHandlers(UseCases(ports, Settings()), ports, Settings(), Metrics())
+    return RocketHandlers(build_bus(ports, Settings()), ports, Settings(), Metrics())
 
 
 def team_join(event_id: str, slack_id: str) -> dict[str, object]:

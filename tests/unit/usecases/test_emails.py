@@ -6,15 +6,15 @@ from typing import Any
 
 import pytest
 
+from core.commands import ExportEmails
 from core.context import Ports, Settings
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import Team, User
 from core.permissions import Permissions
-from core.usecases.emails import ExportEmails
-from core.usecases.teams import QUERY_CHUNK
+from core.usecases.common import QUERY_CHUNK
 from tests.fakes.counting_store import CountingStore
 from tests.fakes.observe import snapshot
-from tests.fakes.ports import FakeWorld, fake_world
+from tests.fakes.ports import FakeWorld, fake_world, usecase
 
 
 @pytest.fixture
@@ -41,7 +41,8 @@ async def world() -> FakeWorld:
 
 def export(world: FakeWorld, store: Any = None) -> ExportEmails:
     p = world.ports
-    return ExportEmails(Ports(store or p.store, p.github, p.chat, p.drive, p.clock, p.ids), Settings())
+    ports = Ports(store or p.store, p.github, p.chat, p.drive, p.clock, p.ids)
+    return usecase(ExportEmails, ports, Settings())
 
 
 @pytest.mark.parametrize("actor", ["UADMIN", "ULEAD", "UOTHER"])

@@ -9,8 +9,7 @@ import pytest
 from core.context import Settings
 from core.models import Project, Team, User
 from core.permissions import Permissions
-from core.usecases.github_events import ApplyGitHubEvent
-from tests.fakes.ports import fake_world
+from tests.fakes.ports import fake_world, github_webhook
 from tests.support.fixtures import github_payload, org_membership_payload
 
 TEAM_ID = "3253328"  # the team in the fixtures, slug "github"
@@ -20,14 +19,21 @@ HACKTOCAT = "39652351"
 
 @pytest.fixture
 def world():
-    return fake_world()
+    w = fake_world()
+    w.chat.add_channel("CNOTICE", "rocket-notices")
+    return w
 
 
-DEFAULT_SETTINGS = Settings()
+DEFAULT_SETTINGS = Settings(notification_channel="rocket-notices")
+
+
+def notices(world) -> list[str]:
+    """What the Notices subscriber posted to the notification channel."""
+    return [text for channel, text in world.chat.posts if channel == "CNOTICE"]
 
 
 def apply(world, settings=DEFAULT_SETTINGS):
-    return ApplyGitHubEvent(world.ports, settings)
+    return github_webhook(world.ports, settings)
 
 
 async def snapshot(world):
@@ -44,7 +50,7 @@ async def test_ping_changes_nothing(world):
 
 async def test_team_created_is_stored_once(world):
     outcome = await apply(world)("team", github_payload("team.created"))
-    assert outcome.applied and "github" in outcome.notice
+    assert outcome.applied and notices(world) == ["GitHub: team github was created"]
     team = await world.store.retrieve(Team, TEAM_ID)
     assert team.github_team_name == "github" and team.members == set()
     again = await apply(world)("team", github_payload("team.created"))
@@ -87,10 +93,11 @@ async def test_membership_added_and_removed(world):
     added["action"] = "added"
     added["team"] = {"id": int(TEAM_ID), "slug": "github", "name": "github"}
     outcome = await apply(world)("membership", added)
-    assert outcome.applied and "Codertocat" in outcome.notice
+    assert outcome.applied and notices(world) == ["GitHub: Codertocat added to team github"]
     assert (await world.store.retrieve(Team, TEAM_ID)).members == {CODERTOCAT}
     assert world.drive.shared["F1"] == {"c@example.com"}
     assert not (await apply(world)("membership", added)).applied  # already a member
+    assert len(notices(world)) == 1  # nothing changed: no second notice
 
     removed = github_payload("membership.removed.with-deleted-team")
     await world.store.store(dataclass_replace_leads(await world.store.retrieve(Team, TEAM_ID), {CODERTOCAT}))
@@ -119,8 +126,9 @@ async def test_joining_admin_team_promotes(world):
     payload = copy.deepcopy(github_payload("membership.removed.with-deleted-team"))
     payload["action"] = "added"
     payload["team"] = {"id": int(TEAM_ID), "slug": "github", "name": "github"}
-    outcome = await apply(world, Settings(admin_team="github"))("membership", payload)
-    assert "U1" in outcome.summary
+    settings = Settings(admin_team="github", notification_channel="rocket-notices")
+    outcome = await apply(world, settings)("membership", payload)
+    assert outcome.applied and notices(world) == ["GitHub: Codertocat added to team github (promoted U1)"]
     assert (await world.store.retrieve(User, "U1")).permission_level == Permissions.admin
 
 
@@ -129,7 +137,8 @@ async def test_org_member_removed_leaves_teams_and_unlinks(world):
     await world.store.store(Team("1", "a", members={HACKTOCAT, "5"}, team_leads={HACKTOCAT}))
     await world.store.store(Team("2", "b", members={"5"}))
     outcome = await apply(world)("organization", org_membership_payload("member_removed"))
-    assert outcome.applied and "hacktocat" in outcome.notice
+    assert outcome.applied
+    assert notices(world) == ["GitHub: hacktocat left the organization and was removed from 1 team(s)"]
     assert (await world.store.retrieve(Team, "1")).members == {"5"}
     assert (await world.store.retrieve(Team, "1")).team_leads == set()
     user = await world.store.retrieve(User, "U9")

@@ -9,15 +9,15 @@ from typing import Any
 
 import pytest
 
+from core.commands import GiveKarma, ResetKarma, SetKarma, ViewKarma
 from core.context import Ports, Settings
 from core.errors import InvalidInput, NotFound, PermissionDenied
 from core.models import Team, User
 from core.permissions import Permissions
 from core.usecases.common import update_with_retry
-from core.usecases.karma import GiveKarma, ResetKarma, SetKarma, ViewKarma
 from tests.fakes.counting_store import CountingStore
 from tests.fakes.observe import YieldingStore, snapshot
-from tests.fakes.ports import FakeWorld, fake_world
+from tests.fakes.ports import FakeWorld, fake_world, usecase
 
 SETTINGS = Settings()
 
@@ -39,9 +39,8 @@ async def world() -> FakeWorld:
 
 def uc(cls: type, world: FakeWorld, store: Any = None) -> Any:
     ports = world.ports
-    return cls(
-        Ports(store or ports.store, ports.github, ports.chat, ports.drive, ports.clock, ports.ids), SETTINGS
-    )
+    used = Ports(store or ports.store, ports.github, ports.chat, ports.drive, ports.clock, ports.ids)
+    return usecase(cls, used, SETTINGS)
 
 
 async def karma_of(world: FakeWorld, slack_id: str) -> int:

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 
 from adapters.unavailable import Unavailable
+from core.commands import OnboardUser
 from core.context import Ports, Settings
 from core.errors import InvalidInput, UpstreamError
 from core.models import User
 from core.permissions import Permissions
-from core.usecases.onboarding import OnboardUser
 from tests.fakes.observe import snapshot
-from tests.fakes.ports import FakeWorld, fake_world
+from tests.fakes.ports import FakeWorld, fake_world, usecase
 
 
 @pytest.fixture
@@ -23,7 +23,7 @@ def world() -> FakeWorld:
 
 
 def onboard(world: FakeWorld, **ports: Any) -> OnboardUser:
-    return OnboardUser(Ports(**{**world.ports.__dict__, **ports}), Settings())
+    return usecase(OnboardUser, Ports(**{**world.ports.__dict__, **ports}), Settings())
 
 
 async def test_a_new_member_is_stored_and_welcomed(world: FakeWorld) -> None:

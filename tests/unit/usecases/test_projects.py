@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from core.models import Project
-from core.usecases.projects import (
+from core.commands import (
     AssignProject,
     CreateProject,
     DeleteProject,
@@ -14,9 +12,12 @@ from core.usecases.projects import (
     ListProjects,
     UnassignProject,
     ViewProject,
-    normalize_repo,
 )
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from core.models import Project
+from core.validation import normalize_repo
 from tests.fakes.observe import snapshot
+from tests.fakes.ports import usecase
 from tests.unit.usecases.team_world import Directory, make_directory
 
 
@@ -32,7 +33,7 @@ async def d() -> Directory:
 
 
 def uc(d: Directory, cls):
-    return cls(d.ports, d.settings)
+    return usecase(cls, d.ports, d.settings)
 
 
 async def project(d: Directory, project_id: str) -> Project:

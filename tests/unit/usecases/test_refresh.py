@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import pytest
 
+from core.commands import CreateTeam, RefreshTeams
 from core.context import Settings
 from core.errors import NotFound, PermissionDenied, UpstreamError
 from core.models import Project, Team, User
 from core.permissions import Permissions
-from core.usecases.refresh import RefreshTeams
-from core.usecases.teams import CreateTeam
 from ports.github import GitHubTeam
 from tests.fakes.counting_store import CountingStore
 from tests.fakes.github import FakeGitHub, refused
 from tests.fakes.observe import snapshot
-from tests.fakes.ports import fake_world
+from tests.fakes.ports import fake_world, usecase
 from tests.unit.usecases.team_world import Directory, make_directory
 
 # --- a small directory: every kind of change at once ---------------------------------------------
@@ -39,7 +38,7 @@ async def d() -> Directory:
 
 
 def refresh(d: Directory) -> RefreshTeams:
-    return RefreshTeams(d.ports, d.settings)
+    return usecase(RefreshTeams, d.ports, d.settings)
 
 
 async def team(d: Directory, slug: str) -> Team:
@@ -82,10 +81,10 @@ async def test_refresh_reconciles_everything(d):
 
 
 async def test_second_refresh_writes_nothing(d):
-    await refresh(d).run()
+    await refresh(d)("", scheduled=True)
     d.world.store.reset()
     versions = await snapshot(d.world)
-    result = await refresh(d).run()
+    result = await refresh(d)("", scheduled=True)
     assert (result.created, result.updated, result.deleted, result.promoted) == ([], [], [], [])
     assert d.world.store.writes == 0
     assert await snapshot(d.world) == versions
@@ -105,14 +104,14 @@ async def test_github_failure_writes_nothing(d, operation):
     before = await snapshot(d.world)
     d.world.github.fail_on[operation] = refused("502")
     with pytest.raises(UpstreamError, match="GitHub refused: 502"):
-        await refresh(d).run()
+        await refresh(d)("", scheduled=True)
     assert await snapshot(d.world) == before
     assert d.world.store.writes == 0 and d.world.drive.syncs == 0
 
 
 async def test_drive_failure_is_a_warning(d):
     d.world.drive.fail_on["sync_folder"] = UpstreamError("Google Drive", "quota")
-    result = await refresh(d).run()
+    result = await refresh(d)("", scheduled=True)
     assert result.drive_synced == [] and len(result.warnings) == 1 and "quota" in result.warnings[0]
     assert (await team(d, "alpha")).members == {d.gid["UMEM"], d.gid["UNEW"]}
 
@@ -129,7 +128,7 @@ async def test_team_vanishing_mid_refresh_is_skipped_not_deleted():
     world.github = VanishingGitHub()
     d = await make_directory(world)
     await world.store.store(Team("4242", "ghost", "Ghost", members={"1"}))
-    result = await refresh(d).run()
+    result = await refresh(d)("", scheduled=True)
     assert any("ghost" in w for w in result.warnings)
     assert (await world.store.retrieve(Team, "4242")).members == {"1"}
     with pytest.raises(NotFound):
@@ -145,11 +144,11 @@ async def test_team_created_by_command_during_the_refresh_is_kept():
 
     async def list_then_create(d=d):
         listing = await list_on_github()
-        await CreateTeam(d.ports, d.settings)("ULEAD", "gamma", platform="android")
+        await usecase(CreateTeam, d.ports, d.settings)("ULEAD", "gamma", platform="android")
         return listing
 
     world.github.list_teams = list_then_create
-    result = await refresh(d).run()
+    result = await refresh(d)("", scheduled=True)
     assert result.deleted == []
     gamma = await team(d, "gamma")
     assert gamma.platform == "android" and gamma.team_leads == {d.gid["ULEAD"]}
@@ -226,7 +225,7 @@ async def check_directory_matches_github(world, members: dict[int, list[str]], p
 async def test_refresh_at_scale(per_team):
     teams = 200
     world, members = await scale_world(teams, per_team)
-    result = await RefreshTeams(world.ports, SCALE_SETTINGS).run()
+    result = await usecase(RefreshTeams, world.ports, SCALE_SETTINGS)("", scheduled=True)
 
     gh_teams = teams + 2  # plus admins and leads
     assert world.github.calls["list_teams"] == 1
@@ -244,7 +243,7 @@ async def test_refresh_at_scale(per_team):
 
     world.store.reset()
     world.github.calls.clear()
-    again = await RefreshTeams(world.ports, SCALE_SETTINGS).run()
+    again = await usecase(RefreshTeams, world.ports, SCALE_SETTINGS)("", scheduled=True)
     assert world.store.writes == 0 and again.updated == again.created == again.promoted == []
     assert world.store.reads == 2  # no deletions this time, so no project query
 
@@ -253,6 +252,6 @@ async def test_refresh_reads_do_not_depend_on_team_size():
     counts = {}
     for per_team in (5, 25):
         world, _ = await scale_world(200, per_team)
-        await RefreshTeams(world.ports, SCALE_SETTINGS).run()
+        await usecase(RefreshTeams, world.ports, SCALE_SETTINGS)("", scheduled=True)
         counts[per_team] = (world.store.reads, sum(world.github.calls.values()))
     assert counts[5] == counts[25]

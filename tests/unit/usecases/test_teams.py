@@ -7,11 +7,7 @@ import asyncio
 import pytest
 
 from adapters.memory import MemoryStore
-from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, UpstreamError
-from core.models import Project, Team, User
-from core.permissions import Permissions
-from core.usecases.github_events import ApplyGitHubEvent
-from core.usecases.teams import (
+from core.commands import (
     AddTeamMember,
     CreateTeam,
     DeleteTeam,
@@ -21,9 +17,12 @@ from core.usecases.teams import (
     SetTeamLead,
     ViewTeam,
 )
+from core.errors import Conflict, InvalidInput, NotFound, PermissionDenied, UpstreamError
+from core.models import Project, Team, User
+from core.permissions import Permissions
 from tests.fakes.github import refused
 from tests.fakes.observe import snapshot
-from tests.fakes.ports import fake_world
+from tests.fakes.ports import fake_world, github_webhook, usecase
 from tests.unit.usecases.team_world import Directory, make_directory
 
 
@@ -33,7 +32,7 @@ async def d() -> Directory:
 
 
 def uc(d: Directory, cls):
-    return cls(d.ports, d.settings)
+    return usecase(cls, d.ports, d.settings)
 
 
 async def stored_team(d: Directory, slug: str) -> Team:
@@ -106,7 +105,7 @@ async def test_create_team_survives_the_webhook_storing_the_team_first(d):
 
     async def create_and_deliver_webhook(slug: str, name: str = ""):
         created = await create_on_github(slug, name)
-        await ApplyGitHubEvent(d.ports, d.settings)("team", {
+        await github_webhook(d.ports, d.settings)("team", {
             "action": "created", "team": {"id": int(created.id), "slug": created.slug, "name": created.name}})
         return created
 

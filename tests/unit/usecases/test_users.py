@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from adapters.unavailable import Unavailable
+from core.commands import AddUser, DeleteUser, EditUser, ViewUser
 from core.context import Ports, Settings
 from core.errors import (
     Conflict,
@@ -21,10 +22,9 @@ from core.errors import (
 from core.models import Team, User
 from core.permissions import Permissions
 from core.usecases.common import update_with_retry
-from core.usecases.users import AddUser, DeleteUser, EditUser, ViewUser
 from tests.fakes.github import refused
 from tests.fakes.observe import YieldingStore, snapshot
-from tests.fakes.ports import FakeWorld, fake_world
+from tests.fakes.ports import FakeWorld, fake_world, usecase
 
 SETTINGS = Settings(default_team="all")
 
@@ -59,7 +59,7 @@ async def world() -> FakeWorld:
 
 def uc(cls: type, world: FakeWorld, settings: Settings = SETTINGS, **ports: Any) -> Any:
     base = world.ports
-    return cls(Ports(**{**base.__dict__, **ports}), settings)
+    return usecase(cls, Ports(**{**base.__dict__, **ports}), settings)
 
 
 # --- AddUser ---------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""The message bus: one handler per command class, any number of subscribers per event class.
+
+``bus.handle(command)`` looks the handler up by ``type(command)`` (``UnknownCommand`` if none
+is registered), runs it, then hands every domain event recorded meanwhile
+(``core.events.record``) to the subscribers of its class, in recording order, each event's
+subscribers in registration order. Events recorded by subscribers are dispatched after those
+already queued (so ``core.events.recorded()`` lets a subscriber see what followed).
+
+The change is made once the handler returns: a subscriber that fails never undoes it and
+never makes ``handle`` raise. Its failure (and any warning it returns) is appended to the
+result's ``warnings``. An error of the handler propagates unchanged, and then no event is
+dispatched. ``asyncio.CancelledError`` is never swallowed.
+
+Typed end to end: ``Command[R]`` → ``handle`` returns ``R``; ``register(AddTeamMember, h)``
+checks that ``h`` takes an ``AddTeamMember``.
+"""
+
+from __future__ import annotations
+
+import logging
+import types
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from core import events as _events
+from core.commands import Command
+from core.errors import RocketError
+from core.events import Event
+
+log = logging.getLogger("rocket.bus")
+
+C = TypeVar("C", bound=Command[Any])
+R = TypeVar("R")
+E = TypeVar("E", bound=Event)
+
+Subscriber = Callable[[E], Awaitable[list[str] | None]]
+"""An async callable given one event; returns warnings to add to the result (or None)."""
+
+
+class UnknownCommand(LookupError):
+    """No handler is registered for this command class (a wiring mistake, not user input)."""
+
+
+@runtime_checkable
+class HasWarnings(Protocol):
+    warnings: list[str]
+
+
+class MessageBus:
+    """Routes commands to handlers and events to subscribers (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type[Any], Callable[[Any], Awaitable[Any]]] = {}
+        self._subscribers: list[tuple[type[Event], Callable[[Any], Awaitable[list[str] | None]]]] = []
+
+    def register(self, command: type[C], handler: Callable[[C], Awaitable[Any]]) -> None:
+        """Make ``handler`` the one handler of ``command`` (replacing any earlier one)."""
+        self._handlers[command] = handler
+
+    def subscribe(self, event: type[E], subscriber: Subscriber[E]) -> None:
+        """Call ``subscriber`` for every recorded event that is an instance of ``event``."""
+        self._subscribers.append((event, subscriber))
+
+    def handles(self, command: type[Command[Any]]) -> bool:
+        return command in self._handlers
+
+    @property
+    def commands(self) -> frozenset[type[Any]]:
+        """Every command class with a handler."""
+        return frozenset(self._handlers)
+
+    async def handle(self, command: Command[R]) -> R:
+        """Run ``command``'s handler, then dispatch the events it recorded; its result."""
+        handler = self._handlers.get(type(command))
+        if handler is None:
+            raise UnknownCommand(f"no handler for {type(command).__name__}")
+        recorded, token = _events.begin()
+        try:
+            result: R = await handler(command)
+            warnings = await self._dispatch(recorded.events)
+        finally:
+            _events.end(token)
+        if warnings:
+            if isinstance(result, HasWarnings):
+                result.warnings.extend(warnings)
+            else:
+                log.warning("%s: %s", type(command).__name__, "; ".join(warnings))
+        return result
+
+    async def _dispatch(self, queue: list[Event]) -> list[str]:
+        warnings: list[str] = []
+        index = 0
+        while index < len(queue):  # subscribers may record more events onto the queue
+            event = queue[index]
+            index += 1
+            for kind, subscriber in self._subscribers:
+                if not isinstance(event, kind):
+                    continue
+                try:
+                    extra = await subscriber(event)
+                except RocketError as exc:
+                    log.warning("subscriber %s failed on %s: %s", _name(subscriber),
+                                type(event).__name__, exc)
+                    warnings.append(f"{type(event).__name__}: a follow-up step failed: {exc}")
+                    continue
+                except Exception as exc:
+                    log.exception("subscriber %s failed on %s", _name(subscriber), type(event).__name__)
+                    warnings.append(f"{type(event).__name__}: a follow-up step failed "
+                                    f"({type(exc).__name__}); the change itself was made")
+                    continue
+                if extra:
+                    warnings.extend(extra)
+        return warnings
+
+
+def _name(fn: object) -> str:
+    if isinstance(fn, types.FunctionType | types.MethodType):
+        return fn.__qualname__
+    return type(fn).__qualname__

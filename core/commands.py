@@ -1,0 +1,398 @@
+"""Commands: one frozen dataclass per request for a change or a view.
+
+Every entry point (the ``/rocket`` grammar, the CLI, jobs, GitHub webhooks through
+``adapters.github.events``, and next buttons and modals) builds one of these and hands it to
+``core.bus.MessageBus.handle``; the command's CLASS picks its handler, never a name.
+
+Each class derives from ``Command[R]`` where ``R`` is the result type its handler returns, so
+``bus.handle(AddTeamMember(...))`` is known to mypy as a ``TeamResult``. ``actor`` is the
+Slack user id of whoever asked (for GitHub events: ``sender``, the GitHub login, may be "").
+Values are as typed by the user (handlers validate them); ``None`` means "not given".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+from core.models import Project, Team, User
+from core.results import (
+    ChannelFeature,
+    Deleted,
+    DriveSyncResult,
+    EmailList,
+    EventOutcome,
+    ImportResult,
+    KarmaReset,
+    KarmaResult,
+    ProjectList,
+    ProjectResult,
+    RefreshResult,
+    TeamList,
+    TeamResult,
+    UserResult,
+)
+
+R = TypeVar("R", covariant=True)
+
+
+class Command(Generic[R]):
+    """Base of every command; ``R`` is what its handler returns."""
+
+    if TYPE_CHECKING:  # every concrete command is a dataclass with an ``actor`` field
+
+        @property
+        def actor(self) -> str: ...
+
+
+# --- users -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AddUser(Command[UserResult]):
+    """``user add [-f]``: register the actor (``force`` overwrites an existing record)."""
+
+    actor: str
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class EditUser(Command[UserResult]):
+    """``user edit``: change the actor's profile, or ``target``'s."""
+
+    actor: str
+    target: str | None = None
+    name: str | None = None
+    email: str | None = None
+    position: str | None = None
+    github: str | None = None
+    major: str | None = None
+    bio: str | None = None
+    permission: str | None = None
+
+
+@dataclass(frozen=True)
+class ViewUser(Command[UserResult]):
+    """``user view``: by Slack id, GitHub login or email (at most one; none: the actor)."""
+
+    actor: str
+    slack_id: str | None = None
+    github: str | None = None
+    email: str | None = None
+    inspect: bool = False
+
+
+@dataclass(frozen=True)
+class DeleteUser(Command[Deleted]):
+    """``user delete SLACK_ID`` (admins)."""
+
+    actor: str
+    slack_id: str
+
+
+@dataclass(frozen=True)
+class OnboardUser(Command[UserResult]):
+    """Slack's ``team_join``: register ``actor`` (the newcomer) from their Slack profile."""
+
+    actor: str
+    name: str = ""
+    email: str = ""
+    image_url: str = ""
+
+
+# --- karma -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewKarma(Command[KarmaResult]):
+    actor: str
+    slack_id: str
+
+
+@dataclass(frozen=True)
+class SetKarma(Command[KarmaResult]):
+    actor: str
+    slack_id: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class ResetKarma(Command[KarmaReset]):
+    actor: str
+
+
+@dataclass(frozen=True)
+class GiveKarma(Command[KarmaResult]):
+    """``@user ++``: one point from ``actor`` to ``slack_id``."""
+
+    actor: str
+    slack_id: str
+
+
+# --- emails ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportEmails(Command[EmailList]):
+    actor: str
+    team: str | None = None
+
+
+# --- teams -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListTeams(Command[TeamList]):
+    actor: str
+
+
+@dataclass(frozen=True)
+class ViewTeam(Command[TeamResult]):
+    actor: str
+    team: str
+
+
+@dataclass(frozen=True)
+class CreateTeam(Command[TeamResult]):
+    actor: str
+    team: str
+    name: str | None = None
+    platform: str | None = None
+    channel: str | None = None
+    lead: str | None = None
+    folder: str | None = None
+
+
+@dataclass(frozen=True)
+class EditTeam(Command[TeamResult]):
+    actor: str
+    team: str
+    name: str | None = None
+    platform: str | None = None
+    folder: str | None = None
+
+
+@dataclass(frozen=True)
+class AddTeamMember(Command[TeamResult]):
+    actor: str
+    team: str
+    slack_id: str
+
+
+@dataclass(frozen=True)
+class RemoveTeamMember(Command[TeamResult]):
+    actor: str
+    team: str
+    slack_id: str
+
+
+@dataclass(frozen=True)
+class SetTeamLead(Command[TeamResult]):
+    """Make ``slack_id`` a lead of ``team``; with ``remove`` drop only the lead role."""
+
+    actor: str
+    team: str
+    slack_id: str
+    remove: bool = False
+
+
+@dataclass(frozen=True)
+class DeleteTeam(Command[Deleted]):
+    actor: str
+    team: str
+
+
+@dataclass(frozen=True)
+class RefreshTeams(Command[RefreshResult]):
+    """Reconcile every team with GitHub. ``scheduled`` (set only by the scheduled job, never
+    by the grammar) skips the admin check: the scheduler is no Slack user."""
+
+    actor: str
+    scheduled: bool = False
+
+
+@dataclass(frozen=True)
+class SyncDrive(Command[DriveSyncResult]):
+    """Share every team's Drive folder with exactly its registered members' emails (the job)."""
+
+    actor: str
+    scheduled: bool = False
+
+
+@dataclass(frozen=True)
+class MakeAdmin(Command[UserResult]):
+    """``rocket admin SLACK_ID`` (the operator, no Slack user: no permission check): create the
+    user if missing and make them admin. Only the CLI builds it."""
+
+    actor: str
+    slack_id: str
+
+
+@dataclass(frozen=True)
+class FeatureRandomChannel(Command[ChannelFeature]):
+    """Advertise one random public channel in the announcement channel (the weekly job)."""
+
+    actor: str
+    scheduled: bool = False
+
+
+@dataclass(frozen=True)
+class ImportDirectory(Command[ImportResult]):
+    """``rocket db import`` (the operator; only the CLI builds it): validated records to write."""
+
+    actor: str
+    users: tuple[User, ...] = ()
+    teams: tuple[Team, ...] = ()
+    projects: tuple[Project, ...] = ()
+
+
+# --- projects ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ListProjects(Command[ProjectList]):
+    actor: str
+
+
+@dataclass(frozen=True)
+class ViewProject(Command[ProjectResult]):
+    actor: str
+    project_id: str
+
+
+@dataclass(frozen=True)
+class CreateProject(Command[ProjectResult]):
+    actor: str
+    repo: str
+    team: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class EditProject(Command[ProjectResult]):
+    actor: str
+    project_id: str
+    name: str | None = None
+
+
+@dataclass(frozen=True)
+class AssignProject(Command[ProjectResult]):
+    actor: str
+    project_id: str
+    team: str
+    force: bool = False
+
+
+@dataclass(frozen=True)
+class UnassignProject(Command[ProjectResult]):
+    actor: str
+    project_id: str
+
+
+@dataclass(frozen=True)
+class DeleteProject(Command[Deleted]):
+    actor: str
+    project_id: str
+    force: bool = False
+
+
+# --- GitHub webhook events (built by adapters.github.events.parse_webhook) ----------------------
+# GitHub is the source of truth: these report what already happened there. ``actor`` is the
+# GitHub login of the webhook's sender ("" when absent). Ids are GitHub's, as strings.
+
+
+@dataclass(frozen=True)
+class GitHubPing(Command[EventOutcome]):
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubTeamCreated(Command[EventOutcome]):
+    team_id: str
+    slug: str
+    name: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubTeamDeleted(Command[EventOutcome]):
+    team_id: str
+    slug: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubTeamRenamed(Command[EventOutcome]):
+    """Team ``edited`` with a slug: the stored team takes the new slug."""
+
+    team_id: str
+    slug: str
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubTeamNoted(Command[EventOutcome]):
+    """Any other team action (``added_to_repository``, an edit without a slug, …): noted only."""
+
+    team_id: str
+    slug: str = ""
+    action: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubMembershipAdded(Command[EventOutcome]):
+    """``membership added`` (scope team): ``github_id`` joined team ``team_id`` on GitHub."""
+
+    team_id: str
+    github_id: str
+    login: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubMembershipRemoved(Command[EventOutcome]):
+    team_id: str
+    github_id: str
+    login: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubMemberLeftOrg(Command[EventOutcome]):
+    """organization ``member_removed``."""
+
+    github_id: str
+    login: str = ""
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubMemberJoinedOrg(Command[EventOutcome]):
+    """organization ``member_added`` (``invited`` False) or ``member_invited`` (True)."""
+
+    login: str
+    invited: bool = False
+    actor: str = ""
+
+
+@dataclass(frozen=True)
+class GitHubIgnored(Command[EventOutcome]):
+    """A known event whose payload names nothing Rocket handles; ``summary`` says why."""
+
+    summary: str
+    actor: str = ""
+
+
+GitHubEvent = (
+    GitHubPing
+    | GitHubTeamCreated
+    | GitHubTeamDeleted
+    | GitHubTeamRenamed
+    | GitHubTeamNoted
+    | GitHubMembershipAdded
+    | GitHubMembershipRemoved
+    | GitHubMemberLeftOrg
+    | GitHubMemberJoinedOrg
+    | GitHubIgnored
+)
