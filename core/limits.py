@@ -17,8 +17,8 @@ Standard library and ``core`` only.
 from __future__ import annotations
 
 import dataclasses
-from enum import Enum
 from collections.abc import Iterable
+from enum import Enum
 from typing import Any
 
 from core.errors import InvalidInput
