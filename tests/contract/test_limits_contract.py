@@ -90,27 +90,24 @@ def test_violation_names_the_field(record: object, message: str) -> None:
 
 
 async def test_commands_refuse_over_long_fields_before_github_or_storage() -> None:
-    from core.context import Settings
-    from core.usecases.projects import EditProject
-    from core.usecases.teams import CreateTeam, EditTeam
-    from core.usecases.users import EditUser
+    from core import commands as c
     from entrypoints.bootstrap import make_admin
     from tests.fakes.ports import fake_world
 
     world = fake_world()
-    await make_admin(world.store, "UADMIN")
-    settings = Settings()
+    bus = world.bus()
+    await make_admin(bus, "UADMIN")
     with pytest.raises(InvalidInput, match=r"Bio is too long \(501 characters; at most 500\)"):
-        await EditUser(world.ports, settings)("UADMIN", bio="b" * 501)
+        await bus.handle(c.EditUser("UADMIN", bio="b" * 501))
     with pytest.raises(InvalidInput, match=r"Name is too long \(256 characters; at most 255\)"):
-        await CreateTeam(world.ports, settings)("UADMIN", "web", name="n" * 256)
+        await bus.handle(c.CreateTeam("UADMIN", "web", name="n" * 256))
     assert world.github.teams == {} and sum(world.github.calls.values()) == 0
     await world.store.store(Team("7", "web"))
     with pytest.raises(InvalidInput, match="Platform is too long"):
-        await EditTeam(world.ports, settings)("UADMIN", "web", platform="p" * 101)
+        await bus.handle(c.EditTeam("UADMIN", "web", platform="p" * 101))
     await world.store.store(Project("p1", github_team_id="7"))
     with pytest.raises(InvalidInput, match="Name is too long"):
-        await EditProject(world.ports, settings)("UADMIN", "p1", name="n" * 256)
+        await bus.handle(c.EditProject("UADMIN", "p1", name="n" * 256))
     assert (await world.store.retrieve(User, "UADMIN")).bio == ""
     assert (await world.store.retrieve(Team, "7")).platform == ""
     assert (await world.store.retrieve(Project, "p1")).display_name == ""

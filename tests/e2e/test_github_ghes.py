@@ -11,6 +11,7 @@ import pytest
 
 from core.models import Team, User
 from entrypoints.bootstrap import make_admin
+from tests.fakes.ports import store_bus
 from entrypoints.config import load_config
 from entrypoints.container import make_container
 from entrypoints.http import create_app
@@ -49,7 +50,7 @@ async def test_ghes_invite_team_add_remove_delete_and_refresh(ghes_world) -> Non
     store = w.store
     w.github.add_user("octo-admin", 501, org_member=True)
     w.github.add_user("octocat", 583231)  # exists on the server, not in the organization
-    await make_admin(store, "UADMIN")
+    await make_admin(store_bus(store), "UADMIN")
     assert "refused" not in await text(w, "UADMIN", "user edit --github octo-admin")
     await text(w, "U2", "user add")
     assert (await store.retrieve(User, "U2")).slack_id == "U2"
