@@ -60,7 +60,9 @@ async def _open_audit_log(backend: str, request: pytest.FixtureRequest, tmp_path
     if backend == "dynamodb":
         from adapters.dynamo import DynamoStore
         from adapters.dynamo.audit import DynamoAuditLog
+        from tests.support import moto_transactions
 
+        moto_transactions.install()  # O(items) transactions, as in DynamoDB (see the module)
         endpoint = request.getfixturevalue("moto_endpoint")
         prefix = uuid.uuid4().hex[:8]
         store = await DynamoStore.open(
