@@ -399,22 +399,25 @@ async def _assert_indexed(log: Any, run: Callable[[], Any], **query: Any) -> Non
         raise AssertionError(f"no cost check for {type(log).__name__}")
 
 
-@pytest.mark.parametrize("query", [
+COST_QUERIES: list[dict[str, Any]] = [
     {}, {"since": "2026-11-02T00:00:00Z"}, {"until": "2026-11-02T00:00:00Z"}, {"actor": "github"},
     {"user": "U2"}, {"team": "backend"}, {"user": "U2", "team": "backend"},
     {"actor": "U1", "user": "U3", "since": "2026-11-01T00:00:00Z"},
     {"before": ("2026-11-02T12:00:00.000000Z", "e0500")},
-], ids=lambda q: ",".join(sorted(q)) or "none")
-async def test_queries_read_an_index_not_every_entry(audit_log, query):
+]
+
+
+async def test_queries_read_an_index_not_every_entry(audit_log):
     entries = make_entries(1000, seed=3)
     await audit_log.append(entries)
-    got: list[AuditEntry] = []
+    for query in COST_QUERIES:
+        got: list[AuditEntry] = []
 
-    async def run() -> None:
-        got.extend(await audit_log.query(limit=10, **query))
+        async def run(query: dict[str, Any] = query, got: list[AuditEntry] = got) -> None:
+            got.extend(await audit_log.query(limit=10, **query))
 
-    await _assert_indexed(audit_log, run, limit=10, **query)
-    filters = {k: v for k, v in query.items() if k != "before"}
-    want = [e for e in expected(entries, limit=1000, **filters)
-            if "before" not in query or (e.time, e.id) < query["before"]][:10]
-    assert ids(got) == ids(want) and len(got) == 10
+        await _assert_indexed(audit_log, run, limit=10, **query)
+        filters = {k: v for k, v in query.items() if k != "before"}
+        want = [e for e in expected(entries, limit=1000, **filters)
+                if "before" not in query or e.cursor < query["before"]][:10]
+        assert ids(got) == ids(want) and len(got) == 10, query
