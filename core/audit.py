@@ -27,7 +27,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import InvalidInput
@@ -75,6 +75,13 @@ def audit_time(value: str | datetime) -> str:
 def now_time() -> str:
     """The current time in the audit form."""
     return audit_time(datetime.now(UTC))
+
+
+def retention_cutoff(days: int, now: datetime | None = None) -> str:
+    """The ``purge`` cutoff that keeps ``days`` days (``ROCKET_AUDIT_DAYS``) before ``now``."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 100_000:
+        raise InvalidInput(f"audit retention must be a whole number of days, not {days!r}")
+    return audit_time((now or datetime.now(UTC)) - timedelta(days=days))
 
 
 def _text(name: str, value: Any, limit: int = MAX_TEXT) -> str:

@@ -17,6 +17,7 @@ import pytest
 from adapters.sqlite import SqliteStore
 from adapters.sqlite.audit import SqliteAuditLog, append_in_transaction, append_on
 from core.audit import AuditEntry
+from core.errors import StorageUnavailable
 from core.models import User
 from tests.support import moto_transactions
 from tests.support.moto_server import moto_endpoint  # noqa: F401  (session fixture)
@@ -140,3 +141,59 @@ async def test_dynamo_entry_and_conditional_put_commit_together(dynamo):
             TransactItems=[*log.transact_items(entry), _record_put(users, 2, "Newer")])
     assert await log.query(limit=10) == [entry]
     assert (await store.retrieve(User, "U2")).name == "New"
+
+
+class FlakyWriter:
+    """Wraps the real write client; the next calls of ``transact_write_items`` misbehave.
+
+    ``plan`` items: ``"conflict"`` (refused before applying, like DynamoDB's
+    TransactionConflict), ``"lost"`` (applied by moto, then the answer is lost: a read
+    timeout), ``"invalid"`` (a ValidationException, nothing applied), ``"ok"``.
+    """
+
+    def __init__(self, real, plan: list[str]) -> None:
+        self._real = real
+        self.plan = list(plan)
+        self.calls = 0
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    async def transact_write_items(self, **kwargs):
+        from botocore.exceptions import ClientError, ReadTimeoutError
+
+        self.calls += 1
+        step = self.plan.pop(0) if self.plan else "ok"
+        if step == "conflict":
+            raise ClientError({"Error": {"Code": "TransactionCanceledException"},
+                               "CancellationReasons": [{"Code": "TransactionConflict"}]},
+                              "TransactWriteItems")
+        if step == "invalid":
+            raise ClientError({"Error": {"Code": "ValidationException"},
+                               "ResponseMetadata": {"HTTPStatusCode": 400}}, "TransactWriteItems")
+        result = await self._real.transact_write_items(**kwargs)
+        if step == "lost":
+            raise ReadTimeoutError(endpoint_url="http://127.0.0.1")
+        return result
+
+
+async def test_dynamo_append_is_resent_after_transient_errors_and_never_doubled(dynamo):
+    from adapters.dynamo.audit import DynamoAuditLog
+
+    store, log, _ = dynamo
+    assert isinstance(log, DynamoAuditLog)
+    flaky = FlakyWriter(store._writer, ["conflict", "lost"])
+    store._writer = flaky
+    try:
+        first, second = change_entry("a"), change_entry("b", time="2026-12-01T10:00:01Z")
+        # a: refused (conflict), resent, applied but answer lost, resent -> condition fails
+        assert await log.append([first]) == 0  # counted low, as the port says; stored once
+        assert await log.query(user="U2") == [first]
+        assert await log.append([second]) == 1
+        assert flaky.calls == 4
+        flaky.plan = ["invalid"]
+        with pytest.raises(StorageUnavailable):
+            await log.append([change_entry("c", time="2026-12-01T10:00:02Z")])
+        assert [e.id for e in await log.query(limit=10)] == ["b", "a"]
+    finally:
+        store._writer = flaky._real

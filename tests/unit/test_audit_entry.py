@@ -15,6 +15,7 @@ from core.audit import (
     decode_cursor,
     encode_cursor,
     format_audit_lines,
+    retention_cutoff,
 )
 from core.errors import InvalidInput
 
@@ -125,3 +126,12 @@ def test_query_bounds_and_matching():
     for bad in ({"limit": 0}, {"limit": 1001}, {"limit": 2.0}, {"limit": False}, {"team": ""}):
         with pytest.raises(InvalidInput):
             AuditQuery.build(**bad)
+
+
+def test_retention_cutoff_keeps_that_many_days():
+    now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert retention_cutoff(400, now) == "2025-10-27T10:00:00.000000Z"
+    assert retention_cutoff(1, now) == "2026-11-30T10:00:00.000000Z"
+    for bad in (0, -1, "400", 1.5, True):
+        with pytest.raises(InvalidInput):
+            retention_cutoff(bad, now)  # type: ignore[arg-type]
