@@ -60,7 +60,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, Iterable
+from contextlib import aclosing
 from datetime import datetime
 from typing import Any
 
@@ -263,7 +264,7 @@ class DynamoAuditLog:
 
     async def _items(self, pk: str, *, lower: str | None, upper: str | None, forward: bool,
                      filters: Iterable[tuple[str, str, str]] = (), page: int = PAGE,
-                     projection: str | None = None) -> AsyncIterator[dict[str, Any]]:
+                     projection: str | None = None) -> AsyncGenerator[dict[str, Any], None]:
         """Items of partition ``pk`` with ``lower <= sk < upper``, in ``sk`` order, lazily."""
         names = {"#pk": "pk"}
         values: dict[str, Any] = {":pk": {"S": pk}}
@@ -325,21 +326,26 @@ class DynamoAuditLog:
             (prefix, _, value), others = keys[0], keys[1:]
             filters = [(attr, "=" if attr == "actor" else "contains", v) for _, attr, v in others]
             page = q.limit if not filters else max(q.limit, PAGE)
-            async for item in self._items(f"{prefix}#{value}", lower=q.since, upper=upper,
-                                          forward=False, filters=filters, page=page):
-                found.append(AuditEntry.from_dict(json.loads(item["doc"]["S"])))
-                if len(found) == q.limit:
-                    break
+            items = self._items(f"{prefix}#{value}", lower=q.since, upper=upper, forward=False,
+                                filters=filters, page=page)
+            async with aclosing(items):
+                async for item in items:
+                    found.append(AuditEntry.from_dict(json.loads(item["doc"]["S"])))
+                    if len(found) == q.limit:
+                        break
             return found
         top_day = None if q.upper is None else q.upper[0][:10]
         days = self._items(DAYS, lower=None if q.since is None else q.since[:10],
                            upper=None if top_day is None else top_day + "~", forward=False)
-        async for marker in days:
-            async for item in self._items(f"day#{marker['sk']['S']}", lower=q.since, upper=upper,
-                                          forward=False, page=q.limit - len(found)):
-                found.append(AuditEntry.from_dict(json.loads(item["doc"]["S"])))
-                if len(found) == q.limit:
-                    return found
+        async with aclosing(days):
+            async for marker in days:
+                items = self._items(f"day#{marker['sk']['S']}", lower=q.since, upper=upper,
+                                    forward=False, page=q.limit - len(found))
+                async with aclosing(items):
+                    async for item in items:
+                        found.append(AuditEntry.from_dict(json.loads(item["doc"]["S"])))
+                        if len(found) == q.limit:
+                            return found
         return found
 
     # -- purge ------------------------------------------------------------------------------
@@ -358,16 +364,19 @@ class DynamoAuditLog:
         cutoff, limit = check_purge(older_than, limit)
         cutoff_day = cutoff[:10]
         deleted = 0
-        async for marker in self._items(DAYS, lower=None, upper=cutoff_day + "~", forward=True):
-            day = marker["sk"]["S"]
+        markers = [m["sk"]["S"] async for m in self._items(DAYS, lower=None, upper=cutoff_day + "~",
+                                                          forward=True)]
+        for day in markers:
             doomed: list[AuditEntry] = []
             exhausted = True
-            async for item in self._items(f"day#{day}", lower=None, upper=cutoff, forward=True,
-                                          page=min(PAGE, limit - deleted)):
-                doomed.append(AuditEntry.from_dict(json.loads(item["doc"]["S"])))
-                if deleted + len(doomed) == limit:
-                    exhausted = False
-                    break
+            items = self._items(f"day#{day}", lower=None, upper=cutoff, forward=True,
+                                page=min(PAGE, limit - deleted))
+            async with aclosing(items):
+                async for item in items:
+                    doomed.append(AuditEntry.from_dict(json.loads(item["doc"]["S"])))
+                    if deleted + len(doomed) == limit:
+                        exhausted = False
+                        break
             for start in range(0, len(doomed), APPEND_CONCURRENCY):
                 chunk = doomed[start:start + APPEND_CONCURRENCY]
                 results = await asyncio.gather(*(self._delete_entry(e) for e in chunk),

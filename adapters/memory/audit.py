@@ -64,8 +64,9 @@ class MemoryAuditLog:
                              limit=limit, before=before)
         if q.empty:
             return []
-        keys = [k for k in (("actor", q.actor), ("user", q.user), ("team", q.team)) if k[1] is not None]
-        candidates = [self._indexes.get(k, []) for k in keys]  # type: ignore[misc]
+        keys: list[IndexKey] = [(kind, value) for kind, value in
+                                (("actor", q.actor), ("user", q.user), ("team", q.team)) if value is not None]
+        candidates = [self._indexes.get(k, []) for k in keys]
         index = min(candidates, key=len) if candidates else self._indexes.get(ALL, [])
         upper = q.upper
         pos = len(index) if upper is None else bisect.bisect_left(index, upper)
