@@ -5,7 +5,8 @@ runs it in tests): ``insert_many``, ``find().sort().limit()``, ``delete_many``,
 ``create_index``; ``close`` is awaited when the client's ``close`` is a coroutine.
 
 Document: ``{"_id": entry.id, "time", "actor", "action", "target", "changes", "users",
-"teams"}`` (``AuditEntry.to_dict`` with ``id`` as ``_id``). Indexes (all descending on
+"teams"}`` (``AuditEntry.to_dict`` with ``id`` as ``_id``; ``changes`` as JSON text, so
+any JSON value survives: integers beyond BSON's 64 bits, keys with ``.`` or ``$``). Indexes (all descending on
 ``(time, _id)`` after the key, so each serves "newest first" without a sort):
 ``(time, _id)``, ``(actor, time, _id)``, ``(users, time, _id)`` and
 ``(teams, time, _id)`` — the last two multikey, one index key per user / team.
@@ -33,6 +34,7 @@ the change and its append (entry lost); closing it needs an outbox on the change
 from __future__ import annotations
 
 import inspect
+import json
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -67,12 +69,14 @@ def _unavailable(action: str) -> Iterator[None]:
 
 def _doc(entry: AuditEntry) -> dict[str, Any]:
     data = entry.to_dict()
+    data["changes"] = json.dumps(data["changes"], ensure_ascii=False)
     return {"_id": data.pop("id"), **data}
 
 
 def _entry(doc: dict[str, Any]) -> AuditEntry:
     data = dict(doc)
     data["id"] = data.pop("_id")
+    data["changes"] = json.loads(data["changes"])
     return AuditEntry.from_dict(data)
 
 

@@ -145,7 +145,8 @@ async def test_append_then_query_round_trips_every_field(audit_log):
     entry = AuditEntry(
         id="change-1", time="2026-12-01T11:00:00.123456+01:00", actor="U1", action="user edit",
         target="user:U2", changes=(("bio", "old\nline", ODD), ("karma", 1, 2),
-                                   ("tags", ["a"], {"k": [1, None, True, 1.5]})),
+                                   ("tags", ["a"], {"k": [1, None, True, 1.5]}),
+                                   ("odd", {"$set": {"a.b": 2**70}}, -(2**64))),
         users=("U2", ODD), teams=("backend",),
     )
     assert await audit_log.append([entry]) == 1
