@@ -38,6 +38,7 @@ MAX_ID = 200  # characters in an id
 MAX_TEXT = 500  # characters in actor, action, target, a user id or a team slug
 MAX_TAGS = 64  # users + teams of one entry (DynamoDB writes one index item per tag)
 MAX_CHANGES = 100
+MAX_ENTRY_BYTES = 50_000  # UTF-8 JSON of to_dict (DynamoDB copies it into up to 66 items, 4 MB a transaction)
 MAX_LIMIT = 1000  # entries per query page
 DEFAULT_LIMIT = 20
 JSON_KEYS = ("time", "actor", "action", "target", "changes")
@@ -176,6 +177,8 @@ class AuditEntry:
         set_(self, "teams", _tags("teams", self.teams))
         if len(self.users) + len(self.teams) > MAX_TAGS:
             raise InvalidInput(f"an audit entry is about at most {MAX_TAGS} users and teams")
+        if len(json.dumps(self.to_dict(), ensure_ascii=False).encode()) > MAX_ENTRY_BYTES:
+            raise InvalidInput(f"an audit entry is at most {MAX_ENTRY_BYTES} bytes of JSON")
 
     @property
     def day(self) -> str:

@@ -214,7 +214,7 @@ class DynamoAuditLog:
         """
         doc = json.dumps(entry.to_dict(), ensure_ascii=False)
         pks = _index_pks(entry)
-        if len(doc.encode()) * len(pks) > MAX_TRANSACTION_BYTES:
+        if len(doc.encode()) * len(pks) > MAX_TRANSACTION_BYTES:  # core's limits keep it below
             raise InvalidInput("the audit entry is too large to store")
         return [
             {"Put": {"TableName": self._table,

@@ -155,6 +155,19 @@ async def test_append_then_query_round_trips_every_field(audit_log):
     assert got.time == "2026-12-01T10:00:00.123456Z"
 
 
+async def test_the_largest_entry_about_the_most_users_and_teams_is_stored(audit_log):
+    from core.audit import MAX_ENTRY_BYTES, MAX_TAGS
+
+    users = [f"U{i:03d}" for i in range(MAX_TAGS // 2)]
+    teams = [f"team-{i}" for i in range(MAX_TAGS - len(users))]
+    big = AuditEntry(id="big", time="2026-12-01T10:00:00Z", actor="job:refresh", action="team refresh",
+                     target="org", changes=[("bio", "", "x" * (MAX_ENTRY_BYTES - 3000))],
+                     users=users, teams=teams)
+    assert await audit_log.append([big]) == 1
+    assert await audit_log.query(user=users[-1]) == [big]
+    assert await audit_log.query(team=teams[-1]) == [big]
+
+
 async def test_append_counts_new_entries_and_an_empty_append_writes_nothing(audit_log):
     assert await audit_log.append([]) == 0
     entries = make_entries(5)

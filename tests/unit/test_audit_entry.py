@@ -70,7 +70,7 @@ def test_entry_normalises_and_freezes_its_fields():
     {"changes": [("a", float("nan"), 1)]}, {"changes": [("a", {1: 2}, 1)]}, {"users": "U1"},
     {"users": [""]}, {"teams": [5]},
     {"users": [f"U{i}" for i in range(40)], "teams": [f"t{i}" for i in range(30)]},
-    {"changes": [("f", 1, 2)] * 101},
+    {"changes": [("f", 1, 2)] * 101}, {"changes": [("bio", "", "é" * 25_000)]},
 ])
 def test_bad_entries_are_invalid_input(over):
     with pytest.raises(InvalidInput):
