@@ -60,7 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Iterable, Mapping
 from contextlib import aclosing
 from datetime import datetime
 from typing import Any
@@ -150,6 +150,14 @@ class DynamoAuditLog:
         audit = cls(store, table, owns_store)
         await audit._ensure_table()
         return audit
+
+    @classmethod
+    async def for_store(cls, store: DynamoStore, env: Mapping[str, str] | None = None) -> DynamoAuditLog:
+        """The log beside ``store``: table ``AWS_AUDIT_TABLE`` from ``env``, else ``rocket_audit``.
+
+        Shares the store's clients; ``close`` leaves the store open.
+        """
+        return await cls.open(store, (env or {}).get(TABLE_ENV) or DEFAULT_TABLE)
 
     async def _ensure_table(self) -> None:
         client = self._store._client

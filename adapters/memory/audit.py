@@ -36,6 +36,11 @@ class MemoryAuditLog:
         self._indexes: dict[IndexKey, list[Cursor]] = {}
         self.reads = 0  # index positions visited by queries and purges (for cost tests)
 
+    @classmethod
+    async def for_store(cls, store: object) -> MemoryAuditLog:
+        """A new, empty log (a memory store keeps nothing either)."""
+        return cls()
+
     async def append(self, entries: Iterable[AuditEntry]) -> int:
         """Store entries whose id is new; how many were (see the port)."""
         new = 0

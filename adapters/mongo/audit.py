@@ -124,6 +124,11 @@ class MongoAuditLog:
                     log.warning("mongo: audit index %s not created: %s", name, exc)
         return audit
 
+    @classmethod
+    async def for_store(cls, store: Any) -> MongoAuditLog:
+        """The log in a ``MongoStore``'s database, on its client (``close`` leaves it open)."""
+        return await cls.open(store._client, store._db.name)
+
     async def append(self, entries: Iterable[AuditEntry]) -> int:
         """One unordered ``insert_many``; duplicates of stored ids are skipped; how many new."""
         docs = [_doc(e) for e in check_entries(entries)]

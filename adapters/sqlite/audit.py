@@ -186,6 +186,15 @@ class SqliteAuditLog:
         return cls(conn, owns=True)
 
     @classmethod
+    async def for_store(cls, store: Any) -> SqliteAuditLog:
+        """The log in a ``SqliteStore``'s file, on a connection of its own (``close`` closes
+        only that); a store without a file (``:memory:``) shares its connection."""
+        path = getattr(store, "_path", "")
+        if path and path != ":memory:":
+            return await cls.open(path)
+        return await cls.on_connection(store._conn)
+
+    @classmethod
     async def on_connection(cls, conn: aiosqlite.Connection) -> SqliteAuditLog:
         """Share an open aiosqlite connection (e.g. the store's); ``close`` leaves it open."""
         with _guard("create the audit tables"):

@@ -24,39 +24,46 @@ from tests.contract.conftest import BACKENDS
 ODD = 'Zoë "Q" O\'Brien — 名前 🚀 \\ % _ * #'
 
 
-async def _open_audit_log(backend: str, request: pytest.FixtureRequest, tmp_path) -> Any:
+async def _open_audit_log(backend: str, request: pytest.FixtureRequest, tmp_path,
+                          cleanups: list[Callable[[], Any]]) -> Any:
+    """The audit log of ``backend``, opened beside that backend's store where it has one."""
     if backend == "memory":
         from adapters.memory.audit import MemoryAuditLog
 
         return MemoryAuditLog()
     if backend == "sqlite":
+        from adapters.sqlite import SqliteStore
         from adapters.sqlite.audit import SqliteAuditLog
 
-        return await SqliteAuditLog.open(str(tmp_path / "contract.db"))
-    if backend == "mongomock":
-        from mongomock_motor import AsyncMongoMockClient
-
+        store: Any = await SqliteStore.open(str(tmp_path / "contract.db"))
+        cleanups.append(store.close)
+        return await SqliteAuditLog.for_store(store)
+    if backend in ("mongomock", "mongodb-real"):
+        from adapters.mongo import MongoStore
         from adapters.mongo.audit import MongoAuditLog
 
-        return await MongoAuditLog.open(AsyncMongoMockClient(), f"rocket_{uuid.uuid4().hex[:8]}",
-                                        owns_client=True)
-    if backend == "mongodb-real":
-        uri = os.environ.get("MONGODB_TEST_URI")
-        if not uri:
-            pytest.skip("MONGODB_TEST_URI is not set: no real MongoDB server to test against")
-        from pymongo import AsyncMongoClient
+        if backend == "mongomock":
+            from mongomock_motor import AsyncMongoMockClient
 
-        from adapters.mongo.audit import MongoAuditLog
+            client: Any = AsyncMongoMockClient()
+            db_name = f"rocket_{uuid.uuid4().hex[:8]}"
+        else:
+            uri = os.environ.get("MONGODB_TEST_URI")
+            if not uri:
+                pytest.skip("MONGODB_TEST_URI is not set: no real MongoDB server to test against")
+            from pymongo import AsyncMongoClient
 
-        client: Any = AsyncMongoClient(uri, serverSelectionTimeoutMS=5000)
-        db_name = f"rocket_test_{uuid.uuid4().hex[:8]}"
+            client = AsyncMongoClient(uri, serverSelectionTimeoutMS=5000)
+            db_name = f"rocket_test_{uuid.uuid4().hex[:8]}"
 
-        async def drop() -> None:
-            await client.drop_database(db_name)
+        store = await MongoStore.open(client, db_name)
+        cleanups.append(store.close)  # closes the client
+        if backend == "mongodb-real":
+            async def drop() -> None:
+                await client.drop_database(db_name)
 
-        log = await MongoAuditLog.open(client, db_name, owns_client=True)
-        log._contract_cleanup = drop  # type: ignore[attr-defined]
-        return log
+            cleanups.append(drop)  # runs first: cleanups run in reverse
+        return await MongoAuditLog.for_store(store)
     if backend == "dynamodb":
         from adapters.dynamo import DynamoStore
         from adapters.dynamo.audit import DynamoAuditLog
@@ -69,20 +76,23 @@ async def _open_audit_log(backend: str, request: pytest.FixtureRequest, tmp_path
             endpoint_url=endpoint, region="us-east-1", access_key="testing", secret_key="testing",
             tables={t: f"{prefix}_{t}" for t in ("users", "teams", "projects", "leases")},
         )
-        return await DynamoAuditLog.open(store, f"{prefix}_audit", owns_store=True)
+        cleanups.append(store.close)
+        return await DynamoAuditLog.for_store(store, {"AWS_AUDIT_TABLE": f"{prefix}_audit"})
     pytest.skip(f"no audit log for the {backend} backend yet")
 
 
 @pytest.fixture(params=BACKENDS)
 async def audit_log(request, tmp_path) -> AsyncIterator[Any]:
-    log = await _open_audit_log(request.param, request, tmp_path)
+    cleanups: list[Callable[[], Any]] = []
     try:
-        yield log
+        log = await _open_audit_log(request.param, request, tmp_path, cleanups)
+        try:
+            yield log
+        finally:
+            await log.close()
     finally:
-        cleanup = getattr(log, "_contract_cleanup", None)
-        if cleanup is not None:
+        for cleanup in reversed(cleanups):
             await cleanup()
-        await log.close()
 
 
 # -- data ------------------------------------------------------------------------------------
