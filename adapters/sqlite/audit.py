@@ -1,0 +1,257 @@
+"""``SqliteAuditLog``: the audit log port (ports/audit.py) in the store's SQLite file.
+
+Schema (created when missing, in the same database file as the store's tables):
+
+- ``audit(id PRIMARY KEY, time, actor, users, teams, doc)``: one row per entry; ``users``
+  and ``teams`` are JSON arrays, ``doc`` the JSON of ``AuditEntry.to_dict``. Indexes
+  ``audit_by_time(time, id)`` and ``audit_by_actor(actor, time, id)``.
+- ``audit_tags(kind, tag, time, id)``, ``WITHOUT ROWID`` with that primary key: one row per
+  user (``kind='user'``) and team (``kind='team'``) of an entry, in time order per tag.
+- Triggers ``audit_tags_insert`` / ``audit_tags_delete`` write and remove the tag rows of
+  an entry inside the very statement that inserts or deletes its ``audit`` row.
+
+Atomic per entry: an entry and its tag rows are written by one ``INSERT OR IGNORE``
+statement (the trigger runs inside it), so they commit together or not at all, across
+connections and processes (WAL, busy timeout). ``OR IGNORE`` on the primary key makes the
+append idempotent by id, also between racing writers; ``RETURNING id`` counts the new ones.
+A call's entries go in one statement per 500 entries (one per call in practice).
+
+Costs (the plans are checked by the contract suite with ``EXPLAIN QUERY PLAN``):
+- no key: walk ``audit_by_time`` backwards from the upper bound: O(log n + limit);
+- ``actor``: ``audit_by_actor`` the same way;
+- ``user`` / ``team``: the ``audit_tags`` primary key range for that tag, then one
+  primary-key lookup of the entry per row; ``user`` and ``team`` together: the second tag
+  is a primary-key probe per row of the first; ``actor`` with a tag: a filter on the row;
+- ``purge``: ``audit_by_time`` from the oldest end, O(deleted).
+
+Writing an entry in the same transaction as a store write: the statements come from
+``audit_statements(entries)``; run them on the connection that holds the transaction,
+before its ``COMMIT``, with ``append_in_transaction(cursor, entries)`` (a plain
+``sqlite3`` connection or cursor, e.g. inside a group-commit writer running on the store's
+thread) or ``await append_on(aiosqlite_connection, entries)``. Neither commits nor begins:
+the change and its entry then commit, or roll back, together. ``ensure_schema`` must have
+run once on the file (``SqliteAuditLog.open`` / ``on_connection`` do it).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import aiosqlite
+
+from core.audit import AuditEntry, AuditQuery, Cursor, check_entries, check_purge
+from core.errors import StorageUnavailable
+
+BUSY_TIMEOUT_MS = 5000
+CHUNK = 500  # entries per INSERT statement (6 parameters each, far below SQLite's limit)
+
+SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, time TEXT NOT NULL, "
+    "actor TEXT NOT NULL, users TEXT NOT NULL, teams TEXT NOT NULL, doc TEXT NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time, id)",
+    "CREATE INDEX IF NOT EXISTS audit_by_actor ON audit (actor, time, id)",
+    "CREATE TABLE IF NOT EXISTS audit_tags (kind TEXT NOT NULL, tag TEXT NOT NULL, "
+    "time TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (kind, tag, time, id)) WITHOUT ROWID",
+    "CREATE TRIGGER IF NOT EXISTS audit_tags_insert AFTER INSERT ON audit BEGIN "
+    "INSERT OR IGNORE INTO audit_tags (kind, tag, time, id) "
+    "SELECT 'user', value, NEW.time, NEW.id FROM json_each(NEW.users); "
+    "INSERT OR IGNORE INTO audit_tags (kind, tag, time, id) "
+    "SELECT 'team', value, NEW.time, NEW.id FROM json_each(NEW.teams); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_tags_delete AFTER DELETE ON audit BEGIN "
+    "DELETE FROM audit_tags WHERE kind = 'user' AND time = OLD.time AND id = OLD.id "
+    "AND tag IN (SELECT value FROM json_each(OLD.users)); "
+    "DELETE FROM audit_tags WHERE kind = 'team' AND time = OLD.time AND id = OLD.id "
+    "AND tag IN (SELECT value FROM json_each(OLD.teams)); END",
+)
+
+
+@contextmanager
+def _guard(action: str) -> Iterator[None]:
+    """sqlite3 and OS errors become ``StorageUnavailable``."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
+
+
+def _row(entry: AuditEntry) -> tuple[str, str, str, str, str, str]:
+    return (entry.id, entry.time, entry.actor, json.dumps(list(entry.users)),
+            json.dumps(list(entry.teams)), json.dumps(entry.to_dict(), ensure_ascii=False))
+
+
+def audit_statements(entries: Iterable[AuditEntry]) -> list[tuple[str, tuple[Any, ...]]]:
+    """The ``INSERT OR IGNORE … RETURNING id`` statements that append ``entries``.
+
+    Each returns one row per entry it stored (duplicates return nothing).
+    """
+    rows = [_row(e) for e in check_entries(entries)]
+    out = []
+    for start in range(0, len(rows), CHUNK):
+        chunk = rows[start:start + CHUNK]
+        marks = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
+        params = tuple(v for row in chunk for v in row)
+        out.append((f"INSERT OR IGNORE INTO audit (id, time, actor, users, teams, doc) "
+                    f"VALUES {marks} RETURNING id", params))
+    return out
+
+
+def append_in_transaction(db: sqlite3.Connection | sqlite3.Cursor, entries: Iterable[AuditEntry]) -> int:
+    """Append on a plain sqlite3 connection/cursor inside the caller's transaction; how many new.
+
+    Does not begin or commit; sqlite3 errors propagate (the caller rolls back).
+    """
+    return sum(len(db.execute(sql, params).fetchall()) for sql, params in audit_statements(entries))
+
+
+async def append_on(conn: aiosqlite.Connection, entries: Iterable[AuditEntry]) -> int:
+    """``append_in_transaction`` for an aiosqlite connection (inside the caller's transaction)."""
+    new = 0
+    for sql, params in audit_statements(entries):
+        new += len(list(await conn.execute_fetchall(sql, params)))
+    return new
+
+
+async def ensure_schema(conn: aiosqlite.Connection) -> None:
+    """Create the audit tables, indexes and triggers when missing (idempotent)."""
+    for statement in SCHEMA:
+        await conn.execute(statement)
+
+
+def query_sql(q: AuditQuery) -> tuple[str, list[Any]]:
+    """The SELECT for a validated query: rows of ``doc``, newest first, ``q.limit`` at most."""
+    tags = [(kind, value) for kind, value in (("user", q.user), ("team", q.team)) if value is not None]
+    args: list[Any] = []
+    where: list[str] = []
+    if tags:
+        base = "t0"
+        sql = "SELECT a.doc FROM audit_tags t0"
+        where += ["t0.kind = ?", "t0.tag = ?"]
+        args += list(tags[0])
+        if len(tags) == 2:
+            sql += (" JOIN audit_tags t1 ON t1.kind = ? AND t1.tag = ? "
+                    "AND t1.time = t0.time AND t1.id = t0.id")
+            args = list(tags[1]) + args
+        sql += " JOIN audit a ON a.id = t0.id"
+        if q.actor is not None:
+            where.append("a.actor = ?")
+            args.append(q.actor)
+    else:
+        base = "a"
+        sql = "SELECT a.doc FROM audit a"
+        if q.actor is not None:
+            sql = "SELECT a.doc FROM audit a INDEXED BY audit_by_actor"
+            where.append("a.actor = ?")
+            args.append(q.actor)
+        else:
+            sql = "SELECT a.doc FROM audit a INDEXED BY audit_by_time"
+    if q.since is not None:
+        where.append(f"{base}.time >= ?")
+        args.append(q.since)
+    upper = q.upper
+    if upper is not None:
+        where.append(f"({base}.time, {base}.id) < (?, ?)")
+        args += list(upper)
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" ORDER BY {base}.time DESC, {base}.id DESC LIMIT ?"
+    args.append(q.limit)
+    return sql, args
+
+
+class SqliteAuditLog:
+    """The AuditLog port on SQLite; ``await SqliteAuditLog.open(path)`` or ``on_connection``."""
+
+    def __init__(self, conn: aiosqlite.Connection, owns: bool) -> None:
+        self._conn = conn
+        self._owns = owns
+
+    @classmethod
+    async def open(cls, path: str) -> SqliteAuditLog:
+        """Open ``path`` (the store's file) on a connection of its own: WAL, busy timeout."""
+        with _guard("open the audit log"):
+            conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+            try:
+                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+                await conn.execute("PRAGMA journal_mode = WAL")
+                await conn.execute("PRAGMA synchronous = NORMAL")
+                await ensure_schema(conn)
+            except BaseException:
+                await conn.close()
+                raise
+        return cls(conn, owns=True)
+
+    @classmethod
+    async def for_store(cls, store: Any) -> SqliteAuditLog:
+        """The log in a ``SqliteStore``'s file, on a connection of its own (``close`` closes
+        only that); a store without a file (``:memory:``) shares its connection."""
+        path = getattr(store, "_path", "")
+        if path and path != ":memory:":
+            return await cls.open(path)
+        return await cls.on_connection(store._conn)
+
+    @classmethod
+    async def on_connection(cls, conn: aiosqlite.Connection) -> SqliteAuditLog:
+        """Share an open aiosqlite connection (e.g. the store's); ``close`` leaves it open."""
+        with _guard("create the audit tables"):
+            await ensure_schema(conn)
+        return cls(conn, owns=False)
+
+    async def append(self, entries: Iterable[AuditEntry]) -> int:
+        """Store entries whose id is new (one atomic statement per 500); how many were new."""
+        statements = audit_statements(entries)
+        new = 0
+        with _guard("append audit entries"):
+            for sql, params in statements:
+                new += len(list(await self._conn.execute_fetchall(sql, params)))
+        return new
+
+    async def query(
+        self,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        actor: str | None = None,
+        user: str | None = None,
+        team: str | None = None,
+        limit: int = 20,
+        before: str | Cursor | None = None,
+    ) -> list[AuditEntry]:
+        """Newest first, filtered, paged (see the port and the module docstring's costs)."""
+        q = AuditQuery.build(since=since, until=until, actor=actor, user=user, team=team,
+                             limit=limit, before=before)
+        if q.empty:
+            return []
+        sql, args = query_sql(q)
+        with _guard("read audit entries"):
+            rows = await self._conn.execute_fetchall(sql, args)
+        return [AuditEntry.from_dict(json.loads(doc)) for (doc,) in rows]
+
+    async def explain(self, **query: Any) -> list[str]:
+        """The ``EXPLAIN QUERY PLAN`` details of the SELECT that ``query(**query)`` runs."""
+        sql, args = query_sql(AuditQuery.build(**query))
+        with _guard("explain an audit query"):
+            rows = await self._conn.execute_fetchall("EXPLAIN QUERY PLAN " + sql, args)
+        return [str(row[-1]) for row in rows]
+
+    async def purge(self, older_than: str | datetime, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` entries older than ``older_than``, oldest first, in one statement."""
+        cutoff, limit = check_purge(older_than, limit)
+        with _guard("purge audit entries"):
+            rows = await self._conn.execute_fetchall(
+                "DELETE FROM audit WHERE time < ? AND id IN (SELECT id FROM audit "
+                "INDEXED BY audit_by_time WHERE time < ? ORDER BY time, id LIMIT ?) RETURNING 1",
+                (cutoff, cutoff, limit),
+            )
+        return len(list(rows))
+
+    async def close(self) -> None:
+        """Close the connection if this log opened it; safe to call twice."""
+        if self._owns:
+            self._owns = False
+            with _guard("close the audit log"):
+                await self._conn.close()

@@ -1,0 +1,361 @@
+"""Audit entries: what changed, when, by whom (standard library only).
+
+An ``AuditEntry`` is immutable and validated on creation (``InvalidInput`` otherwise), so
+every backend stores the same well-formed values:
+
+- ``id``: the change's idempotency key. Appending an entry whose id is already stored
+  stores nothing (the first one wins), so a retried change leaves one entry.
+- ``time``: UTC, ISO 8601, always in the fixed-width form ``2026-12-01T10:00:00.123456Z``
+  (``audit_time`` normalises any ISO 8601 string or aware datetime to it), so the string
+  order is the time order and backends sort and compare the strings.
+- ``actor``: a Slack id, ``github`` (webhooks), ``job:NAME`` or ``cli``.
+- ``action``: e.g. ``team add``; ``target``: e.g. ``team:backend`` or ``user:U1``.
+- ``changes``: ``(field, old, new)`` triples with JSON-safe values (None, bool, int,
+  float, str, and lists/dicts of those).
+- ``users`` / ``teams``: the Slack ids and team slugs the entry is about; the per-user and
+  per-team queries find the entry through them.
+
+Entries are ordered newest first by ``(time, id)`` descending; a page cursor is the
+``(time, id)`` of the last entry of the previous page (``cursor_of``), or its string form
+(``encode_cursor`` / ``decode_cursor``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.errors import InvalidInput
+
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+TIME_LENGTH = len("2026-12-01T10:00:00.123456Z")
+MAX_ID = 200  # characters in an id
+MAX_TEXT = 500  # characters in actor, action, target, a user id or a team slug
+MAX_TAGS = 64  # users + teams of one entry (DynamoDB writes one index item per tag)
+MAX_CHANGES = 100
+MAX_ENTRY_BYTES = 50_000  # UTF-8 JSON of to_dict (DynamoDB copies it into up to 66 items, 4 MB a transaction)
+MAX_LIMIT = 1000  # entries per query page
+DEFAULT_LIMIT = 20
+JSON_KEYS = ("time", "actor", "action", "target", "changes")
+
+Change = tuple[str, Any, Any]
+Cursor = tuple[str, str]
+
+
+def audit_time(value: str | datetime) -> str:
+    """``value`` as the fixed-width UTC form ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
+
+    Accepts an aware datetime or an ISO 8601 string (``Z`` or an offset; a naive value or a
+    bare date is taken as UTC). Anything else raises ``InvalidInput``.
+    """
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text or len(text) > 64:
+            raise InvalidInput(f"not an ISO 8601 time: {value!r}")
+        try:
+            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1] in "zZ" else text)
+        except ValueError:
+            raise InvalidInput(f"not an ISO 8601 time: {value!r}") from None
+    else:
+        raise InvalidInput(f"not an ISO 8601 time: {value!r}")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    try:
+        return moment.astimezone(UTC).strftime(TIME_FORMAT)
+    except (OverflowError, ValueError):
+        raise InvalidInput(f"time out of range: {value!r}") from None
+
+
+def now_time() -> str:
+    """The current time in the audit form."""
+    return audit_time(datetime.now(UTC))
+
+
+def retention_cutoff(days: int, now: datetime | None = None) -> str:
+    """The ``purge`` cutoff that keeps ``days`` days (``ROCKET_AUDIT_DAYS``) before ``now``."""
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= 100_000:
+        raise InvalidInput(f"audit retention must be a whole number of days, not {days!r}")
+    return audit_time((now or datetime.now(UTC)) - timedelta(days=days))
+
+
+def _text(name: str, value: Any, limit: int = MAX_TEXT) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidInput(f"audit {name} must be a non-empty string, not {value!r}")
+    if len(value) > limit:
+        raise InvalidInput(f"audit {name} is longer than {limit} characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+        raise InvalidInput(f"audit {name} contains control characters")
+    return value
+
+
+def _json_safe(value: Any, depth: int = 0) -> Any:
+    """``value`` with tuples as lists; ``InvalidInput`` unless JSON can carry it exactly."""
+    if depth > 10:
+        raise InvalidInput("audit change values are nested too deeply")
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise InvalidInput(f"audit change value {value!r} is not JSON-safe")
+        return value
+    if isinstance(value, list | tuple):
+        return [_json_safe(v, depth + 1) for v in value]
+    if isinstance(value, Mapping):
+        if not all(isinstance(k, str) for k in value):
+            raise InvalidInput("audit change mappings need string keys")
+        return {k: _json_safe(v, depth + 1) for k, v in value.items()}
+    raise InvalidInput(f"audit change value {value!r} is not JSON-safe")
+
+
+def _frozen(value: Any) -> Any:
+    """A JSON-safe value with lists as tuples, so the entry stays hashable-ish and immutable."""
+    if isinstance(value, list):
+        return tuple(_frozen(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _frozen(v) for k, v in value.items()}
+    return value
+
+
+def _thawed(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_thawed(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _thawed(v) for k, v in value.items()}
+    return value
+
+
+def _tags(name: str, values: Any) -> tuple[str, ...]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise InvalidInput(f"audit {name} must be a list of strings")
+    return tuple(dict.fromkeys(_text(name, v) for v in values))
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One recorded change; see the module docstring for each field."""
+
+    id: str
+    time: str
+    actor: str
+    action: str
+    target: str
+    changes: tuple[Change, ...] = ()
+    users: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        set_ = object.__setattr__
+        set_(self, "id", _text("id", self.id, MAX_ID))
+        set_(self, "time", audit_time(self.time))
+        for name in ("actor", "action", "target"):
+            set_(self, name, _text(name, getattr(self, name)))
+        changes = self.changes
+        if isinstance(changes, str | bytes) or not isinstance(changes, Iterable):
+            raise InvalidInput("audit changes must be a list of (field, old, new)")
+        triples: list[Change] = []
+        for change in changes:
+            if isinstance(change, Mapping):
+                change = (change.get("field"), change.get("old"), change.get("new"))
+            if isinstance(change, str) or not isinstance(change, Iterable):
+                raise InvalidInput("each audit change is (field, old, new)")
+            parts = tuple(change)
+            if len(parts) != 3:
+                raise InvalidInput("each audit change is (field, old, new)")
+            name = _text("change field", parts[0])
+            triples.append((name, _frozen(_json_safe(parts[1])), _frozen(_json_safe(parts[2]))))
+        if len(triples) > MAX_CHANGES:
+            raise InvalidInput(f"an audit entry holds at most {MAX_CHANGES} changes")
+        set_(self, "changes", tuple(triples))
+        set_(self, "users", _tags("users", self.users))
+        set_(self, "teams", _tags("teams", self.teams))
+        if len(self.users) + len(self.teams) > MAX_TAGS:
+            raise InvalidInput(f"an audit entry is about at most {MAX_TAGS} users and teams")
+        if len(json.dumps(self.to_dict(), ensure_ascii=False).encode()) > MAX_ENTRY_BYTES:
+            raise InvalidInput(f"an audit entry is at most {MAX_ENTRY_BYTES} bytes of JSON")
+
+    @property
+    def day(self) -> str:
+        """The UTC date ``YYYY-MM-DD`` of ``time``."""
+        return self.time[:10]
+
+    @property
+    def cursor(self) -> Cursor:
+        """``(time, id)``: pass as ``before`` to get the entries after this one."""
+        return (self.time, self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field, JSON-safe (the storage form; ``from_dict`` reads it back)."""
+        return {
+            "id": self.id,
+            "time": self.time,
+            "actor": self.actor,
+            "action": self.action,
+            "target": self.target,
+            "changes": [
+                {"field": f, "old": _thawed(old), "new": _thawed(new)} for f, old, new in self.changes
+            ],
+            "users": list(self.users),
+            "teams": list(self.teams),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> AuditEntry:
+        """An entry from ``to_dict``'s form; ``InvalidInput`` when a field is missing or bad.
+
+        Without ``id`` (a line of ``rocket audit``), the id is derived from the content
+        (``content_id``), so reading the same line twice gives the same entry.
+        """
+        if not isinstance(data, Mapping):
+            raise InvalidInput("an audit entry is a JSON object")
+        missing = [k for k in JSON_KEYS if k not in data]
+        if missing:
+            raise InvalidInput(f"audit entry lacks {', '.join(missing)}")
+        entry_id = data.get("id") or content_id(data)
+        return cls(
+            id=entry_id,
+            time=data["time"],
+            actor=data["actor"],
+            action=data["action"],
+            target=data["target"],
+            changes=tuple(data["changes"]) if isinstance(data["changes"], list) else data["changes"],
+            users=tuple(data.get("users") or ()),
+            teams=tuple(data.get("teams") or ()),
+        )
+
+    def to_json(self) -> str:
+        """One ``rocket audit`` line: a JSON object with the keys ``time``, ``actor``,
+        ``action``, ``target``, ``changes`` (a list of ``{"field", "old", "new"}``)."""
+        full = self.to_dict()
+        return json.dumps({k: full[k] for k in JSON_KEYS}, ensure_ascii=False, sort_keys=False)
+
+    @classmethod
+    def from_json(cls, line: str) -> AuditEntry:
+        """An entry from a ``to_json`` line (or a JSON ``to_dict``); ``InvalidInput`` if bad."""
+        try:
+            data = json.loads(line)
+        except (TypeError, ValueError):
+            raise InvalidInput("an audit line must be one JSON object") from None
+        return cls.from_dict(data)
+
+
+def content_id(data: Mapping[str, Any]) -> str:
+    """A stable id for an entry that has none: a hash of its five JSON keys."""
+    body = json.dumps({k: data.get(k) for k in JSON_KEYS}, sort_keys=True, default=str)
+    return "sha256:" + hashlib.sha256(body.encode()).hexdigest()[:32]
+
+
+def format_audit_lines(entries: Iterable[AuditEntry]) -> str:
+    """The ``rocket audit`` output: one ``to_json`` line per entry, newline-terminated."""
+    return "".join(entry.to_json() + "\n" for entry in entries)
+
+
+def encode_cursor(cursor: Cursor) -> str:
+    """A cursor as one opaque string (``time`` has a fixed width and no spaces)."""
+    return f"{cursor[0]} {cursor[1]}"
+
+
+def decode_cursor(value: str | Cursor) -> Cursor:
+    """A ``(time, id)`` cursor from ``encode_cursor``'s string or a pair; ``InvalidInput`` else."""
+    if isinstance(value, str):
+        time_part, sep, id_part = value.partition(" ")
+        if not sep:
+            raise InvalidInput("not an audit page cursor")
+        pair: Any = (time_part, id_part)
+    else:
+        pair = value
+    if not isinstance(pair, tuple | list) or len(pair) != 2:
+        raise InvalidInput("an audit cursor is (time, id)")
+    return (audit_time(pair[0]), _text("cursor id", pair[1], MAX_ID))
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Validated ``AuditLog.query`` arguments (every backend builds one first).
+
+    ``since`` is inclusive, ``until`` exclusive, ``before`` a cursor: only entries strictly
+    older than it in ``(time, id)`` order. ``limit`` is 1..``MAX_LIMIT``.
+    """
+
+    since: str | None = None
+    until: str | None = None
+    actor: str | None = None
+    user: str | None = None
+    team: str | None = None
+    limit: int = DEFAULT_LIMIT
+    before: Cursor | None = None
+
+    @classmethod
+    def build(
+        cls,
+        *,
+        since: str | datetime | None = None,
+        until: str | datetime | None = None,
+        actor: str | None = None,
+        user: str | None = None,
+        team: str | None = None,
+        limit: int = DEFAULT_LIMIT,
+        before: str | Cursor | None = None,
+    ) -> AuditQuery:
+        if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+            raise InvalidInput(f"limit must be a whole number from 1 to {MAX_LIMIT}, not {limit!r}")
+        return cls(
+            since=None if since is None else audit_time(since),
+            until=None if until is None else audit_time(until),
+            actor=None if actor is None else _text("actor", actor),
+            user=None if user is None else _text("user", user),
+            team=None if team is None else _text("team", team),
+            limit=limit,
+            before=None if before is None else decode_cursor(before),
+        )
+
+    @property
+    def upper(self) -> Cursor | None:
+        """The exclusive upper bound in ``(time, id)`` order from ``until`` and ``before``."""
+        bounds = []
+        if self.until is not None:
+            bounds.append((self.until, ""))  # no id sorts below "": every entry at ``until`` is out
+        if self.before is not None:
+            bounds.append(self.before)
+        return min(bounds) if bounds else None
+
+    def matches(self, entry: AuditEntry) -> bool:
+        """True when ``entry`` passes every filter (the reference rule for all backends)."""
+        upper = self.upper
+        return (
+            (self.since is None or entry.time >= self.since)
+            and (upper is None or entry.cursor < upper)
+            and (self.actor is None or entry.actor == self.actor)
+            and (self.user is None or self.user in entry.users)
+            and (self.team is None or self.team in entry.teams)
+        )
+
+    @property
+    def empty(self) -> bool:
+        """True when no entry can match (``since`` at or after the upper bound)."""
+        upper = self.upper
+        return self.since is not None and upper is not None and upper <= (self.since, "")
+
+
+def check_entries(entries: Iterable[AuditEntry]) -> list[AuditEntry]:
+    """``entries`` as a list; ``InvalidInput`` unless each is an ``AuditEntry``."""
+    if isinstance(entries, AuditEntry):
+        entries = [entries]
+    out = list(entries)
+    for entry in out:
+        if not isinstance(entry, AuditEntry):
+            raise InvalidInput(f"not an audit entry: {entry!r}")
+    return out
+
+
+def check_purge(older_than: str | datetime, limit: int) -> tuple[str, int]:
+    """``purge``'s arguments normalised; ``InvalidInput`` for a bad time or limit."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise InvalidInput(f"purge limit must be a positive integer, not {limit!r}")
+    return audit_time(older_than), limit

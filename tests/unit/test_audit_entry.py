@@ -1,0 +1,137 @@
+"""core/audit.py: entries, times, the JSON-lines format, cursors and query validation."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from core.audit import (
+    JSON_KEYS,
+    AuditEntry,
+    AuditQuery,
+    audit_time,
+    decode_cursor,
+    encode_cursor,
+    format_audit_lines,
+    retention_cutoff,
+)
+from core.errors import InvalidInput
+
+
+def entry(**over) -> AuditEntry:
+    fields = dict(id="k1", time="2026-12-01T10:00:00Z", actor="U1", action="team add",
+                  target="team:backend", changes=[("members", [], ["U2"])], users=["U2"],
+                  teams=["backend"])
+    fields.update(over)
+    return AuditEntry(**fields)
+
+
+@pytest.mark.parametrize("given, want", [
+    ("2026-12-01T10:00:00Z", "2026-12-01T10:00:00.000000Z"),
+    ("2026-12-01T10:00:00.123456Z", "2026-12-01T10:00:00.123456Z"),
+    ("2026-12-01T11:30:00+01:30", "2026-12-01T10:00:00.000000Z"),
+    ("2026-12-01", "2026-12-01T00:00:00.000000Z"),
+    ("2026-12-01T10:00:00", "2026-12-01T10:00:00.000000Z"),
+    (" 2026-12-01T10:00:00.5z ", "2026-12-01T10:00:00.500000Z"),
+    (datetime(2026, 12, 1, 5, tzinfo=timezone(timedelta(hours=-5))), "2026-12-01T10:00:00.000000Z"),
+])
+def test_times_are_normalised_to_one_sortable_utc_form(given, want):
+    assert audit_time(given) == want
+    assert len(audit_time(given)) == 27
+
+
+@pytest.mark.parametrize("bad", ["", "yesterday", "2026-13-01", "2026-12-01T25:00Z", None, 5, "9" * 80])
+def test_bad_times_are_invalid_input(bad):
+    with pytest.raises(InvalidInput):
+        audit_time(bad)
+
+
+def test_string_order_is_time_order():
+    times = [datetime(2026, 1, 1, tzinfo=UTC) + timedelta(microseconds=m) for m in (0, 1, 10, 999_999, 10**7)]
+    assert sorted(audit_time(t) for t in times) == [audit_time(t) for t in times]
+
+
+def test_entry_normalises_and_freezes_its_fields():
+    e = entry(time="2026-12-01T11:00:00+01:00", users=["U2", "U2", "U3"],
+              changes=[{"field": "tags", "old": ["a"], "new": {"k": [1]}}])
+    assert e.time == "2026-12-01T10:00:00.000000Z"
+    assert e.users == ("U2", "U3")
+    assert e.changes == (("tags", ("a",), {"k": (1,)}),)
+    assert e.day == "2026-12-01" and e.cursor == (e.time, "k1")
+    with pytest.raises(AttributeError):
+        e.actor = "U9"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("over", [
+    {"id": ""}, {"id": "x" * 201}, {"actor": " "}, {"action": None}, {"target": "a\nb"},
+    {"time": "later"}, {"changes": "members"}, {"changes": [("a", 1)]}, {"changes": [("a", object(), 1)]},
+    {"changes": [("a", float("nan"), 1)]}, {"changes": [("a", {1: 2}, 1)]}, {"users": "U1"},
+    {"users": [""]}, {"teams": [5]},
+    {"users": [f"U{i}" for i in range(40)], "teams": [f"t{i}" for i in range(30)]},
+    {"changes": [("f", 1, 2)] * 101}, {"changes": [("bio", "", "é" * 25_000)]},
+])
+def test_bad_entries_are_invalid_input(over):
+    with pytest.raises(InvalidInput):
+        entry(**over)
+
+
+def test_to_json_has_exactly_the_contract_keys_and_reads_back():
+    e = entry(changes=[("name", None, 'Zoë "Q" 🚀'), ("karma", 1, 2)])
+    line = e.to_json()
+    data = json.loads(line)
+    assert list(data) == list(JSON_KEYS)
+    assert data["changes"] == [{"field": "name", "old": None, "new": 'Zoë "Q" 🚀'},
+                               {"field": "karma", "old": 1, "new": 2}]
+    back = AuditEntry.from_json(line)
+    assert (back.time, back.actor, back.action, back.target, back.changes) == \
+        (e.time, e.actor, e.action, e.target, e.changes)
+    assert AuditEntry.from_json(line).id == back.id  # a content id: stable
+    assert AuditEntry.from_dict(e.to_dict()) == e
+
+
+@pytest.mark.parametrize("line", ["", "[]", "{", '{"time": "2026-01-01"}', "null"])
+def test_bad_lines_are_invalid_input(line):
+    with pytest.raises(InvalidInput):
+        AuditEntry.from_json(line)
+
+
+def test_format_audit_lines_is_one_json_object_per_line():
+    entries = [entry(id="a"), entry(id="b", actor="github")]
+    out = format_audit_lines(entries)
+    assert out.endswith("\n") and out.count("\n") == 2
+    assert [json.loads(line)["actor"] for line in out.splitlines()] == ["U1", "github"]
+    assert format_audit_lines([]) == ""
+
+
+def test_cursors_round_trip_as_strings_and_pairs():
+    e = entry(id="with space #and hash")
+    assert decode_cursor(encode_cursor(e.cursor)) == e.cursor
+    assert decode_cursor(("2026-12-01T10:00:00Z", "x")) == ("2026-12-01T10:00:00.000000Z", "x")
+    for bad in ("nospace", ("a", "b"), ("2026-12-01", ""), 5, ("2026-12-01",)):
+        with pytest.raises(InvalidInput):
+            decode_cursor(bad)  # type: ignore[arg-type]
+
+
+def test_query_bounds_and_matching():
+    q = AuditQuery.build(since="2026-12-01", until="2026-12-02", user="U2",
+                         before=("2026-12-01T12:00:00Z", "m"))
+    assert q.upper == ("2026-12-01T12:00:00.000000Z", "m")
+    assert q.matches(entry(time="2026-12-01T12:00:00Z", id="l"))
+    assert not q.matches(entry(time="2026-12-01T12:00:00Z", id="m"))
+    assert not q.matches(entry(time="2026-12-01T10:00:00Z", users=["U3"]))
+    assert AuditQuery.build(since="2026-12-02", until="2026-12-02").empty
+    assert not AuditQuery.build(since="2026-12-01", until="2026-12-02").empty
+    for bad in ({"limit": 0}, {"limit": 1001}, {"limit": 2.0}, {"limit": False}, {"team": ""}):
+        with pytest.raises(InvalidInput):
+            AuditQuery.build(**bad)
+
+
+def test_retention_cutoff_keeps_that_many_days():
+    now = datetime(2026, 12, 1, 10, tzinfo=UTC)
+    assert retention_cutoff(400, now) == "2025-10-27T10:00:00.000000Z"
+    assert retention_cutoff(1, now) == "2026-11-30T10:00:00.000000Z"
+    for bad in (0, -1, "400", 1.5, True):
+        with pytest.raises(InvalidInput):
+            retention_cutoff(bad, now)  # type: ignore[arg-type]
