@@ -11,11 +11,11 @@ import pytest
 
 from core.models import Team, User
 from entrypoints.bootstrap import make_admin
-from tests.fakes.ports import store_bus
 from entrypoints.config import load_config
 from entrypoints.container import make_container
 from entrypoints.http import create_app
 from tests.e2e.conftest import HttpWorld, rocket_env
+from tests.fakes.ports import store_bus
 from tests.support.github_fixtures import APP_ID, ORG, escape_key
 from tests.support.github_standin import GitHubStandIn
 
