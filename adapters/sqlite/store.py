@@ -10,7 +10,8 @@ only within this one; WAL mode and a busy timeout let several processes (Hyperco
 workers) share the file. Writes go through ``GroupWriter`` (writer.py): one thread with
 its own connection applies the writes that arrive together in one transaction per batch,
 each write keeping its own outcome; that module states what an acknowledged write
-survives (WAL + ``synchronous = NORMAL``: a process crash, not a power loss). Filtering happens in SQL with ``json_extract``/``json_each``;
+survives (WAL + ``synchronous = NORMAL``: a process crash, not a power loss).
+Filtering happens in SQL with ``json_extract``/``json_each``;
 values and JSON paths are always bound as parameters. ``retrieve`` (a primary-key lookup)
 runs on the event loop's thread through a second, read-only connection: in WAL mode a
 reader never waits for writers, it is set never to wait at all (busy timeout 0; when SQLite
