@@ -342,9 +342,8 @@ class SqliteStore:
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         with _guard("close the database"):
-            if self._writer is not None:
-                writer, self._writer = self._writer, None
-                await writer.close()  # the writes already queued are applied first
+            if self._writer is not None:  # kept: a write after close is StorageUnavailable
+                await self._writer.close()  # the writes already queued are applied first
             if self._reader is not None:
                 reader, self._reader = self._reader, None
                 reader.close()
