@@ -7,10 +7,11 @@ Layout: one table per model (``User.TABLE`` …) with ``key TEXT PRIMARY KEY``,
 Every write is a single SQL statement (``INSERT``, compare-and-set ``UPDATE``,
 ``UPDATE … RETURNING``, upsert), so each is atomic across connections and processes, not
 only within this one; WAL mode and a busy timeout let several processes (Hypercorn
-workers) share the file. Writes go through ``GroupWriter`` (writer.py): one thread with
-its own connection applies the writes that arrive together in one transaction per batch,
-each write keeping its own outcome; that module states what an acknowledged write
-survives (WAL + ``synchronous = NORMAL``: a process crash, not a power loss).
+workers) share the file. Writes go through ``GroupWriter`` (writer.py, group commit): the
+writes issued in one turn of the event loop are applied together in one transaction (on
+the loop's thread, or by a writer thread when the file is locked), each write keeping its
+own outcome; that module states what an acknowledged write survives (WAL +
+``synchronous = NORMAL``: a process crash, not a power loss or kernel crash).
 Filtering happens in SQL with ``json_extract``/``json_each``;
 values and JSON paths are always bound as parameters. ``retrieve`` (a primary-key lookup)
 runs on the event loop's thread through a second, read-only connection: in WAL mode a

@@ -133,9 +133,11 @@ class GroupWriter:
 
     def _flush(self) -> None:
         """On the loop: apply the pending writes in one transaction, or hand them to the thread."""
-        batch, self._pending = self._pending, []
+        batch, self._pending = self._pending[:self._max_batch], self._pending[self._max_batch:]
         if not batch:
             return
+        if self._pending:  # more than one batch arrived in one turn: the rest in the next turn
+            asyncio.get_running_loop().call_soon(self._flush)
         try:
             self._now.execute("BEGIN IMMEDIATE")
         except sqlite3.Error:
@@ -163,7 +165,8 @@ class GroupWriter:
         if self._closed:
             return
         self._closed = True
-        self._flush()
+        while self._pending:
+            self._flush()
         self._queue.put(_STOP)
         await asyncio.to_thread(self._thread.join)
         self._now.close()

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from adapters.sqlite import SqliteStore
+from adapters.sqlite.writer import MAX_BATCH
 from core.errors import Conflict, NotFound, StorageUnavailable
 from core.models import User
 
@@ -31,6 +32,21 @@ async def test_concurrent_writes_are_applied_in_few_transactions(tmp_path: Path)
         assert sorted(karma) == list(range(2, 52))
         assert writer.writes >= 250
         assert writer.batches - before <= 4, writer.batches - before  # not 250 transactions
+    finally:
+        await store.close()
+
+
+async def test_a_turn_with_more_writes_than_a_batch_holds_is_split(tmp_path: Path) -> None:
+    store = await _open(tmp_path)
+    try:
+        writer = store._writer
+        assert writer is not None
+        await store.store(User("U1"))
+        before = writer.batches
+        n = 2 * MAX_BATCH + 10
+        results = await asyncio.gather(*(store.increment(User, "U1", "karma", 1) for _ in range(n)))
+        assert results == list(range(2, n + 2))  # in arrival order, each seeing the ones before
+        assert writer.batches - before == 3
     finally:
         await store.close()
 
