@@ -20,8 +20,12 @@ Two things could make the loop wait, and neither is allowed to:
   this module's thread): ``BEGIN IMMEDIATE`` fails at once and the whole batch goes to the
   writer thread, which waits for the lock (``busy_timeout``) and applies it the same way;
 - a checkpoint (it fsyncs): the loop's connection has ``wal_autocheckpoint = 0``; every
-  ``CHECKPOINT_EVERY`` writes the thread runs ``wal_checkpoint(PASSIVE)``, which never
-  blocks writers. (The thread's connection and other processes keep the automatic one.)
+  ``CHECKPOINT_EVERY`` writes the thread runs ``wal_checkpoint(RESTART)``. That one holds
+  the write lock while it copies the WAL into the database (a passive checkpoint would
+  not, but under a steady stream of writes it never catches up, so the WAL is never
+  restarted and grows without bound); meanwhile the loop's ``BEGIN IMMEDIATE`` meets the
+  lock and its batches go to the thread, which applies them right after the checkpoint.
+  (The thread's connection and other processes keep the automatic checkpoint.)
 
 Each write keeps its own outcome. Every write is one SQL statement, run in arrival order,
 each seeing those before it (fifty increments of one counter in one batch return what they
@@ -59,7 +63,7 @@ from typing import Any
 from core.errors import StorageUnavailable
 
 MAX_BATCH = 512
-CHECKPOINT_EVERY = 1000  # writes applied on the loop between two passive checkpoints by the thread
+CHECKPOINT_EVERY = 1000  # writes applied on the loop between two checkpoints by the thread
 DUPLICATE = object()  # the outcome of an INSERT that met an existing key (allow_duplicate=True)
 
 
@@ -181,7 +185,7 @@ class GroupWriter:
                 return
             if item is _CHECKPOINT:
                 try:
-                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                    self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
                 except sqlite3.Error:
                     pass
                 continue

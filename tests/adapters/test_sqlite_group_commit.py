@@ -109,3 +109,20 @@ async def test_every_write_queued_before_close_is_committed(tmp_path: Path) -> N
     assert doc == 31
     with pytest.raises(StorageUnavailable):
         await store.increment(User, "U1", "karma", 1)
+
+
+async def test_the_wal_is_checkpointed_although_the_loops_connection_never_does_it(tmp_path: Path) -> None:
+    """The loop's connection has no automatic checkpoint (it would fsync on the loop); the
+    writer thread's checkpoints keep the WAL from growing with every write."""
+    db = tmp_path / "group.db"
+    store = await SqliteStore.open(str(db))
+    try:
+        await store.store(User("U1"))
+        for _ in range(5000):  # one write per batch: 5000 commits of at least one page each
+            await store.increment(User, "U1", "karma", 1)
+        await asyncio.sleep(0.5)  # let the last checkpoint finish
+        wal_pages = (tmp_path / "group.db-wal").stat().st_size // 4096
+        assert wal_pages < 2500, wal_pages  # without checkpoints: one frame per commit, > 5000
+        assert (await store.retrieve(User, "U1")).karma == 5001
+    finally:
+        await store.close()
