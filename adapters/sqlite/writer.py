@@ -25,6 +25,8 @@ Two things could make the loop wait, and neither is allowed to:
   not, but under a steady stream of writes it never catches up, so the WAL is never
   restarted and grows without bound); meanwhile the loop's ``BEGIN IMMEDIATE`` meets the
   lock and its batches go to the thread, which applies them right after the checkpoint.
+  It waits at most ``CHECKPOINT_WAIT_MS`` for readers of other processes (a long read
+  could otherwise hold every writer for the whole busy timeout) and else tries next time.
   (The thread's connection and other processes keep the automatic checkpoint.)
 
 Each write keeps its own outcome. Every write is one SQL statement, run in arrival order,
@@ -64,6 +66,7 @@ from core.errors import StorageUnavailable
 
 MAX_BATCH = 512
 CHECKPOINT_EVERY = 1000  # writes applied on the loop between two checkpoints by the thread
+CHECKPOINT_WAIT_MS = 50  # how long a checkpoint may hold the write lock waiting for readers
 DUPLICATE = object()  # the outcome of an INSERT that met an existing key (allow_duplicate=True)
 
 
@@ -113,6 +116,7 @@ class GroupWriter:
             self._conn.close()
             raise
         self._max_batch = max_batch
+        self._busy_timeout_ms = int(busy_timeout_ms)
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._pending: list[_Write] = []
         self._closed = False
@@ -184,10 +188,7 @@ class GroupWriter:
             if item is _STOP:
                 return
             if item is _CHECKPOINT:
-                try:
-                    self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
-                except sqlite3.Error:
-                    pass
+                self._checkpoint()
                 continue
             batch = list(item)
             while len(batch) < self._max_batch:
@@ -205,6 +206,19 @@ class GroupWriter:
             except Exception as exc:  # pragma: no cover - _apply catches; the thread must not die
                 outcomes = [StorageUnavailable(f"SQLite failed to write: {exc}") for _ in batch]
             self._hand_back(batch, outcomes)
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database and restart it, waiting at most CHECKPOINT_WAIT_MS
+        for other writers and readers (it holds the write lock meanwhile); on a busy file it
+        gives up and the next one tries again."""
+        try:
+            self._conn.execute(f"PRAGMA busy_timeout = {CHECKPOINT_WAIT_MS}")
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(RESTART)").fetchall()
+            finally:
+                self._conn.execute(f"PRAGMA busy_timeout = {self._busy_timeout_ms}")
+        except sqlite3.Error:
+            pass
 
     def _apply(self, batch: list[_Write], whole: bool) -> list[Any]:
         """Run ``batch`` in one transaction; one outcome (rows, DUPLICATE or exception) each."""
