@@ -150,7 +150,8 @@ class EditUserHandler:
             if before is not None and before.github_user_id and before.github_user_id != github_id:
                 warnings.extend(await self._old_account_warnings(before))
 
-        user, created = await _apply_changes(store, subject, changes, create=subject == actor)
+        user, created = await _apply_changes(store, subject, changes, create=subject == actor,
+                                             current=before)
         if created:
             record(UserRegistered(subject, actor))
         if before is not None:
@@ -214,9 +215,12 @@ class EditUserHandler:
 
 
 async def _apply_changes(
-    store: Store, slack_id: str, changes: dict[str, Any], create: bool
+    store: Store, slack_id: str, changes: dict[str, Any], create: bool, current: User | None = None
 ) -> tuple[User, bool]:
     """Write ``changes`` onto the user (compare-and-set with retry); returns (user, created).
+
+    ``current``, the user as this command already read them, saves the first read (one read
+    and one conditional write per edit); a stale copy costs one ``Conflict`` and a re-read.
 
     A missing user is created when ``create`` (otherwise ``NotFound``); a creation that
     loses a race to another creation turns into an update.
@@ -226,7 +230,7 @@ async def _apply_changes(
         return replaced(current, changes)
 
     try:
-        return await upsert_with_retry(store, User, slack_id, apply,
+        return await upsert_with_retry(store, User, slack_id, apply, current=current,
                                        create=User(slack_id=slack_id) if create else None)
     except NotFound:
         raise _not_registered(slack_id, "") from None
