@@ -9,22 +9,24 @@ from entrypoints.commands.grammar import Help, Parsed, parse
 
 
 @pytest.mark.parametrize(
-    ("text", "command", "name"),
+    ("text", "same_as", "command"),
     [
-        ("USER VIEW", c.ViewUser, "user view"),
-        ("User View --USERNAME U1", c.ViewUser, "user view"),
-        ("TEAM LIST", c.ListTeams, "team list"),
-        ("Team Add devs U1", c.AddTeamMember, "team add"),
-        ("KARMA view U1", None, None),
+        ("USER VIEW", "user view", c.ViewUser),
+        ("User View --USERNAME U1", "user view --username U1", c.ViewUser),
+        ("TEAM LIST", "team list", c.ListTeams),
+        ("Team Add devs U1", "team add devs U1", c.AddTeamMember),
+        ("PROJECT LIST", "project list", None),
+        ("KARMA VIEW U1", "karma view U1", None),
+        ("U1 ++", "U1 ++", c.GiveKarma),
     ],
 )
-def test_group_subcommand_and_options_fold(text: str, command: type | None, name: str | None) -> None:
-    lower = parse(text.lower())
+def test_group_subcommand_and_options_fold(text: str, same_as: str, command: type | None) -> None:
+    expected = parse(same_as)
     parsed = parse(text)
-    assert isinstance(parsed, Parsed) and isinstance(lower, Parsed)
-    assert parsed.command is lower.command and parsed.kwargs == lower.kwargs
+    assert isinstance(parsed, Parsed) and isinstance(expected, Parsed)
+    assert (parsed.command, parsed.kwargs, parsed.name) == (expected.command, expected.kwargs, expected.name)
     if command is not None:
-        assert parsed.command is command and parsed.name == name
+        assert parsed.command is command
 
 
 def test_values_keep_their_case() -> None:
