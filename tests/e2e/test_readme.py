@@ -79,8 +79,8 @@ def test_the_marks_are_read_as_written():
     )
     assert readme_blocks(text) == [
         Block(2, "skip", "docker ps", "(needs Docker)"),
-        Block(6, "server", "make run"),
-        Block(9, "run", "echo one\necho two"),
+        Block(7, "server", "make run"),
+        Block(10, "run", "echo one\necho two"),
     ]
 
 
