@@ -25,8 +25,8 @@ from entrypoints.container import Container, close_container, resolved_bus, reso
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
 from entrypoints.metrics import Metrics
-from entrypoints.status import integration_hints
 from entrypoints.slack_app import bolt_routable, build_bolt_app, from_bolt_response, to_bolt_request
+from entrypoints.status import integration_hints
 
 log = logging.getLogger("rocket.http")
 MAX_BODY_BYTES = 512 * 1024

@@ -48,7 +48,8 @@ def non_loopback_ipv4() -> str | None:
     except OSError:
         pass
     try:
-        candidates.update(info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET))
+        infos = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+        candidates.update(str(info[4][0]) for info in infos)
     except OSError:
         pass
     return next((a for a in sorted(candidates) if not a.startswith("127.") and a != "0.0.0.0"), None)
@@ -117,7 +118,8 @@ def test_slack_manifest_without_url_is_one_clear_line(tmp_path):
     assert result.returncode == 2 and result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("rocket: --url is missing") and "https://" in lines[0] and "--socket" in lines[0]
+    assert lines[0].startswith("rocket: --url is missing")
+    assert "https://" in lines[0] and "--socket" in lines[0]
     assert "None" not in lines[0]
 
 
@@ -154,7 +156,8 @@ async def test_status_page_says_whether_the_last_call_worked_and_no_secret(
         with pytest.raises(Exception, match="could not be reached"):
             await github.list_teams()
         text = await page()
-        assert re.search(r"GitHub: on, last call failed \(\d\d:\d\d:\d\d UTC\): GitHub could not be reached", text)
+        failed = r"GitHub: on, last call failed \(\d\d:\d\d:\d\d UTC\): GitHub could not be reached"
+        assert re.search(failed, text)
         assert "Slack: on, no call yet" in text
         for name, value in env.items():
             if any(word in name for word in ("KEY", "SECRET", "TOKEN")) and len(value) > 8:
