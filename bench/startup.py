@@ -69,17 +69,19 @@ def run_startup(bins: dict[str, Path], runs: int = 7) -> list[Timing]:
 
 
 def startup_lines(timings: list[Timing]) -> list[str]:
-    """The table, with each command's ratio to ``python -c pass`` of the same checkout."""
-    lines = ["start-up (median of runs, ms)      " + "  ".join(f"{t.label:>18}" for t in timings[::3])]
+    """The table: one row per command, one column per checkout, each figure with its ratio to
+    ``python -c pass`` of the same checkout."""
     labels = list(dict.fromkeys(t.label for t in timings))
     bare = {t.label: t.median_ms for t in timings if t.case == CASES[0][0]}
+    lines = ["start-up wall time, median ms (ratio to python -c pass)",
+             f"  {'':<28}" + "".join(f"{label:>16}" for label in labels)]
     for case, _ in CASES:
         cells = []
         for label in labels:
             [t] = [t for t in timings if t.label == label and t.case == case]
             ratio = "" if case == CASES[0][0] else f" ({t.median_ms / bare[label]:.1f}x)"
-            cells.append(f"{t.median_ms:7.0f}{ratio:>8}   ")
-        lines.append(f"  {case:<32}" + "".join(f"{c:>20}" for c in cells))
+            cells.append(f"{t.median_ms:.0f}{ratio}")
+        lines.append(f"  {case:<28}" + "".join(f"{cell:>16}" for cell in cells))
     return lines
 
 
