@@ -2,6 +2,8 @@
 #   docker build -t rocket .
 #   docker run -p 5000:5000 --env-file .env -v rocket-data:/data rocket          # HTTP app
 #   docker run --env-file .env -v rocket-data:/data rocket socket                 # Socket Mode instead
+# (the image runs `rocket serve --host 0.0.0.0`: a container must listen beyond its loopback;
+#  publish the port as -p 127.0.0.1:5000:5000 to keep it on the host machine only)
 # With no DATABASE_URL the directory is kept in SQLite under /data (mount a volume there).
 FROM python:3.11-slim
 
@@ -35,5 +37,7 @@ EXPOSE 5000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('PORT', '5000'), timeout=4)"]
 
+# `rocket serve` listens on 127.0.0.1 by default (this machine only); inside a container it must
+# listen on every interface so `-p 5000:5000` reaches it: hence --host 0.0.0.0 here.
 ENTRYPOINT ["rocket"]
-CMD ["serve"]
+CMD ["serve", "--host", "0.0.0.0"]

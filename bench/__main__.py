@@ -21,6 +21,7 @@ from bench.http_bench import run_http
 from bench.refresh_bench import github_env, run_refresh
 from bench.report import burst_lines, export_lines, http_table, refresh_lines, targets, targets_19
 from bench.requests_bench import requests_lines, run_requests
+from bench.startup import bins_to_compare, run_startup, startup_lines
 from tests.support.github_fixtures import APP_ID, ORG, make_app_key
 from tests.support.github_standin import GitHubStandIn
 from tests.support.slack_standin import SlackStandIn
@@ -43,6 +44,7 @@ def _load() -> str:
 def main() -> int:
     started = time.perf_counter()
     print("\n".join(header()), flush=True)
+    print("\n" + "\n".join(startup_lines(run_startup(bins_to_compare(None)))), flush=True)
     key = make_app_key()
     with tempfile.TemporaryDirectory(prefix="rocket-bench-") as tmp:
         workdir = Path(tmp)

@@ -57,6 +57,17 @@ class UpstreamError(RocketError):
         self.detail = message
 
 
+class UpstreamUnreachable(UpstreamError):
+    """An integration could not be reached (no answer, or 5xx after retries): nothing refused
+    anything, so the reply says so, and that nothing was changed."""
+
+    def __init__(self, integration: str, detail: str) -> None:
+        super().__init__(integration, detail)
+        self.message = (
+            f"{integration} could not be reached ({detail}); nothing was changed, try again shortly"
+        )
+
+
 class RateLimited(UpstreamError):
     """An integration rate-limited us; ``reset_at`` is a Unix time when known."""
 

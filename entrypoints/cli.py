@@ -1,19 +1,25 @@
 """The ``rocket`` command line (see ../shared/CONTRACT.md, "Command line").
 
 Start-up problems (a malformed setting) end with one line naming the variable, exit 2.
+
+Start-up cost: this module imports only the standard library at import time; the settings,
+the container and the adapters (pydantic, dependency_injector, asyncio, …) are imported by the
+command that needs them, so ``rocket --help`` and ``rocket slack-manifest`` pay for none of it
+(tests/e2e/test_newcomer.py measures it).
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from entrypoints.config import Config, ConfigError, load_config
-from entrypoints.container import Container, close_container, make_container, resolved_bus
+if TYPE_CHECKING:
+    from entrypoints.config import Config
+    from entrypoints.container import Container
+
+DEFAULT_HOST = "127.0.0.1"  # `rocket serve` listens on this machine only unless --host says otherwise
 
 
 def _fail(message: str, code: int = 2) -> int:
@@ -22,6 +28,8 @@ def _fail(message: str, code: int = 2) -> int:
 
 
 async def _with_container(config: Config, work: Callable[[Container], Awaitable[int]]) -> int:
+    from entrypoints.container import close_container, make_container
+
     container = make_container(config)
     try:
         return await work(container)
@@ -30,9 +38,14 @@ async def _with_container(config: Config, work: Callable[[Container], Awaitable[
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
+    import logging
+
     from hypercorn.config import Config as HypercornConfig
     from hypercorn.run import run
 
+    from entrypoints.logs import configure_logging
+
+    configure_logging()
     port = args.port or config.port
     hc = HypercornConfig()
     hc.bind = [f"{args.host}:{port}"]
@@ -40,13 +53,14 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     hc.application_path = "entrypoints.asgi:app"
     hc.workers = args.workers if args.workers > 1 else 0
     hc.accesslog = None
-    hc.errorlog = "-"
+    hc.errorlog = logging.getLogger("hypercorn.error")  # a Logger is used as is: one "Running on" line
     print(f"Rocket serving on http://{args.host}:{port} (database: {config.database.backend})", flush=True)
     return run(hc)
 
 
 async def cmd_admin(container: Container, slack_id: str) -> int:
     from entrypoints.bootstrap import make_admin
+    from entrypoints.container import resolved_bus
 
     user = await make_admin(await resolved_bus(container), slack_id)
     print(f"{user.slack_id} is now an admin (karma {user.karma}).")
@@ -69,6 +83,9 @@ async def cmd_export(container: Container, output: str | None) -> int:
 
 
 async def cmd_import(container: Container, path: str) -> int:
+    import json
+
+    from entrypoints.container import resolved_bus
     from entrypoints.dbio import ImportFileError, import_from
 
     try:
@@ -96,6 +113,7 @@ async def cmd_exec(container: Container, actor: str, words: list[str]) -> int:
 
     from entrypoints.commands.dispatch import run_command
     from entrypoints.commands.plain import reply_text
+    from entrypoints.container import resolved_bus
 
     text = words[0] if len(words) == 1 else shlex.join(words)  # no words: the help
     reply = await run_command(await resolved_bus(container), actor, text)
@@ -110,7 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     serve = sub.add_parser("serve", help="run the HTTP app on Hypercorn")
-    serve.add_argument("--host", default="0.0.0.0")
+    serve.add_argument(
+        "--host", default=DEFAULT_HOST,
+        help=f"address to listen on (default {DEFAULT_HOST}: this machine only; 0.0.0.0 in a container)",
+    )
     serve.add_argument("--port", type=int, default=0, help="default: $PORT, else 5000")
     serve.add_argument("--workers", type=int, default=1)
 
@@ -146,6 +167,8 @@ def cmd_slack_manifest(args: argparse.Namespace) -> int:
 
 
 def cmd_socket(config: Config) -> int:
+    import asyncio
+
     from entrypoints.logs import configure_logging
     from entrypoints.socket_mode import SocketModeSetupError, run_socket_mode
 
@@ -158,6 +181,8 @@ def cmd_socket(config: Config) -> int:
 
 
 def run_async(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
     handlers: dict[str, Callable[[Container], Awaitable[int]]] = {
         "admin": lambda c: cmd_admin(c, args.slack_id),
         "exec": lambda c: cmd_exec(c, args.actor, args.text),
@@ -175,11 +200,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "slack-manifest":  # needs no configuration
         return cmd_slack_manifest(args)
+    from entrypoints.config import ConfigError, load_config
+
     try:
         config = load_config()
         if args.command == "socket":
             return cmd_socket(config)
         if args.command == "serve":
+            from entrypoints.container import make_container
+
             make_container(config)  # fail fast on malformed integration settings
             return cmd_serve(args, config)
         return run_async(args, config)

@@ -19,48 +19,54 @@ from core.bus import MessageBus
 from core.context import Ports
 from core.wiring import build_bus
 from entrypoints.config import Config, ConfigError
+from entrypoints.status import IntegrationHealth, watched
 from entrypoints.storage import store_resource
 from ports.clock import SystemClock, UuidGenerator
 
 
-def _integration(config: Config, name: str, build: Callable[[], Any]) -> Any:
+def _integration(
+    config: Config, name: str, build: Callable[[], Any], health: IntegrationHealth | None = None
+) -> Any:
     """The adapter ``build()`` returns, or ``Unavailable(name)`` when the integration is not
     configured (then the adapter is not even imported: they are heavy); a malformed setting (the
-    adapter's one-line ``ValueError`` naming the variable) becomes a ``ConfigError``."""
+    adapter's one-line ``ValueError`` naming the variable) becomes a ``ConfigError``. With
+    ``health``, the adapter's calls record their outcomes there (the status page shows them)."""
     if not config.integrations.get(name):
         return Unavailable(name)
     try:
         adapter = build()
     except ValueError as e:
         raise ConfigError(str(e)) from None
-    return adapter if adapter is not None else Unavailable(name)
+    if adapter is None:
+        return Unavailable(name)
+    return watched(adapter, name, health) if health is not None else adapter
 
 
-def build_github(config: Config) -> Any:
+def build_github(config: Config, health: IntegrationHealth | None = None) -> Any:
     def build() -> Any:
         from adapters.github.client import GitHubApp
 
         return GitHubApp.from_settings(config.rocket.github)
 
-    return _integration(config, "GitHub", build)
+    return _integration(config, "GitHub", build, health)
 
 
-def build_chat(config: Config) -> Any:
+def build_chat(config: Config, health: IntegrationHealth | None = None) -> Any:
     def build() -> Any:
         from adapters.slack.client import SlackChat
 
         return SlackChat.from_settings(config.rocket.slack)
 
-    return _integration(config, "Slack", build)
+    return _integration(config, "Slack", build, health)
 
 
-def build_drive(config: Config) -> Any:
+def build_drive(config: Config, health: IntegrationHealth | None = None) -> Any:
     def build() -> Any:
         from adapters.gdrive.drive import GoogleDrive
 
         return GoogleDrive.from_settings(config.rocket.drive)
 
-    return _integration(config, "Google Drive", build)
+    return _integration(config, "Google Drive", build, health)
 
 
 def _build_bus(ports: Ports, config: Config) -> MessageBus:
@@ -75,9 +81,10 @@ class Container(containers.DeclarativeContainer):
 
     # The backend is picked by the storage registry (entrypoints/storage.py) from the URL's scheme.
     store = providers.Resource(store_resource, config.provided.rocket.database_url, config.provided.rocket)
-    github = providers.Singleton(build_github, config)
-    chat = providers.Singleton(build_chat, config)
-    drive = providers.Singleton(build_drive, config)
+    health = providers.Singleton(IntegrationHealth)  # last call per integration (status page)
+    github = providers.Singleton(build_github, config, health)
+    chat = providers.Singleton(build_chat, config, health)
+    drive = providers.Singleton(build_drive, config, health)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidGenerator)
 

@@ -26,6 +26,7 @@ from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
 from entrypoints.metrics import Metrics
 from entrypoints.slack_app import bolt_routable, build_bolt_app, from_bolt_response, to_bolt_request
+from entrypoints.status import integration_hints
 
 log = logging.getLogger("rocket.http")
 MAX_BODY_BYTES = 512 * 1024
@@ -184,12 +185,24 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         outcome = await (await handlers()).github_webhook(event, delivery, payload)
         return _json(outcome.body, outcome.status)
 
+    hints = integration_hints(config.rocket)
+    health = container.health()
+
+    def integration_row(name: str, on: bool) -> str:
+        if on:
+            said = f"on, {health.describe(name)}"
+            if name == "Slack" and not secret:
+                said += "; SLACK_SIGNING_SECRET is unset, so Slack's requests get 401"
+        else:
+            missing = hints.get(name) or []
+            said = "off" + (f"; set {', '.join(missing)} to turn it on" if missing else "")
+        return f"<li>{html.escape(name)}: {html.escape(said)}</li>"
+
     @app.get("/")
     async def status_page() -> Response:
-        rows = "".join(
-            f"<li>{html.escape(name)}: {'configured' if on else 'not configured'}</li>"
-            for name, on in config.integrations.items()
-        )
+        """Each integration: off with the variables that turn it on, or on with whether its
+        last call worked (entrypoints/status.py); never a value."""
+        rows = "".join(integration_row(name, on) for name, on in config.integrations.items())
         body = (
             "<!doctype html><title>Rocket</title><h1>Rocket is running</h1>"
             f"<p>Database: {html.escape(config.database.backend)}</p><h2>Integrations</h2><ul>{rows}</ul>"

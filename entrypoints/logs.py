@@ -15,4 +15,6 @@ def configure_logging() -> None:
     level = os.environ.get("ROCKET_LOG_LEVEL", "INFO").upper()
     logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s %(message)s", level=logging.WARNING)
     logging.getLogger("rocket").setLevel(level if level in logging.getLevelNamesMapping() else "INFO")
-    logging.getLogger("hypercorn.error").propagate = False  # Hypercorn writes its own lines
+    # Hypercorn's lines ("Running on …") go through the same one handler, once: `rocket serve`
+    # hands Hypercorn this logger, so Hypercorn adds no second handler of its own.
+    logging.getLogger("hypercorn.error").setLevel(logging.INFO)

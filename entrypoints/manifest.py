@@ -45,7 +45,12 @@ class ManifestError(ValueError):
 
 def base_url(url: str | None) -> str:
     """``url`` checked to be an absolute https URL without query or fragment; no trailing slash."""
-    parts = urlsplit((url or "").strip())
+    if url is None or not url.strip():
+        raise ManifestError(
+            "--url is missing: give the https address Slack will reach, e.g. "
+            "--url https://rocket.example.org (or --socket for Socket Mode, which needs none)"
+        )
+    parts = urlsplit(url.strip())
     if parts.scheme != "https" or not parts.hostname:
         raise ManifestError(f"--url must be an https URL such as https://rocket.example.org, got {url!r}")
     if parts.query or parts.fragment:

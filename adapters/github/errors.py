@@ -8,7 +8,7 @@
   lifts at HH:MM UTC";
 - 401 and other 403s, 422 and other 4xx -> ``UpstreamError("GitHub", …)`` quoting GitHub's message;
 - 5xx (after the transport's bounded retries) and connection failures ->
-  ``UpstreamError("GitHub", "unavailable …")``.
+  ``UpstreamUnreachable("GitHub", …)``: "GitHub could not be reached (…); nothing was changed".
 
 ``is_unique_name_violation`` recognizes GitHub's 422 for a team name that already exists, which
 ``create_team`` turns into ``Conflict``.
@@ -24,7 +24,7 @@ from typing import Any
 import requests
 from github import GithubException
 
-from core.errors import NotFound, RateLimited, RocketError, UpstreamError
+from core.errors import NotFound, RateLimited, RocketError, UpstreamError, UpstreamUnreachable
 
 GITHUB = "GitHub"
 
@@ -113,12 +113,8 @@ def translate(exc: BaseException, not_found: str) -> RocketError:
         if status == 403:
             return UpstreamError(GITHUB, f"forbidden (HTTP 403: {github_message(exc)})")
         if status >= 500:
-            return UpstreamError(
-                GITHUB, f"unavailable (HTTP {status}: {github_message(exc)}); try again shortly"
-            )
+            return UpstreamUnreachable(GITHUB, f"it answered HTTP {status}: {github_message(exc)}")
         return UpstreamError(GITHUB, f"HTTP {status}: {github_message(exc)}")
     if isinstance(exc, requests.RequestException):
-        return UpstreamError(
-            GITHUB, f"unavailable (cannot reach GitHub: {type(exc).__name__}); try again shortly"
-        )
+        return UpstreamUnreachable(GITHUB, type(exc).__name__)
     return UpstreamError(GITHUB, f"unexpected failure ({type(exc).__name__}: {exc})")

@@ -390,7 +390,7 @@ def parse(text: str) -> Parsed | Help:
     if not words or words[0].lower() in HELP_WORDS:
         return Help(overview())
     first = words[0]
-    if len(words) >= 2 and words[1] == "++" and first not in GRAMMAR:
+    if len(words) >= 2 and words[1] == "++" and first.lower() not in GRAMMAR:
         return Parsed(c.GiveKarma, {"slack_id": slack_id_or_error(first)}, "karma give")
     if len(words) == 1 and first.endswith("++") and len(first) > 2:
         return Parsed(c.GiveKarma, {"slack_id": slack_id_or_error(first[:-2])}, "karma give")
@@ -398,6 +398,9 @@ def parse(text: str) -> Parsed | Help:
     if group is None:
         raise ParseError(f"Error: unknown command {first!r}", overview())
     rest = words[1:]
+    if rest and rest[0].lower() in group.subs:  # command words are case-insensitive: `USER VIEW`
+        rest[0] = rest[0].lower()
+        rest = [rest[0], *_fold_options(group.subs[rest[0]], rest[1:])]
     if not rest:
         raise ParseError(
             f"Error: `{group.parser.prog}` needs a subcommand: {', '.join(group.subs)}",
@@ -428,6 +431,19 @@ def parse(text: str) -> Parsed | Help:
     fields = vars(namespace)
     kwargs = {k: v for k, v in fields.items() if k not in _INTERNAL}
     return Parsed(fields[COMMAND], kwargs, f"{group.name} {sub}")
+
+
+def _fold_options(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:
+    """``--NAME`` → ``--name`` when the folded word is one of ``parser``'s option strings (a
+    value is never changed unless it spells an option exactly, e.g. ``--bio --NAME``)."""
+    known = parser._option_string_actions  # argparse keeps every option string here
+    folded = []
+    for word in words:
+        flag, eq, value = word.partition("=")
+        if word.startswith("-") and flag not in known and flag.lower() in known:
+            word = flag.lower() + eq + value
+        folded.append(word)
+    return folded
 
 
 def slack_id_or_error(value: str) -> str:

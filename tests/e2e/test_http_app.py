@@ -260,9 +260,9 @@ async def test_metrics_and_health(http_world, tmp_path):
 async def test_status_page_names_integrations(http_world):
     page = (await (await http_world.client.get("/")).get_data()).decode()
     assert (
-        "GitHub: configured" in page
-        and "Slack: configured" in page
-        and "Google Drive: not configured" in page
+        "GitHub: on, " in page
+        and "Slack: on, " in page
+        and "Google Drive: off; set GCP_SERVICE_ACCOUNT_CREDENTIALS to turn it on" in page
     )
 
 

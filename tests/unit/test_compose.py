@@ -127,7 +127,7 @@ def test_dockerfile_runs_rocket_serve_as_non_root_with_a_healthcheck():
 
     entrypoint = next((exec_form(a) for k, a in reversed(instructions) if k == "ENTRYPOINT"), [])
     cmd = next((exec_form(a) for k, a in reversed(instructions) if k == "CMD"), [])
-    assert entrypoint + cmd == ["rocket", "serve"]
+    assert entrypoint + cmd == ["rocket", "serve", "--host", "0.0.0.0"]  # a container listens widely
 
     [health] = [a for k, a in instructions if k == "HEALTHCHECK"]
     assert "/healthz" in health and "urllib" in health and "curl" not in health
@@ -149,3 +149,16 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image():
     assert {".env", ".venv", ".git", "*.db"} <= ignored
     copied = " ".join(a for k, a in dockerfile() if k == "COPY")
     assert not any(path in copied.split() for path in (".env", ".venv"))
+
+
+def test_containers_listen_on_every_interface_while_rocket_defaults_to_loopback(compose):
+    """Issue 17 finding 2: `rocket serve` binds 127.0.0.1 unless told; every compose service
+    that runs it says --host 0.0.0.0 (the container's loopback is unreachable from the host)."""
+    from entrypoints.cli import DEFAULT_HOST, build_parser
+
+    assert DEFAULT_HOST == "127.0.0.1"
+    assert build_parser().parse_args(["serve"]).host == "127.0.0.1"
+    for name in ("rocket", "rocket-dynamo"):
+        command = compose["services"][name]["command"]
+        command = command if isinstance(command, list) else shlex.split(command)
+        assert command[0] == "serve" and command[command.index("--host") + 1] == "0.0.0.0", name

@@ -1,0 +1,32 @@
+"""Issue 17 must-show 3: the start-up bench prints `rocket --help` and `rocket exec --as U "help"`
+beside `python -c pass`, for each checkout measured."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.startup import CASES, HERE, Timing, bins_to_compare, run_startup, startup_lines
+
+
+def test_the_table_has_every_command_for_every_checkout_with_ratios():
+    timings = [Timing(label, case, ms, ms) for label, base in (("before", 50.0), ("now", 40.0))
+               for (case, _), ms in zip(CASES, (base, base * 10, base * 20), strict=True)]
+    lines = startup_lines(timings)
+    assert "before" in lines[1] and "now" in lines[1]
+    assert "python -c pass" in lines[2] and lines[2].split()[-2:] == ["50", "40"]
+    assert "rocket --help" in lines[3] and "500 (10.0x)" in lines[3] and "400 (10.0x)" in lines[3]
+    assert 'rocket exec --as U "help"' in lines[4] and "1000 (20.0x)" in lines[4]
+
+
+def test_a_real_run_measures_this_checkout(tmp_path):
+    timings = run_startup({"now": HERE}, runs=1)
+    assert [t.case for t in timings] == [case for case, _ in CASES]
+    assert all(t.median_ms > 0 for t in timings)
+
+
+def test_before_is_measured_only_when_that_checkout_has_its_venv(tmp_path):
+    assert list(bins_to_compare(str(tmp_path))) == ["now"]
+    bin_dir = tmp_path / ".venv" / "bin"
+    bin_dir.mkdir(parents=True)
+    (bin_dir / "rocket").write_text("")
+    assert bins_to_compare(str(tmp_path)) == {"before": Path(bin_dir), "now": HERE}
