@@ -70,6 +70,11 @@ class InMemoryOrg:
     async def remove_team_member(self, team_id: str, login: str) -> None:
         self.members[team_id].discard(login)
 
+    async def remove_from_org(self, login: str) -> str:
+        for members in self.members.values():
+            members.discard(login)
+        return "removed"
+
 
 PEOPLE = [  # slack id, name, GitHub login
     ("U0ADA", "Ada Lovelace", "ada"),

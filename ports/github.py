@@ -80,3 +80,11 @@ class GitHub(Protocol):
     async def remove_team_member(self, team_id: str, login: str) -> None:
         """Remove ``login`` from the team (idempotent)."""
         ...
+
+    async def remove_from_org(self, login: str) -> str:
+        """Take ``login`` out of the organization (which also drops every team membership).
+
+        An active member is removed (``"removed"``); a pending invitation is cancelled by
+        GitHub's invitation id (``"cancelled"``); neither is no error (``"absent"``).
+        """
+        ...

@@ -459,3 +459,44 @@ class GitHubApp:
                     raise
 
         await self._run(work, f"GitHub has no team with id {team_id}")
+
+    async def remove_from_org(self, login: str) -> str:
+        """Take ``login`` out of the organization, or cancel their pending invitation.
+
+        Calls: ``GET /orgs/{org}/memberships/{login}``; 404 means neither member nor invited
+        (``"absent"``). An ``active`` membership: ``DELETE /orgs/{org}/memberships/{login}``
+        (``"removed"``). A ``pending`` one: the invitation is found in
+        ``GET /orgs/{org}/invitations`` (every page) and cancelled with
+        ``DELETE /orgs/{org}/invitations/{invitation_id}`` (``"cancelled"``); an invitation
+        already gone by then is ``"absent"``.
+        """
+
+        def work() -> str:
+            url = f"{self._org_path()}/memberships/{_q(login)}"
+            try:
+                _, membership = self._call("GET", url)
+            except GithubException as exc:
+                if exc.status == 404:
+                    return "absent"
+                raise
+            if str((membership or {}).get("state") or "") == "active":
+                try:
+                    self._call("DELETE", url)
+                except GithubException as exc:
+                    if exc.status != 404:
+                        raise
+                    return "absent"
+                return "removed"
+            wanted = login.casefold()
+            for invitation in self._pages(f"{self._org_path()}/invitations"):
+                if str(invitation.get("login") or "").casefold() == wanted:
+                    try:
+                        self._call("DELETE", f"{self._org_path()}/invitations/{int(invitation['id'])}")
+                    except GithubException as exc:
+                        if exc.status != 404:
+                            raise
+                        return "absent"
+                    return "cancelled"
+            return "absent"
+
+        return await self._run(work, f"GitHub has no user {login!r}")

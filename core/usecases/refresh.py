@@ -131,7 +131,7 @@ class RefreshTeamsHandler:
         self._record_changes(stored, final, gone, users, actor)
         for t in sorted(gone, key=lambda t: t.github_team_name):
             mine = tuple(unassigned) if len(gone) == 1 else ()  # per team only when one team went
-            record(TeamDeleted(t.github_team_id, t.github_team_name, mine, actor, REFRESH))
+            record(TeamDeleted(t.github_team_id, t.github_team_name, mine, actor, REFRESH, folder=t.folder))
 
         await self._promote(gh_teams, members, users, result, actor)
         await self._sync_drive(final, users, result)

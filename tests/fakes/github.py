@@ -20,6 +20,9 @@ class FakeGitHub:
         self.team_members: dict[str, set[str]] = {}  # team id -> logins
         self.calls: Counter[str] = Counter()
         self.fail_on: dict[str, Exception] = {}  # operation name -> error to raise
+        # operation name -> (n, error): only its n-th call (counted in ``calls``) fails
+        self.fail_nth: dict[str, tuple[int, Exception]] = {}
+        self.invited: set[str] = set()  # logins with a pending organization invitation
         self._next_team_id = 1000
 
     # --- test set-up helpers -------------------------------------------------------
@@ -46,6 +49,9 @@ class FakeGitHub:
         self.calls[op] += 1
         if op in self.fail_on:
             raise self.fail_on[op]
+        nth = self.fail_nth.get(op)
+        if nth is not None and nth[0] == self.calls[op]:
+            raise nth[1]
 
     def _by_slug(self, slug: str) -> GitHubTeam:
         for team in self.teams.values():
@@ -106,6 +112,18 @@ class FakeGitHub:
         self._enter("remove_team_member")
         self._team(team_id)
         self.team_members[team_id].discard(login)
+
+    async def remove_from_org(self, login: str) -> str:
+        self._enter("remove_from_org")
+        if login in self.invited:
+            self.invited.discard(login)
+            return "cancelled"
+        if login not in self.org_members:
+            return "absent"
+        self.org_members.discard(login)
+        for members in self.team_members.values():
+            members.discard(login)
+        return "removed"
 
 
 def refused(detail: str = "server error") -> UpstreamError:

@@ -500,7 +500,9 @@ class GitHubStandIn:
             ("GET", rf"/orgs/{org}/members/{seg}", self._check_member, "token"),
             ("GET", rf"/orgs/{org}/memberships/{seg}", self._get_org_membership, "token"),
             ("PUT", rf"/orgs/{org}/memberships/{seg}", self._put_org_membership, "token"),
+            ("DELETE", rf"/orgs/{org}/memberships/{seg}", self._delete_org_membership, "token"),
             ("GET", rf"/orgs/{org}/invitations", self._list_invitations, "token"),
+            ("DELETE", rf"/orgs/{org}/invitations/(\d+)", self._cancel_invitation, "token"),
             ("POST", rf"/orgs/{org}/invitations", self._invite, "token"),
             ("GET", rf"/orgs/{org}/teams", self._list_teams, "token"),
             ("POST", rf"/orgs/{org}/teams", self._create_team, "token"),
@@ -703,6 +705,28 @@ class GitHubStandIn:
             if self.auto_accept:
                 self.accept_invitation(login)
         return self._membership_json(login)
+
+    def _delete_org_membership(self, login: str, *, body: Any, query: Any, path: str) -> Response:
+        """Remove a member from the org (and every team), or cancel their invitation."""
+        login = self._user_or_404(login)
+        if login not in self.org_members and login not in self.invitations:
+            raise HttpError(404, "Not Found")
+        self.org_members.discard(login)
+        self.invitations.pop(login, None)
+        for members in self.memberships.values():
+            members.pop(login, None)
+        return Response(204)
+
+    def _cancel_invitation(self, invitation_id: str, *, body: Any, query: Any, path: str) -> Response:
+        """``DELETE /orgs/{org}/invitations/{invitation_id}``: GitHub's invitation id, not a user id."""
+        login = next((u for u, iid in self.invitations.items() if iid == int(invitation_id)), None)
+        if login is None:
+            raise HttpError(404, "Not Found")
+        del self.invitations[login]
+        for members in self.memberships.values():
+            if members.get(login) == "pending":
+                del members[login]
+        return Response(204)
 
     def _membership_json(self, login: str) -> Response:
         state = "active" if login in self.org_members else "pending"
