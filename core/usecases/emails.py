@@ -38,7 +38,7 @@ class ExportEmailsHandler:
             leads_it = actor_user is not None and bool(actor_user.github_user_id) \
                 and actor_user.github_user_id in found.team_leads
             require(can_export_emails(actor_user) or leads_it,
-                    "Only admins, team leads and the leads of this team can export its emails")
+                    "Only admins and team leads can export emails (and a lead of this team its emails)")
             users = await users_by_github_ids(store, found.members | found.team_leads)
         emails: dict[str, str] = {}
         missing: list[str] = []
