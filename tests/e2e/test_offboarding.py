@@ -147,3 +147,27 @@ async def test_github_failing_on_the_second_of_three_removals_then_rerun_finishe
     await directory_matches_github(w)
     for slug in ("alpha", "beta", "gamma"):
         assert "u2@example.com" not in w.drive.emails(f"F-{slug}")
+
+
+# --- must-show 4: finding 9, concurrent add and remove of one person ----------------------
+ROUNDS = 50
+
+
+async def test_concurrent_add_and_remove_never_leave_the_directory_disagreeing(world: World) -> None:
+    """Two admins, the same person, the same team, at the same moment, 50 rounds: after every
+    round the directory's members of the team are exactly GitHub's. (Without the team lease
+    of ``core.usecases.membership`` this fails within a few rounds.)"""
+    import asyncio
+
+    w = world
+    await seed(w, ("alpha",))
+    w.github.add_user("octo-admin2", 504, org_member=True)
+    await w.store.store(User("UADMIN2", email="uadmin2@example.com"))
+    assert "refused" not in await w.text("UADMIN2", "user edit --github octo-admin2")
+    await make_admin(store_bus(w.store), "UADMIN2")
+    for round_ in range(ROUNDS):
+        first, second = ("UADMIN", "UADMIN2") if round_ % 2 else ("UADMIN2", "UADMIN")
+        added, removed = await asyncio.gather(w.text(first, "team add alpha U2"),
+                                              w.text(second, "team remove alpha U2"))
+        assert "refused" not in added + removed, (added, removed)
+        await directory_matches_github(w)
