@@ -9,7 +9,6 @@ from __future__ import annotations
 from core import commands as c
 from core.models import Team, User
 from core.permissions import Permissions
-from core.usecases.membership import lease_name
 from tests.fakes.github import refused
 from tests.unit.usecases.team_world import Directory, make_directory
 
@@ -179,6 +178,8 @@ async def test_removing_a_non_member_says_so_and_is_no_error() -> None:
 
 
 async def test_membership_changes_release_the_team_lease() -> None:
+    from core.usecases.membership import lease_name
+
     d = await make_directory()
     await run(d, c.AddTeamMember("UADMIN", "alpha", "UNEW"))
     assert await d.world.store.acquire_lease(lease_name(d.alpha.github_team_id), "probe", 5, d.world.clock.now())
