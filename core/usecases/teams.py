@@ -36,7 +36,6 @@ from core.models import Team, User
 from core.permissions import can_create_team, is_admin
 from core.results import Deleted, DriveSyncResult, TeamList, TeamResult
 from core.subscribers.drive import sync_drive
-from core.usecases.membership import team_lease
 from core.usecases.common import (
     QUERY_CHUNK,
     changed_team,
@@ -51,6 +50,7 @@ from core.usecases.common import (
     upsert_with_retry,
     users_by_github_ids,
 )
+from core.usecases.membership import team_lease
 from core.validation import optional, require_github, team_slug
 
 __all__ = [
@@ -281,11 +281,13 @@ class RemoveTeamMemberHandler(_TeamHandler):
         if updated is not None and before is not None:
             record(MemberLeftTeam(updated.github_team_id, updated.github_team_name, gid, user.slack_id,
                                   user.github, cmd.actor))
-            return await team_result(store, updated, f"Removed {cmd.slack_id} from {updated.github_team_name}",
+            slug = updated.github_team_name
+            return await team_result(store, updated, f"Removed {cmd.slack_id} from {slug}",
                                      _last_lead_warning(cmd.actor, user, before, updated))
         updated = await store.retrieve(Team, current.github_team_id)
+        slug = updated.github_team_name
         return await team_result(store, updated,
-                                 f"{cmd.slack_id} was not a member of {updated.github_team_name}; nothing changed")
+                                 f"{cmd.slack_id} was not a member of {slug}; nothing changed")
 
 
 class SetTeamLeadHandler(_TeamHandler):

@@ -400,7 +400,8 @@ class DeleteUserHandler:
                     await self._ports.github.remove_team_member(team.github_team_id, user.github)
                 except NotFound:
                     pass  # GitHub no longer has the team: nobody is in it there
-            updated = await changed_team(self._ports.store, team.github_team_id, lambda t: t.without_member(gid))
+            updated = await changed_team(self._ports.store, team.github_team_id,
+                                         lambda t: t.without_member(gid))
         if updated is not None:
             record(MemberLeftTeam(updated.github_team_id, updated.github_team_name, gid, user.slack_id,
                                   user.github, actor))

@@ -173,7 +173,7 @@ def _user(add: Sub) -> None:
     p.add_argument("--inspect", action="store_true", help="also list the teams they are in and lead")
 
     p = add("delete", c.DeleteUser,
-            "Delete a user and remove them from every team on GitHub and every team Drive folder (admins only).")
+            "Delete a user, removing them from every GitHub team and team Drive folder (admins only).")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to delete")
     p.add_argument("--org", action="store_true",
                    help="also remove them from the GitHub organization (or cancel their invitation)")

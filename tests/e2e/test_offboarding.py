@@ -34,7 +34,8 @@ class World(HttpWorld):
 
 
 @pytest.fixture
-async def world(tmp_path, github_env, github_standin, slack_standin, standin, drive_env) -> AsyncIterator[World]:  # noqa: F811
+async def world(tmp_path, github_env, github_standin, slack_standin,  # noqa: F811
+                standin, drive_env) -> AsyncIterator[World]:  # noqa: F811
     env = {**rocket_env(tmp_path, github_env, slack_standin), **drive_env}
     slack_standin.add_channel("rocket-notices")
     container = make_container(load_config(env))
@@ -125,7 +126,8 @@ async def test_github_failing_on_the_second_of_three_removals_then_rerun_finishe
     await seed(w, ("alpha", "beta", "gamma"))
     with w.github.lock:
         beta = next(t for t in w.github.teams.values() if t["slug"] == "beta")
-    w.github.fail_next("DELETE /orgs/rocket-org/teams/beta/memberships/octo2", 403, message="refused for the test")
+    w.github.fail_next("DELETE /orgs/rocket-org/teams/beta/memberships/octo2", 403,
+                       message="refused for the test")
 
     text = await w.text("UADMIN", "user delete U2")
 

@@ -182,4 +182,5 @@ async def test_membership_changes_release_the_team_lease() -> None:
 
     d = await make_directory()
     await run(d, c.AddTeamMember("UADMIN", "alpha", "UNEW"))
-    assert await d.world.store.acquire_lease(lease_name(d.alpha.github_team_id), "probe", 5, d.world.clock.now())
+    name = lease_name(d.alpha.github_team_id)
+    assert await d.world.store.acquire_lease(name, "probe", 5, d.world.clock.now())
