@@ -50,7 +50,7 @@ from adapters.github.auth import GitHubSettings, parse_settings
 from adapters.github.errors import is_unique_name_violation, translate
 from adapters.github.settings import GitHubAppSettings
 from core.errors import Conflict, NotFound, RocketError, UpstreamError
-from ports.github import GitHubTeam, GitHubUser, OrgMembership
+from ports.github import GitHubTeam, GitHubUser, Invitation, OrgMembership
 
 T = TypeVar("T")
 
@@ -500,3 +500,36 @@ class GitHubApp:
             return "absent"
 
         return await self._run(work, f"GitHub has no user {login!r}")
+
+    def _invitation(self, data: Any) -> Invitation:
+        return Invitation(id=str(data.get("id") or ""), login=str(data.get("login") or ""),
+                          created_at=str(data.get("created_at") or ""),
+                          failed_reason=str(data.get("failed_reason") or ""))
+
+    async def pending_invitation(self, login: str) -> Invitation | None:
+        """``GET /orgs/{org}/memberships/{login}``; only when it is ``pending``, the invitation
+        from ``GET /orgs/{org}/invitations`` (every page). A member costs one request."""
+
+        def work() -> Invitation | None:
+            try:
+                _, membership = self._call("GET", f"{self._org_path()}/memberships/{_q(login)}")
+            except GithubException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            if str((membership or {}).get("state") or "") != "pending":
+                return None
+            wanted = login.casefold()
+            for data in self._pages(f"{self._org_path()}/invitations"):
+                if str(data.get("login") or "").casefold() == wanted:
+                    return self._invitation(data)
+            return None
+
+        return await self._run(work, f"GitHub has no user {login!r}")
+
+    async def expired_invitations(self) -> list[Invitation]:
+        """``GET /orgs/{org}/failed_invitations``, every page."""
+        return await self._run(
+            lambda: [self._invitation(d) for d in self._pages(f"{self._org_path()}/failed_invitations")],
+            f"GitHub has no organization {self.org_name!r}",
+        )

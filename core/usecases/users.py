@@ -46,6 +46,7 @@ from core.usecases.common import (
     update_with_retry,
     upsert_with_retry,
 )
+from core.usecases.invitations import invitation_note
 from core.usecases.membership import team_lease
 from core.validation import MAX_BIO, MAX_FIELD, clean_email, clean_github, clean_text, parse_permission
 from ports.storage import Store
@@ -299,7 +300,7 @@ class ViewUserHandler:
             if looked_up is None:
                 raise _not_registered(key or actor, actor)
             user = looked_up
-        result = UserResult(user)
+        result = UserResult(user, invitation=await invitation_note(self._ports, user))
         if inspect:
             result.teams, result.leading = [], []
             if user.github_user_id:

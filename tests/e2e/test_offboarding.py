@@ -173,3 +173,29 @@ async def test_concurrent_add_and_remove_never_leave_the_directory_disagreeing(w
                                               w.text(second, "team remove alpha U2"))
         assert "refused" not in added + removed, (added, removed)
         await directory_matches_github(w)
+
+
+# --- finding 5: invitations tracked ----------------------------------------------------------
+async def test_pending_invitation_shows_in_user_view_with_its_age_and_expiry_in_the_refresh(
+    world: World,
+) -> None:
+    import time
+
+    w = world
+    await seed(w, ())
+    w.github.add_user("octo3", 503)  # not in the organization: linking invites them
+    await w.store.store(User("U3", email="u3@example.com"))
+    assert "refused" not in await w.text("U3", "user edit --github octo3")
+    assert "octo3" in w.github.invitations
+    w.github.invited_at["octo3"] = time.time() - 3 * 86400 - 60
+
+    view = await w.text("UADMIN", "user view --username U3")
+    assert "GitHub invitation" in view and "pending since" in view and "(3 days)" in view, view
+    member_view = await w.text("UADMIN", "user view --username U2")
+    assert "pending" not in member_view, member_view
+
+    w.github.expire_invitation("octo3")
+    refresh = await w.text("UADMIN", "team refresh")
+    assert "Expired GitHub invitations" in refresh and "U3 (octo3)" in refresh, refresh
+    assert "pending" not in await w.text("UADMIN", "user view --username U3")
+    assert "U2 (octo2)" not in refresh  # a member: nothing expired

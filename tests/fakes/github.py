@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from core.errors import Conflict, NotFound, UpstreamError
-from ports.github import GitHubTeam, GitHubUser
+from ports.github import GitHubTeam, GitHubUser, Invitation
 
 
 class FakeGitHub:
@@ -23,6 +23,8 @@ class FakeGitHub:
         # operation name -> (n, error): only its n-th call (counted in ``calls``) fails
         self.fail_nth: dict[str, tuple[int, Exception]] = {}
         self.invited: set[str] = set()  # logins with a pending organization invitation
+        self.invited_at: dict[str, str] = {}  # login -> ISO time of the invitation
+        self.expired: list[Invitation] = []  # failed (expired) invitations
         self._next_team_id = 1000
 
     # --- test set-up helpers -------------------------------------------------------
@@ -112,6 +114,16 @@ class FakeGitHub:
         self._enter("remove_team_member")
         self._team(team_id)
         self.team_members[team_id].discard(login)
+
+    async def pending_invitation(self, login: str) -> Invitation | None:
+        self._enter("pending_invitation")
+        if login not in self.invited:
+            return None
+        return Invitation(str(900 + len(login)), login, self.invited_at.get(login, "2026-01-01T00:00:00Z"))
+
+    async def expired_invitations(self) -> list[Invitation]:
+        self._enter("expired_invitations")
+        return list(self.expired)
 
     async def remove_from_org(self, login: str) -> str:
         self._enter("remove_from_org")

@@ -162,6 +162,8 @@ class GitHubStandIn:
         self.users: dict[str, int] = {}
         self.org_members: set[str] = set()
         self.invitations: dict[str, int] = {}
+        self.invited_at: dict[str, float] = {}  # login -> when invited (default: now)
+        self.failed_invitations: list[dict[str, Any]] = []  # GET /orgs/{org}/failed_invitations
         self.roles: dict[str, str] = {}  # login -> org role set through PUT /orgs/{org}/memberships
         self.teams: dict[int, dict[str, Any]] = {}
         self.memberships: dict[int, dict[str, str]] = {}
@@ -503,6 +505,7 @@ class GitHubStandIn:
             ("DELETE", rf"/orgs/{org}/memberships/{seg}", self._delete_org_membership, "token"),
             ("GET", rf"/orgs/{org}/invitations", self._list_invitations, "token"),
             ("DELETE", rf"/orgs/{org}/invitations/(\d+)", self._cancel_invitation, "token"),
+            ("GET", rf"/orgs/{org}/failed_invitations", self._list_failed_invitations, "token"),
             ("POST", rf"/orgs/{org}/invitations", self._invite, "token"),
             ("GET", rf"/orgs/{org}/teams", self._list_teams, "token"),
             ("POST", rf"/orgs/{org}/teams", self._create_team, "token"),
@@ -717,6 +720,20 @@ class GitHubStandIn:
             members.pop(login, None)
         return Response(204)
 
+    def expire_invitation(self, login: str) -> None:
+        """Play GitHub's 7-day expiry: the invitation moves to the failed invitations."""
+        with self.lock:
+            data = self._invitation_json(login)
+            data.update(failed_at=iso(time.time()), failed_reason="Invitation expired")
+            self.failed_invitations.append(data)
+            del self.invitations[login]
+            for members in self.memberships.values():
+                if members.get(login) == "pending":
+                    del members[login]
+
+    def _list_failed_invitations(self, *, body: Any, query: Any, path: str) -> Response:
+        return self._paginate(path, query, list(self.failed_invitations))
+
     def _cancel_invitation(self, invitation_id: str, *, body: Any, query: Any, path: str) -> Response:
         """``DELETE /orgs/{org}/invitations/{invitation_id}``: GitHub's invitation id, not a user id."""
         login = next((u for u, iid in self.invitations.items() if iid == int(invitation_id)), None)
@@ -751,7 +768,7 @@ class GitHubStandIn:
             "node_id": f"MDIyOk9yZ2FuaXphdGlvbkludml0YXRpb24{iid}",
             "email": None,
             "role": "direct_member",
-            "created_at": iso(time.time()),
+            "created_at": iso(self.invited_at.get(login, time.time())),
             "failed_at": None,
             "failed_reason": None,
             "inviter": {"login": "rocket[bot]", "id": 1, "type": "Bot"},

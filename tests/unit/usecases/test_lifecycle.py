@@ -184,3 +184,27 @@ async def test_membership_changes_release_the_team_lease() -> None:
     await run(d, c.AddTeamMember("UADMIN", "alpha", "UNEW"))
     name = lease_name(d.alpha.github_team_id)
     assert await d.world.store.acquire_lease(name, "probe", 5, d.world.clock.now())
+
+
+# --- finding 5: invitations ------------------------------------------------------------------
+async def test_user_view_shows_a_pending_invitation_and_its_age() -> None:
+    from datetime import datetime, timezone
+
+    d = await make_directory()
+    gh = d.world.github
+    gh.invited.add("new-gh")
+    now = d.world.clock.now()
+    gh.invited_at["new-gh"] = datetime.fromtimestamp(now - 2 * 86400 - 5, timezone.utc).isoformat()
+    result = await run(d, c.ViewUser("UADMIN", slack_id="UNEW"))
+    assert "pending since" in result.invitation and "(2 days)" in result.invitation
+    assert (await run(d, c.ViewUser("UADMIN", slack_id="UMEM"))).invitation == ""
+
+
+async def test_refresh_lists_expired_invitations_of_registered_users() -> None:
+    from ports.github import Invitation
+
+    d = await make_directory()
+    d.world.github.expired = [Invitation("1", "new-gh", "2026-01-01T00:00:00Z", "Invitation expired"),
+                              Invitation("2", "stranger", "2026-01-01T00:00:00Z", "Invitation expired")]
+    result = await run(d, c.RefreshTeams("UADMIN"))
+    assert result.expired_invitations == ["UNEW (new-gh)"]
