@@ -70,6 +70,9 @@ class InMemoryOrg:
     async def remove_team_member(self, team_id: str, login: str) -> None:
         self.members[team_id].discard(login)
 
+    async def is_team_member(self, team_id: str, login: str) -> bool:
+        return login in self.members.get(team_id, set())
+
     async def pending_invitation(self, login: str) -> None:
         return None
 

@@ -93,6 +93,11 @@ class GitHub(Protocol):
         """Remove ``login`` from the team (idempotent)."""
         ...
 
+    async def is_team_member(self, team_id: str, login: str) -> bool:
+        """Whether GitHub has ``login`` in the team (an active or pending membership); a team
+        GitHub no longer has is ``False``."""
+        ...
+
     async def pending_invitation(self, login: str) -> Invitation | None:
         """``login``'s pending organization invitation, or None (a member, or never invited)."""
         ...

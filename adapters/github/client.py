@@ -533,3 +533,23 @@ class GitHubApp:
             lambda: [self._invitation(d) for d in self._pages(f"{self._org_path()}/failed_invitations")],
             f"GitHub has no organization {self.org_name!r}",
         )
+
+    async def is_team_member(self, team_id: str, login: str) -> bool:
+        """``GET /orgs/{org}/teams/{team_slug}/memberships/{login}``: 200 (active or pending)
+        is True; 404 (no membership, or no such team) is False."""
+
+        def work() -> bool:
+            try:
+                self._with_slug(
+                    team_id,
+                    lambda slug: self._call("GET", f"{self._team_path(slug)}/memberships/{_q(login)}"),
+                )
+            except NotFound:
+                return False
+            except GithubException as exc:
+                if exc.status == 404:
+                    return False
+                raise
+            return True
+
+        return await self._run(work, f"GitHub has no team with id {team_id}")

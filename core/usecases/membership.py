@@ -1,47 +1,53 @@
-"""One truth with GitHub for team memberships: the per-team lease.
+"""One truth with GitHub for team memberships: store what GitHub answers, re-read in the CAS loop.
 
-Every Rocket change of a team's membership (``team add``, ``team remove``, ``team lead``,
-``user delete``, the default team of ``user edit --github``) runs its GitHub write and
-the directory write *inside* the storage lease ``team-membership:{team id}``. Why a lease
-and not "re-read GitHub after the write": a re-read outside a lock can still be stored out
-of order (A adds and reads "member", B removes and reads "not a member", B stores, then A
-stores "member" while GitHub says otherwise). With the lease, the GitHub write and the store
-of what GitHub answered happen as one step per team, so the last GitHub write is always the
-last directory write. The lease lives in the configured database (``Store.acquire_lease``),
-so it also holds across worker processes; its TTL bounds the wait after a crashed holder.
+Every Rocket change of one person's membership of a team (``team add``, ``team remove``,
+``user delete``, the default team of ``user edit --github``) first writes to GitHub, then
+calls ``store_from_github``: inside the compare-and-set retry loop it re-reads GitHub's
+membership of that login (``GitHub.is_team_member``) *after* reading the team record, and
+stores exactly that. Why this and not a lease: a storage lease left behind by a crash (or a
+release that failed while the database was down) blocks every change of the team until its
+TTL; the re-read needs no lock. Why it converges: a compare-and-set succeeds only if no
+other write happened since its record read, and its GitHub read came after that record
+read. Any GitHub write W later than that GitHub read belongs to a command that reads the
+record after W and so cannot have written in between; its own write comes later, with a
+GitHub read later than W. So the last stored value was read from GitHub after the last
+GitHub write: the directory ends equal to GitHub (tests/e2e/test_offboarding.py, 50 rounds).
+For that, the record is written (its version bumped) even when its content is unchanged.
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+import dataclasses
 
 from core.context import Ports
-from core.errors import Conflict
-
-LEASE_TTL = 30.0
-WAIT_SECONDS = 20.0
-
-
-def lease_name(team_id: str) -> str:
-    return f"team-membership:{team_id}"
+from core.errors import NotFound
+from core.models import Team
+from core.usecases.common import update_with_retry
 
 
-@asynccontextmanager
-async def team_lease(ports: Ports, team_id: str, wait: float = WAIT_SECONDS) -> AsyncIterator[None]:
-    """Hold the team's membership lease for the body; waits (polling) up to ``wait`` seconds
-    for another holder, then raises ``Conflict`` (nothing done) asking to try again."""
-    owner = ports.ids.new_id()
-    name = lease_name(team_id)
-    delay, waited = 0.002, 0.0
-    while not await ports.store.acquire_lease(name, owner, LEASE_TTL, ports.clock.now()):
-        if waited >= wait:
-            raise Conflict("Another change to this team's members is in progress; try again in a moment")
-        await asyncio.sleep(delay)
-        waited += delay
-        delay = min(delay * 2, 0.05)
+async def store_from_github(
+    ports: Ports, team_id: str, github_id: str, login: str
+) -> tuple[Team | None, bool]:
+    """Store in team ``team_id`` whether ``github_id`` (login ``login``) is a member, as GitHub
+    says at the moment of the write. Returns (the team when its record changed, else None;
+    whether GitHub has them). A team missing from the directory changes nothing."""
+    member = False
+    changed = False
+
+    async def apply(team: Team) -> Team | None:
+        nonlocal member, changed
+        try:
+            member = await ports.github.is_team_member(team_id, login)
+        except NotFound:
+            member = False
+        updated = team.with_member(github_id) if member else team.without_member(github_id)
+        changed = updated is not None
+        # Written even when unchanged: the version bump makes a concurrent writer's stale
+        # compare-and-set fail and re-read GitHub (a skipped write would let it through).
+        return updated if updated is not None else dataclasses.replace(team)
+
     try:
-        yield
-    finally:
-        await ports.store.release_lease(name, owner)
+        after = await update_with_retry(ports.store, Team, team_id, apply)
+    except NotFound:
+        return None, member
+    return (after if changed else None), member

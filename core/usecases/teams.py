@@ -50,7 +50,7 @@ from core.usecases.common import (
     upsert_with_retry,
     users_by_github_ids,
 )
-from core.usecases.membership import team_lease
+from core.usecases.membership import store_from_github
 from core.validation import optional, require_github, team_slug
 
 __all__ = [
@@ -222,7 +222,7 @@ def _diff(before: Team, after: Team, names: tuple[str, ...]) -> tuple[FieldChang
 
 class AddTeamMemberHandler(_TeamHandler):
     """Add a registered user (with GitHub) to a team: GitHub first, then the directory, both
-    inside the team's membership lease (``core.usecases.membership``). Idempotent: adding a
+    storing what GitHub then answers (``core.usecases.membership``). Idempotent: adding a
     member again asks GitHub again (so it is sure to hold) and says they already were one.
     Records ``MemberJoinedTeam`` when they were not a member yet."""
 
@@ -233,10 +233,9 @@ class AddTeamMemberHandler(_TeamHandler):
         user = await registered_user(store, cmd.slack_id)
         require_github(user)
         gid = user.github_user_id
-        async with team_lease(self.ports, current.github_team_id):
-            await self.ports.github.add_team_member(current.github_team_id, user.github)
-            updated = await changed_team(store, current.github_team_id, lambda t: t.with_member(gid))
-        if updated is not None:
+        await self.ports.github.add_team_member(current.github_team_id, user.github)
+        updated, _ = await store_from_github(self.ports, current.github_team_id, gid, user.github)
+        if updated is not None and gid in updated.members:
             record(MemberJoinedTeam(updated.github_team_id, updated.github_team_name, gid, user.slack_id,
                                     user.github, cmd.actor))
             message = f"Added {cmd.slack_id} to {updated.github_team_name}"
@@ -257,7 +256,7 @@ def _last_lead_warning(actor: str, user: User, before: Team, after: Team) -> lis
 
 class RemoveTeamMemberHandler(_TeamHandler):
     """Remove a member (and their lead role) from a team: GitHub first, then the directory,
-    both inside the team's membership lease. Idempotent: removing a non-member still asks
+    storing what GitHub then answers. Idempotent: removing a non-member still asks
     GitHub to drop them and says they were not a member. A lead removing themselves as the
     last lead is told so. Records ``MemberLeftTeam``."""
 
@@ -267,18 +266,14 @@ class RemoveTeamMemberHandler(_TeamHandler):
         await self.ports.github.ensure_configured()
         user = await registered_user(store, cmd.slack_id)
         gid = user.github_user_id
-        before: Team | None = None
-
-        def drop(t: Team) -> Team | None:
-            nonlocal before
-            before = t
-            return t.without_member(gid) if gid else None
-
-        async with team_lease(self.ports, current.github_team_id):
-            if user.github:
-                await self.ports.github.remove_team_member(current.github_team_id, user.github)
-            updated = await changed_team(store, current.github_team_id, drop)
-        if updated is not None and before is not None:
+        before = current
+        updated: Team | None = None
+        if gid and user.github:
+            await self.ports.github.remove_team_member(current.github_team_id, user.github)
+            updated, _ = await store_from_github(self.ports, current.github_team_id, gid, user.github)
+        elif gid:
+            updated = await changed_team(store, current.github_team_id, lambda t: t.without_member(gid))
+        if updated is not None and gid not in updated.members:
             record(MemberLeftTeam(updated.github_team_id, updated.github_team_name, gid, user.slack_id,
                                   user.github, cmd.actor))
             slug = updated.github_team_name
@@ -318,10 +313,9 @@ class SetTeamLeadHandler(_TeamHandler):
         await self.ports.github.ensure_configured()
         require_github(user)
         joined = gid not in current.members
-        async with team_lease(self.ports, tid):
-            if joined:
-                await self.ports.github.add_team_member(tid, user.github)
-            updated = await changed_team(store, tid, lambda t: t.with_lead(gid))
+        if joined:
+            await self.ports.github.add_team_member(tid, user.github)
+        updated = await changed_team(store, tid, lambda t: t.with_lead(gid))
         if updated is None:
             updated = await store.retrieve(Team, tid)
         slug = updated.github_team_name

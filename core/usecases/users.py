@@ -47,7 +47,7 @@ from core.usecases.common import (
     upsert_with_retry,
 )
 from core.usecases.invitations import invitation_note
-from core.usecases.membership import team_lease
+from core.usecases.membership import store_from_github
 from core.validation import MAX_BIO, MAX_FIELD, clean_email, clean_github, clean_text, parse_permission
 from ports.storage import Store
 
@@ -208,11 +208,10 @@ class EditUserHandler:
                     team = await github.create_team(slug)
                 except Conflict:  # created by someone else meanwhile
                     team = await github.team_by_slug(slug)
-            async with team_lease(self._ports, team.id):
-                await github.add_team_member(team.id, login)
-                # Rocket's own record of the default team follows at once (not at the next refresh).
-                joined = await changed_team(self._ports.store, team.id, lambda t: t.with_member(github_id))
-            if joined is not None:
+            await github.add_team_member(team.id, login)
+            # Rocket's own record of the default team follows at once (not at the next refresh).
+            joined, _ = await store_from_github(self._ports, team.id, github_id, login)
+            if joined is not None and github_id in joined.members:
                 record(MemberJoinedTeam(joined.github_team_id, joined.github_team_name, github_id, subject,
                                         login, actor))
         return github_id
@@ -325,7 +324,7 @@ class DeleteUserHandler:
 
     In this order, each step done once and safe to repeat:
     1. every stored team that lists them (member or lead), by slug: removed on GitHub, then
-       from the team's record, inside the team's membership lease; ``MemberLeftTeam`` makes
+       from the team's record as GitHub then answers; ``MemberLeftTeam`` makes
        the Drive subscriber re-share the team's folder without their email;
     2. the default team on GitHub (``settings.default_team``), where ``user edit --github``
        put them, when the directory does not list it;
@@ -393,17 +392,18 @@ class DeleteUserHandler:
         return Deleted("user", slack_id, message="\n".join(lines))
 
     async def _leave(self, team: Team, user: User, actor: str) -> None:
-        """Remove ``user`` from ``team`` on GitHub, then from its record (in the team's lease)."""
+        """Remove ``user`` from ``team`` on GitHub, then from its record (as GitHub then says)."""
         gid = user.github_user_id
-        async with team_lease(self._ports, team.github_team_id):
-            if user.github:
-                try:
-                    await self._ports.github.remove_team_member(team.github_team_id, user.github)
-                except NotFound:
-                    pass  # GitHub no longer has the team: nobody is in it there
+        if user.github:
+            try:
+                await self._ports.github.remove_team_member(team.github_team_id, user.github)
+            except NotFound:
+                pass  # GitHub no longer has the team: nobody is in it there
+            updated, _ = await store_from_github(self._ports, team.github_team_id, gid, user.github)
+        else:
             updated = await changed_team(self._ports.store, team.github_team_id,
                                          lambda t: t.without_member(gid))
-        if updated is not None:
+        if updated is not None and gid not in updated.members:
             record(MemberLeftTeam(updated.github_team_id, updated.github_team_name, gid, user.slack_id,
                                   user.github, actor))
 

@@ -157,7 +157,7 @@ ROUNDS = 50
 
 async def test_concurrent_add_and_remove_never_leave_the_directory_disagreeing(world: World) -> None:
     """Two admins, the same person, the same team, at the same moment, 50 rounds: after every
-    round the directory's members of the team are exactly GitHub's. (Without the team lease
+    round the directory's members of the team are exactly GitHub's. (Without the re-read
     of ``core.usecases.membership`` this fails within a few rounds.)"""
     import asyncio
 

@@ -115,6 +115,10 @@ class FakeGitHub:
         self._team(team_id)
         self.team_members[team_id].discard(login)
 
+    async def is_team_member(self, team_id: str, login: str) -> bool:
+        self._enter("is_team_member")
+        return login in self.team_members.get(team_id, set())
+
     async def pending_invitation(self, login: str) -> Invitation | None:
         self._enter("pending_invitation")
         if login not in self.invited:

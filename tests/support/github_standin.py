@@ -512,6 +512,7 @@ class GitHubStandIn:
             ("GET", rf"/orgs/{org}/teams/{seg}", self._get_team_by_slug, "token"),
             ("DELETE", rf"/orgs/{org}/teams/{seg}", self._delete_team_by_slug, "token"),
             ("GET", rf"/orgs/{org}/teams/{seg}/members", self._list_members, "token"),
+            ("GET", rf"/orgs/{org}/teams/{seg}/memberships/{seg}", self._get_membership, "token"),
             ("PUT", rf"/orgs/{org}/teams/{seg}/memberships/{seg}", self._add_membership, "token"),
             ("DELETE", rf"/orgs/{org}/teams/{seg}/memberships/{seg}", self._remove_membership, "token"),
         ]
@@ -886,6 +887,15 @@ class GitHubStandIn:
                 "state": members[login],
             },
         )
+
+    def _get_membership(self, slug: str, login: str, *, body: Any, query: Any, path: str) -> Response:
+        team = self._slug_or_404(slug)
+        login = self._user_or_404(login)
+        state = self.memberships[team["id"]].get(login)
+        if state is None:
+            raise HttpError(404, "Not Found")
+        url = f"{self._base()}/orgs/{self.org}/teams/{team['slug']}/memberships/{login}"
+        return Response(200, {"url": url, "role": "member", "state": state})
 
     def _remove_membership(self, slug: str, login: str, *, body: Any, query: Any, path: str) -> Response:
         team = self._slug_or_404(slug)
