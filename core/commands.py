@@ -84,10 +84,12 @@ class ViewUser(Command[UserResult]):
 
 @dataclass(frozen=True)
 class DeleteUser(Command[Deleted]):
-    """``user delete SLACK_ID`` (admins)."""
+    """``user delete SLACK_ID [--org]`` (admins): offboarding; ``org`` also removes them
+    from the GitHub organization (or cancels their pending invitation)."""
 
     actor: str
     slack_id: str
+    org: bool = False
 
 
 @dataclass(frozen=True)

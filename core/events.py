@@ -42,11 +42,14 @@ class TeamCreated(Event):
 
 @dataclass(frozen=True)
 class TeamDeleted(Event):
+    """The team is gone; ``folder`` is the Drive folder it had ("" for none), to unshare."""
+
     team_id: str
     slug: str
     unassigned_projects: tuple[str, ...] = ()
     actor: str = ""
     via: str = ROCKET
+    folder: str = ""
 
 
 @dataclass(frozen=True)

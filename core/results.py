@@ -20,6 +20,7 @@ class UserResult:
     teams: list[Team] | None = None  # with --inspect: teams the user is in
     leading: list[Team] | None = None  # with --inspect: teams the user leads
     warnings: list[str] = field(default_factory=list)
+    invitation: str = ""  # user view: their GitHub organization invitation, when pending
 
 
 @dataclass
@@ -90,6 +91,8 @@ class RefreshResult:
     deleted: list[str] = field(default_factory=list)
     promoted: list[str] = field(default_factory=list)  # slack ids whose permission rose
     drive_synced: list[str] = field(default_factory=list)
+    # "SLACK_ID (login)" of registered users whose GitHub organization invitation expired
+    expired_invitations: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 

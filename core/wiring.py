@@ -10,7 +10,7 @@ from __future__ import annotations
 from core import commands as c
 from core.bus import MessageBus
 from core.context import Ports, Settings
-from core.events import Event, MemberJoinedTeam, MemberLeftTeam, TeamChanged
+from core.events import Event, MemberJoinedTeam, MemberLeftTeam, ProfileChanged, TeamChanged, TeamDeleted
 from core.subscribers import DriveSync, Notices, Promotion
 from core.usecases import (
     channels,
@@ -84,5 +84,7 @@ def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     bus.subscribe(MemberJoinedTeam, drive.on_membership)
     bus.subscribe(MemberLeftTeam, drive.on_membership)
     bus.subscribe(TeamChanged, drive.on_team_changed)
+    bus.subscribe(TeamDeleted, drive.on_team_deleted)
+    bus.subscribe(ProfileChanged, drive.on_profile_changed)
     bus.subscribe(Event, notices.on_event)
     return bus

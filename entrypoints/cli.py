@@ -11,6 +11,7 @@ command that needs them, so ``rocket --help`` and ``rocket slack-manifest`` pay 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -223,7 +224,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def entry() -> Any:
-    sys.exit(main())
+    """The console script. A reader that stops early (``rocket db export | head``) closes the
+    pipe: that ends the command quietly with status 0, not with a BrokenPipeError traceback."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _quiet_stdout()
+        code = 0
+    sys.exit(code)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 if __name__ == "__main__":

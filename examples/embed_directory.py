@@ -70,6 +70,20 @@ class InMemoryOrg:
     async def remove_team_member(self, team_id: str, login: str) -> None:
         self.members[team_id].discard(login)
 
+    async def is_team_member(self, team_id: str, login: str) -> bool:
+        return login in self.members.get(team_id, set())
+
+    async def pending_invitation(self, login: str) -> None:
+        return None
+
+    async def expired_invitations(self) -> list:
+        return []
+
+    async def remove_from_org(self, login: str) -> str:
+        for members in self.members.values():
+            members.discard(login)
+        return "removed"
+
 
 PEOPLE = [  # slack id, name, GitHub login
     ("U0ADA", "Ada Lovelace", "ada"),

@@ -31,6 +31,18 @@ class OrgMembership(str):
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """An organization invitation as GitHub lists it: GitHub's invitation ``id`` (not the
+    user's id), the invitee's ``login``, ``created_at`` (ISO 8601, as GitHub writes it) and,
+    for a failed one, ``failed_reason`` (e.g. "Invitation expired")."""
+
+    id: str
+    login: str
+    created_at: str
+    failed_reason: str = ""
+
+
+@dataclass(frozen=True)
 class GitHubTeam:
     id: str
     slug: str
@@ -79,4 +91,25 @@ class GitHub(Protocol):
 
     async def remove_team_member(self, team_id: str, login: str) -> None:
         """Remove ``login`` from the team (idempotent)."""
+        ...
+
+    async def is_team_member(self, team_id: str, login: str) -> bool:
+        """Whether GitHub has ``login`` in the team (an active or pending membership); a team
+        GitHub no longer has is ``False``."""
+        ...
+
+    async def pending_invitation(self, login: str) -> Invitation | None:
+        """``login``'s pending organization invitation, or None (a member, or never invited)."""
+        ...
+
+    async def expired_invitations(self) -> list[Invitation]:
+        """The organization's failed invitations (GitHub expires them after 7 days)."""
+        ...
+
+    async def remove_from_org(self, login: str) -> str:
+        """Take ``login`` out of the organization (which also drops every team membership).
+
+        An active member is removed (``"removed"``); a pending invitation is cancelled by
+        GitHub's invitation id (``"cancelled"``); neither is no error (``"absent"``).
+        """
         ...

@@ -50,7 +50,7 @@ from adapters.github.auth import GitHubSettings, parse_settings
 from adapters.github.errors import is_unique_name_violation, translate
 from adapters.github.settings import GitHubAppSettings
 from core.errors import Conflict, NotFound, RocketError, UpstreamError
-from ports.github import GitHubTeam, GitHubUser, OrgMembership
+from ports.github import GitHubTeam, GitHubUser, Invitation, OrgMembership
 
 T = TypeVar("T")
 
@@ -459,3 +459,97 @@ class GitHubApp:
                     raise
 
         await self._run(work, f"GitHub has no team with id {team_id}")
+
+    async def remove_from_org(self, login: str) -> str:
+        """Take ``login`` out of the organization, or cancel their pending invitation.
+
+        Calls: ``GET /orgs/{org}/memberships/{login}``; 404 means neither member nor invited
+        (``"absent"``). An ``active`` membership: ``DELETE /orgs/{org}/memberships/{login}``
+        (``"removed"``). A ``pending`` one: the invitation is found in
+        ``GET /orgs/{org}/invitations`` (every page) and cancelled with
+        ``DELETE /orgs/{org}/invitations/{invitation_id}`` (``"cancelled"``); an invitation
+        already gone by then is ``"absent"``.
+        """
+
+        def work() -> str:
+            url = f"{self._org_path()}/memberships/{_q(login)}"
+            try:
+                _, membership = self._call("GET", url)
+            except GithubException as exc:
+                if exc.status == 404:
+                    return "absent"
+                raise
+            if str((membership or {}).get("state") or "") == "active":
+                try:
+                    self._call("DELETE", url)
+                except GithubException as exc:
+                    if exc.status != 404:
+                        raise
+                    return "absent"
+                return "removed"
+            wanted = login.casefold()
+            for invitation in self._pages(f"{self._org_path()}/invitations"):
+                if str(invitation.get("login") or "").casefold() == wanted:
+                    try:
+                        self._call("DELETE", f"{self._org_path()}/invitations/{int(invitation['id'])}")
+                    except GithubException as exc:
+                        if exc.status != 404:
+                            raise
+                        return "absent"
+                    return "cancelled"
+            return "absent"
+
+        return await self._run(work, f"GitHub has no user {login!r}")
+
+    def _invitation(self, data: Any) -> Invitation:
+        return Invitation(id=str(data.get("id") or ""), login=str(data.get("login") or ""),
+                          created_at=str(data.get("created_at") or ""),
+                          failed_reason=str(data.get("failed_reason") or ""))
+
+    async def pending_invitation(self, login: str) -> Invitation | None:
+        """``GET /orgs/{org}/memberships/{login}``; only when it is ``pending``, the invitation
+        from ``GET /orgs/{org}/invitations`` (every page). A member costs one request."""
+
+        def work() -> Invitation | None:
+            try:
+                _, membership = self._call("GET", f"{self._org_path()}/memberships/{_q(login)}")
+            except GithubException as exc:
+                if exc.status == 404:
+                    return None
+                raise
+            if str((membership or {}).get("state") or "") != "pending":
+                return None
+            wanted = login.casefold()
+            for data in self._pages(f"{self._org_path()}/invitations"):
+                if str(data.get("login") or "").casefold() == wanted:
+                    return self._invitation(data)
+            return None
+
+        return await self._run(work, f"GitHub has no user {login!r}")
+
+    async def expired_invitations(self) -> list[Invitation]:
+        """``GET /orgs/{org}/failed_invitations``, every page."""
+        return await self._run(
+            lambda: [self._invitation(d) for d in self._pages(f"{self._org_path()}/failed_invitations")],
+            f"GitHub has no organization {self.org_name!r}",
+        )
+
+    async def is_team_member(self, team_id: str, login: str) -> bool:
+        """``GET /orgs/{org}/teams/{team_slug}/memberships/{login}``: 200 (active or pending)
+        is True; 404 (no membership, or no such team) is False."""
+
+        def work() -> bool:
+            try:
+                self._with_slug(
+                    team_id,
+                    lambda slug: self._call("GET", f"{self._team_path(slug)}/memberships/{_q(login)}"),
+                )
+            except NotFound:
+                return False
+            except GithubException as exc:
+                if exc.status == 404:
+                    return False
+                raise
+            return True
+
+        return await self._run(work, f"GitHub has no team with id {team_id}")

@@ -130,6 +130,8 @@ def view_of(result: Any) -> View:
 def _(result: UserResult) -> View:
     user = result.user
     sections = [Section(fields=_user_fields(user))]
+    if result.invitation:
+        sections.append(Section(fields=[("GitHub invitation", result.invitation)]))
     if result.teams is not None:
         sections.append(Section("Teams", items=_team_names(result.teams), empty="none"))
     if result.leading is not None:
@@ -245,6 +247,7 @@ def _(result: RefreshResult) -> View:
         ("Deleted", result.deleted),
         ("Promoted", result.promoted),
         ("Drive folders synced", result.drive_synced),
+        ("Expired GitHub invitations", result.expired_invitations),
     ]
     summary = ", ".join(f"{len(names)} {label.lower()}" for label, names in parts[:3])
     sections = [Section(label, items=list(names)) for label, names in parts if names]

@@ -12,7 +12,16 @@ from collections.abc import Iterable
 
 from core.context import Ports
 from core.errors import NotFound, RocketError
-from core.events import REFRESH, MemberJoinedTeam, MemberLeftTeam, TeamChanged, recorded
+from core.events import (
+    REFRESH,
+    FieldChange,
+    MemberJoinedTeam,
+    MemberLeftTeam,
+    ProfileChanged,
+    TeamChanged,
+    TeamDeleted,
+    recorded,
+)
 from core.models import Team, User
 from core.usecases.common import users_by_github_ids
 
@@ -38,7 +47,10 @@ async def sync_drive(ports: Ports, team: Team, members: Iterable[User] | None = 
 
 
 class DriveSync:
-    """Subscriber of ``MemberJoinedTeam``, ``MemberLeftTeam`` and ``TeamChanged`` (folder)."""
+    """Subscriber of ``MemberJoinedTeam``, ``MemberLeftTeam``, ``TeamChanged`` (folder),
+    ``TeamDeleted`` (its folder is unshared from everyone Rocket shared it with) and
+    ``ProfileChanged`` (email: every folder of the user's teams is re-shared, so the old
+    address loses access and the new one gains it)."""
 
     def __init__(self, ports: Ports) -> None:
         self.ports = ports
@@ -62,3 +74,35 @@ class DriveSync:
         except NotFound:
             return []
         return await sync_drive(self.ports, team)
+
+    async def on_team_deleted(self, event: TeamDeleted) -> list[str]:
+        if not event.folder:
+            return []
+        try:
+            await self.ports.drive.sync_folder(event.folder, [])
+        except RocketError as exc:
+            return [f"Drive folder {event.folder} of the deleted team {event.slug} was not unshared: {exc}"]
+        return []
+
+    async def on_profile_changed(self, event: ProfileChanged) -> list[str]:
+        change = next((c for c in event.changes if c.field == "email"), None)
+        if change is None:
+            return []
+        try:
+            user = await self.ports.store.retrieve(User, event.slack_id)
+        except NotFound:
+            return []
+        ids = {user.github_user_id} | _changed_ids(event.changes)
+        ids.discard("")
+        if not ids:
+            return []
+        teams = await self.ports.store.query_or(Team, [("members", i) for i in sorted(ids)])
+        warnings: list[str] = []
+        for team in sorted(teams, key=lambda t: t.github_team_name):
+            warnings += await sync_drive(self.ports, team)
+        return warnings
+
+
+def _changed_ids(changes: tuple[FieldChange, ...]) -> set[str]:
+    """GitHub ids named by a ``github_user_id`` change (old and new), if any."""
+    return {str(v) for c in changes if c.field == "github_user_id" for v in (c.old, c.new) if v}

@@ -104,7 +104,8 @@ class GitHubEventHandlers:
         # a missing team, and the redelivery (the team is still known) finishes it.
         unassigned = await unassign_projects_of(self.ports.store, {cmd.team_id})
         await self.ports.store.delete(Team, cmd.team_id)
-        record(TeamDeleted(cmd.team_id, known.github_team_name, tuple(unassigned), cmd.actor, GITHUB))
+        record(TeamDeleted(cmd.team_id, known.github_team_name, tuple(unassigned), cmd.actor, GITHUB,
+                           folder=known.folder))
         return EventOutcome(True, f"team {known.github_team_name} deleted")
 
     async def team_renamed(self, cmd: c.GitHubTeamRenamed) -> EventOutcome:

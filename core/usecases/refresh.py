@@ -48,6 +48,7 @@ from core.permissions import Permissions, can_refresh_teams
 from core.results import RefreshResult
 from core.subscribers.promotion import promoted
 from core.usecases.common import find_user, require, unassign_projects_of, update_with_retry
+from core.usecases.invitations import expired_among
 from ports.github import GitHubTeam, GitHubUser
 
 T = TypeVar("T")
@@ -131,10 +132,12 @@ class RefreshTeamsHandler:
         self._record_changes(stored, final, gone, users, actor)
         for t in sorted(gone, key=lambda t: t.github_team_name):
             mine = tuple(unassigned) if len(gone) == 1 else ()  # per team only when one team went
-            record(TeamDeleted(t.github_team_id, t.github_team_name, mine, actor, REFRESH))
+            record(TeamDeleted(t.github_team_id, t.github_team_name, mine, actor, REFRESH, folder=t.folder))
 
         await self._promote(gh_teams, members, users, result, actor)
         await self._sync_drive(final, users, result)
+        result.expired_invitations, warnings = await expired_among(self.ports, users.values())
+        result.warnings += warnings
         record(TeamsRefreshed(tuple(result.created), tuple(result.updated), tuple(result.deleted), actor))
         return result
 

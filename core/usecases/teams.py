@@ -50,6 +50,7 @@ from core.usecases.common import (
     upsert_with_retry,
     users_by_github_ids,
 )
+from core.usecases.membership import store_from_github
 from core.validation import optional, require_github, team_slug
 
 __all__ = [
@@ -98,7 +99,8 @@ class CreateTeamHandler(_TeamHandler):
     """Create a team on GitHub, then store it.
 
     Team leads and admins only. The creator becomes lead and member unless ``lead`` names
-    someone else (who must be registered with GitHub). ``channel`` adds every registered
+    someone else (who must be registered with GitHub); a creator without GitHub (and no
+    ``lead``) creates the team without a lead and is told so in a warning. ``channel`` adds every registered
     member (with GitHub) of that Slack channel; others are listed in warnings. ``folder`` is
     the Drive folder to share with the members. If any GitHub step fails, the GitHub team is
     deleted again (best effort) and nothing is stored. If the team was stored meanwhile (GitHub's
@@ -117,11 +119,21 @@ class CreateTeamHandler(_TeamHandler):
         if await store.query(Team, [("github_team_name", slug)]):
             raise Conflict(f"Team {slug!r} already exists")
 
-        lead_user = actor_user if cmd.lead is None else await registered_user(store, cmd.lead.strip())
-        assert lead_user is not None  # can_create_team refused an unregistered actor
-        require_github(lead_user)
-        members: dict[str, User] = {lead_user.slack_id: lead_user}
+        lead: User | None = actor_user if cmd.lead is None else await registered_user(store, cmd.lead.strip())
+        assert lead is not None  # can_create_team refused an unregistered actor
         warnings: list[str] = []
+        if cmd.lead is None and not (lead.github and lead.github_user_id):
+            # A creator without GitHub may create teams; they just cannot be in one.
+            warnings.append(
+                f"You have no GitHub account on record, so {slug} was created without you as lead; "
+                "link one with `/rocket user edit --github GITHUB_LOGIN`, or name a lead with "
+                f"`/rocket team lead {slug} SLACK_ID`"
+            )
+            lead = None
+        else:
+            require_github(lead)
+        lead_user = lead
+        members: dict[str, User] = {lead_user.slack_id: lead_user} if lead_user is not None else {}
         if cmd.channel:
             channel_ids = await self.ports.chat.channel_members(cmd.channel)
             for user in await store.bulk_retrieve(User, channel_ids):
@@ -150,7 +162,7 @@ class CreateTeamHandler(_TeamHandler):
             github_team_name=created.slug,
             display_name=(cmd.name or "").strip(),
             platform=(cmd.platform or "").strip(),
-            team_leads={lead_user.github_user_id},
+            team_leads={lead_user.github_user_id} if lead_user is not None else set(),
             members={u.github_user_id for u in members.values()},
             folder=(cmd.folder or "").strip(),
         )
@@ -162,7 +174,8 @@ class CreateTeamHandler(_TeamHandler):
         member_list = sorted(members.values(), key=lambda u: u.slack_id)
         for user in member_list:
             record(MemberJoinedTeam(tid, slug, user.github_user_id, user.slack_id, user.github, cmd.actor))
-        record(LeadChanged(tid, slug, lead_user.github_user_id, True, lead_user.slack_id, cmd.actor))
+        if lead_user is not None:
+            record(LeadChanged(tid, slug, lead_user.github_user_id, True, lead_user.slack_id, cmd.actor))
         return await team_result(store, record_, f"Created team {slug}", warnings)
 
 
@@ -208,7 +221,9 @@ def _diff(before: Team, after: Team, names: tuple[str, ...]) -> tuple[FieldChang
 
 
 class AddTeamMemberHandler(_TeamHandler):
-    """Add a registered user (with GitHub) to a team: GitHub first, then the directory.
+    """Add a registered user (with GitHub) to a team: GitHub first, then the directory, both
+    storing what GitHub then answers (``core.usecases.membership``). Idempotent: adding a
+    member again asks GitHub again (so it is sure to hold) and says they already were one.
     Records ``MemberJoinedTeam`` when they were not a member yet."""
 
     async def __call__(self, cmd: c.AddTeamMember) -> TeamResult:
@@ -217,20 +232,33 @@ class AddTeamMemberHandler(_TeamHandler):
         await self.ports.github.ensure_configured()
         user = await registered_user(store, cmd.slack_id)
         require_github(user)
-        await self.ports.github.add_team_member(current.github_team_id, user.github)
         gid = user.github_user_id
-        updated = await changed_team(store, current.github_team_id, lambda t: t.with_member(gid))
-        if updated is not None:
+        await self.ports.github.add_team_member(current.github_team_id, user.github)
+        updated, _ = await store_from_github(self.ports, current.github_team_id, gid, user.github)
+        if updated is not None and gid in updated.members:
             record(MemberJoinedTeam(updated.github_team_id, updated.github_team_name, gid, user.slack_id,
                                     user.github, cmd.actor))
+            message = f"Added {cmd.slack_id} to {updated.github_team_name}"
         else:
             updated = await store.retrieve(Team, current.github_team_id)
-        return await team_result(store, updated, f"Added {cmd.slack_id} to {updated.github_team_name}")
+            message = f"{cmd.slack_id} is already a member of {updated.github_team_name}; nothing changed"
+        return await team_result(store, updated, message)
+
+
+def _last_lead_warning(actor: str, user: User, before: Team, after: Team) -> list[str]:
+    """A warning when ``actor`` just removed themselves as the team's last lead."""
+    gid = user.github_user_id
+    if actor == user.slack_id and before.team_leads == {gid} and not after.team_leads:
+        return [f"You were the last lead of {after.github_team_name}: it has no lead now "
+                f"(an admin can name one with `/rocket team lead {after.github_team_name} SLACK_ID`)"]
+    return []
 
 
 class RemoveTeamMemberHandler(_TeamHandler):
-    """Remove a member (and their lead role) from a team: GitHub first, then the directory.
-    Records ``MemberLeftTeam``."""
+    """Remove a member (and their lead role) from a team: GitHub first, then the directory,
+    storing what GitHub then answers. Idempotent: removing a non-member still asks
+    GitHub to drop them and says they were not a member. A lead removing themselves as the
+    last lead is told so. Records ``MemberLeftTeam``."""
 
     async def __call__(self, cmd: c.RemoveTeamMember) -> TeamResult:
         store = self.ports.store
@@ -238,17 +266,23 @@ class RemoveTeamMemberHandler(_TeamHandler):
         await self.ports.github.ensure_configured()
         user = await registered_user(store, cmd.slack_id)
         gid = user.github_user_id
-        if not gid or gid not in current.members | current.team_leads:
-            raise NotFound(f"{cmd.slack_id} is not a member of {current.github_team_name}")
-        if user.github:
+        before = current
+        updated: Team | None = None
+        if gid and user.github:
             await self.ports.github.remove_team_member(current.github_team_id, user.github)
-        updated = await changed_team(store, current.github_team_id, lambda t: t.without_member(gid))
-        if updated is not None:
+            updated, _ = await store_from_github(self.ports, current.github_team_id, gid, user.github)
+        elif gid:
+            updated = await changed_team(store, current.github_team_id, lambda t: t.without_member(gid))
+        if updated is not None and gid not in updated.members:
             record(MemberLeftTeam(updated.github_team_id, updated.github_team_name, gid, user.slack_id,
                                   user.github, cmd.actor))
-        else:
-            updated = await store.retrieve(Team, current.github_team_id)
-        return await team_result(store, updated, f"Removed {cmd.slack_id} from {updated.github_team_name}")
+            slug = updated.github_team_name
+            return await team_result(store, updated, f"Removed {cmd.slack_id} from {slug}",
+                                     _last_lead_warning(cmd.actor, user, before, updated))
+        updated = await store.retrieve(Team, current.github_team_id)
+        slug = updated.github_team_name
+        return await team_result(store, updated,
+                                 f"{cmd.slack_id} was not a member of {slug}; nothing changed")
 
 
 class SetTeamLeadHandler(_TeamHandler):
@@ -266,12 +300,15 @@ class SetTeamLeadHandler(_TeamHandler):
             if not gid or gid not in current.team_leads:
                 raise NotFound(f"{cmd.slack_id} is not a lead of {current.github_team_name}")
             updated = await changed_team(store, tid, lambda t: t.without_lead(gid))
+            warnings: list[str] = []
             if updated is not None:
                 record(LeadChanged(tid, updated.github_team_name, gid, False, user.slack_id, cmd.actor))
+                warnings = _last_lead_warning(cmd.actor, user, current, updated)
             else:
                 updated = await store.retrieve(Team, tid)
             return await team_result(store, updated,
-                                     f"{cmd.slack_id} is no longer a lead of {updated.github_team_name}")
+                                     f"{cmd.slack_id} is no longer a lead of {updated.github_team_name}",
+                                     warnings)
 
         await self.ports.github.ensure_configured()
         require_github(user)
@@ -292,8 +329,9 @@ class SetTeamLeadHandler(_TeamHandler):
 class DeleteTeamHandler(_TeamHandler):
     """Delete a team on GitHub, then from the directory; its projects become unassigned.
 
-    Admins and the team's leads. The Drive folder's sharing is left as it is. Records
-    ``TeamDeleted``.
+    Admins and the team's leads. Records ``TeamDeleted`` with the team's Drive folder; the
+    Drive subscriber then unshares that folder from everyone Rocket shared it with (a Drive
+    failure is a warning; ``drive sync`` does not retry a deleted team, so the warning says so).
     """
 
     async def __call__(self, cmd: c.DeleteTeam) -> Deleted:
@@ -303,8 +341,11 @@ class DeleteTeamHandler(_TeamHandler):
         # missing team, and running the command again (GitHub's 404 is no error) finishes it.
         unassigned = await unassign_projects_of(self.ports.store, {current.github_team_id})
         await self.ports.store.delete(Team, current.github_team_id)
-        record(TeamDeleted(current.github_team_id, current.github_team_name, tuple(unassigned), cmd.actor))
+        record(TeamDeleted(current.github_team_id, current.github_team_name, tuple(unassigned), cmd.actor,
+                           folder=current.folder))
         note = f"; {len(unassigned)} project(s) unassigned" if unassigned else ""
+        if current.folder:
+            note += f"; Drive folder {current.folder} unshared from everyone Rocket shared it with"
         return Deleted("team", current.github_team_name, f"Deleted team {current.github_team_name}{note}")
 
 

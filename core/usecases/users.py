@@ -23,13 +23,31 @@ from typing import Any
 
 from core import commands as c
 from core.context import Ports, Settings
-from core.errors import Conflict, InvalidInput, NotFound
-from core.events import FieldChange, ProfileChanged, UserDeleted, UserPromoted, UserRegistered, record
+from core.errors import Conflict, InvalidInput, NotFound, RocketError
+from core.events import (
+    FieldChange,
+    MemberJoinedTeam,
+    MemberLeftTeam,
+    ProfileChanged,
+    UserDeleted,
+    UserPromoted,
+    UserRegistered,
+    record,
+)
 from core.limits import TEXT
 from core.models import Team, User
 from core.permissions import Permissions, can_change_permission, can_delete_user, can_edit_other_user
 from core.results import Deleted, UserResult
-from core.usecases.common import find_user, replaced, require, update_with_retry, upsert_with_retry
+from core.usecases.common import (
+    changed_team,
+    find_user,
+    replaced,
+    require,
+    update_with_retry,
+    upsert_with_retry,
+)
+from core.usecases.invitations import invitation_note
+from core.usecases.membership import store_from_github
 from core.validation import MAX_BIO, MAX_FIELD, clean_email, clean_github, clean_text, parse_permission
 from ports.storage import Store
 
@@ -144,7 +162,7 @@ class EditUserHandler:
         if login is not None:
             await self._ports.github.ensure_configured()
             await self._check_unlinked(store, subject, github=login)
-            github_id = await self._link_github(login, subject)
+            github_id = await self._link_github(login, subject, actor)
             changes["github"] = login
             changes["github_user_id"] = github_id
             if before is not None and before.github_user_id and before.github_user_id != github_id:
@@ -171,12 +189,13 @@ class EditUserHandler:
             message = f"Updated {fields}"
         return UserResult(user, message=message, warnings=warnings)
 
-    async def _link_github(self, login: str, subject: str) -> str:
+    async def _link_github(self, login: str, subject: str, actor: str) -> str:
         """Invite ``login`` to the org and add it to the default team; its GitHub id.
 
         Between the two, the id is checked against other users (a login typed in another
         case names the same account); such an account was invited when it was first
-        linked, so the invitation changes nothing on GitHub.
+        linked, so the invitation changes nothing on GitHub. When the directory has the
+        default team, its record gains the id at once (``MemberJoinedTeam``).
         """
         github = self._ports.github
         github_id = str(await github.invite_to_org(login))
@@ -191,6 +210,11 @@ class EditUserHandler:
                 except Conflict:  # created by someone else meanwhile
                     team = await github.team_by_slug(slug)
             await github.add_team_member(team.id, login)
+            # Rocket's own record of the default team follows at once (not at the next refresh).
+            joined, _ = await store_from_github(self._ports, team.id, github_id, login)
+            if joined is not None and github_id in joined.members:
+                record(MemberJoinedTeam(joined.github_team_id, joined.github_team_name, github_id, subject,
+                                        login, actor))
         return github_id
 
     @staticmethod
@@ -279,7 +303,7 @@ class ViewUserHandler:
             if looked_up is None:
                 raise _not_registered(key or actor, actor)
             user = looked_up
-        result = UserResult(user)
+        result = UserResult(user, invitation=await invitation_note(self._ports, user))
         if inspect:
             result.teams, result.leading = [], []
             if user.github_user_id:
@@ -292,9 +316,28 @@ class ViewUserHandler:
         return result
 
 
+_ORG_OUTCOME = {
+    "removed": "removed from the GitHub organization",
+    "cancelled": "their pending GitHub organization invitation cancelled",
+    "absent": "not in the GitHub organization (nothing to remove)",
+}
+
+
 class DeleteUserHandler:
-    """``user delete SLACK_ID``: admins only. Also removes the user's GitHub id from the
-    stored teams' members and leads (GitHub itself is not changed)."""
+    """``user delete SLACK_ID [--org]``: offboarding, admins only.
+
+    In this order, each step done once and safe to repeat:
+    1. every stored team that lists them (member or lead), by slug: removed on GitHub, then
+       from the team's record as GitHub then answers; ``MemberLeftTeam`` makes
+       the Drive subscriber re-share the team's folder without their email;
+    2. the default team on GitHub (``settings.default_team``), where ``user edit --github``
+       put them, when the directory does not list it;
+    3. with ``org``: out of the GitHub organization, or their pending invitation cancelled;
+    4. the directory record (``UserDeleted``).
+    The reply lists each removal. When a GitHub step fails, nothing after it is attempted,
+    the record is kept, and the reply says what was done, what was not, and to run the
+    command again (which skips what is already done and finishes).
+    """
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self._ports = ports
@@ -308,17 +351,75 @@ class DeleteUserHandler:
         user = await find_user(store, slack_id)
         if user is None:
             raise _not_registered(slack_id, actor)
-        github_id = user.github_user_id
-        if github_id:
-            for team in await store.query_or(Team, [("members", github_id), ("team_leads", github_id)]):
-                try:
-                    await update_with_retry(store, Team, team.github_team_id,
-                                            lambda t: t.without_member(github_id), current=team)
-                except NotFound:
-                    pass  # the team was deleted meanwhile
+        github, login, github_id = self._ports.github, user.github, user.github_user_id
+        done: list[str] = []
+        todo: list[str] = []
+        if login or github_id:
+            await github.ensure_configured()
+            teams = await store.query_or(Team, [("members", github_id), ("team_leads", github_id)]) \
+                if github_id else []
+            teams.sort(key=lambda t: t.github_team_name.casefold())
+            todo = [f"GitHub team {t.github_team_name}" for t in teams]
+            default = (self._settings.default_team or "").strip()
+            if login and default and all(t.github_team_name.casefold() != default.casefold() for t in teams):
+                todo.append(f"GitHub team {default}")
+            if cmd.org and login:
+                todo.append("the GitHub organization")
+            try:
+                for team in teams:
+                    await self._leave(team, user, actor)
+                    folder = " and its Drive folder" if team.folder else ""
+                    done.append(f"removed from GitHub team {team.github_team_name}{folder}")
+                    todo.pop(0)
+                if todo and todo[0] == f"GitHub team {default}":
+                    try:
+                        gh_team = await github.team_by_slug(default)
+                    except NotFound:
+                        pass
+                    else:
+                        await github.remove_team_member(gh_team.id, login)
+                        done.append(f"removed from GitHub team {gh_team.slug}")
+                    todo.pop(0)
+                if todo:
+                    outcome = await github.remove_from_org(login)
+                    done.append(_ORG_OUTCOME.get(outcome, outcome))
+                    todo.pop(0)
+            except RocketError as exc:
+                return Deleted("user", slack_id, _unfinished(slack_id, cmd.org, done, todo, exc))
+        elif cmd.org:
+            done.append("no GitHub account on record, so nothing to remove from the organization")
         await store.delete(User, slack_id)
         record(UserDeleted(slack_id, github_id, actor))
-        return Deleted("user", slack_id, message=f"Deleted {slack_id}")
+        lines = [f"Deleted {slack_id} from the directory"] + [f"- {d}" for d in done]
+        if not done:
+            lines[0] += " (they were in no team)"
+        return Deleted("user", slack_id, message="\n".join(lines))
+
+    async def _leave(self, team: Team, user: User, actor: str) -> None:
+        """Remove ``user`` from ``team`` on GitHub, then from its record (as GitHub then says)."""
+        gid = user.github_user_id
+        if user.github:
+            try:
+                await self._ports.github.remove_team_member(team.github_team_id, user.github)
+            except NotFound:
+                pass  # GitHub no longer has the team: nobody is in it there
+            updated, _ = await store_from_github(self._ports, team.github_team_id, gid, user.github)
+        else:
+            updated = await changed_team(self._ports.store, team.github_team_id,
+                                         lambda t: t.without_member(gid))
+        if updated is not None and gid not in updated.members:
+            record(MemberLeftTeam(updated.github_team_id, updated.github_team_name, gid, user.slack_id,
+                                  user.github, actor))
+
+
+def _unfinished(slack_id: str, org: bool, done: list[str], todo: list[str], exc: Exception) -> str:
+    """The reply of a ``user delete`` stopped part-way: what was done, what was not."""
+    again = f"/rocket user delete {slack_id}{' --org' if org else ''}"
+    lines = [f"Not finished deleting {slack_id}: {todo[0]} failed ({exc})."]
+    lines += ["Done:"] + [f"- {d}" for d in done] if done else ["Done: nothing yet."]
+    lines += ["Not done:"] + [f"- {t}" for t in todo] + [f"- deleting {slack_id} from the directory"]
+    lines.append(f"Run `{again}` again to finish.")
+    return "\n".join(lines)
 
 
 class MakeAdminHandler:

@@ -172,8 +172,11 @@ def _user(add: Sub) -> None:
     p.add_argument("--email", help="by email address")
     p.add_argument("--inspect", action="store_true", help="also list the teams they are in and lead")
 
-    p = add("delete", c.DeleteUser, "Delete a user (admins only).")
+    p = add("delete", c.DeleteUser,
+            "Delete a user, removing them from every GitHub team and team Drive folder (admins only).")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to delete")
+    p.add_argument("--org", action="store_true",
+                   help="also remove them from the GitHub organization (or cancel their invitation)")
 
 
 def _team(add: Sub) -> None:

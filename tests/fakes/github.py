@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 from core.errors import Conflict, NotFound, UpstreamError
-from ports.github import GitHubTeam, GitHubUser
+from ports.github import GitHubTeam, GitHubUser, Invitation
 
 
 class FakeGitHub:
@@ -20,6 +20,11 @@ class FakeGitHub:
         self.team_members: dict[str, set[str]] = {}  # team id -> logins
         self.calls: Counter[str] = Counter()
         self.fail_on: dict[str, Exception] = {}  # operation name -> error to raise
+        # operation name -> (n, error): only its n-th call (counted in ``calls``) fails
+        self.fail_nth: dict[str, tuple[int, Exception]] = {}
+        self.invited: set[str] = set()  # logins with a pending organization invitation
+        self.invited_at: dict[str, str] = {}  # login -> ISO time of the invitation
+        self.expired: list[Invitation] = []  # failed (expired) invitations
         self._next_team_id = 1000
 
     # --- test set-up helpers -------------------------------------------------------
@@ -46,6 +51,9 @@ class FakeGitHub:
         self.calls[op] += 1
         if op in self.fail_on:
             raise self.fail_on[op]
+        nth = self.fail_nth.get(op)
+        if nth is not None and nth[0] == self.calls[op]:
+            raise nth[1]
 
     def _by_slug(self, slug: str) -> GitHubTeam:
         for team in self.teams.values():
@@ -106,6 +114,32 @@ class FakeGitHub:
         self._enter("remove_team_member")
         self._team(team_id)
         self.team_members[team_id].discard(login)
+
+    async def is_team_member(self, team_id: str, login: str) -> bool:
+        self._enter("is_team_member")
+        return login in self.team_members.get(team_id, set())
+
+    async def pending_invitation(self, login: str) -> Invitation | None:
+        self._enter("pending_invitation")
+        if login not in self.invited:
+            return None
+        return Invitation(str(900 + len(login)), login, self.invited_at.get(login, "2026-01-01T00:00:00Z"))
+
+    async def expired_invitations(self) -> list[Invitation]:
+        self._enter("expired_invitations")
+        return list(self.expired)
+
+    async def remove_from_org(self, login: str) -> str:
+        self._enter("remove_from_org")
+        if login in self.invited:
+            self.invited.discard(login)
+            return "cancelled"
+        if login not in self.org_members:
+            return "absent"
+        self.org_members.discard(login)
+        for members in self.team_members.values():
+            members.discard(login)
+        return "removed"
 
 
 def refused(detail: str = "server error") -> UpstreamError:

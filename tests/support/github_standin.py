@@ -162,6 +162,8 @@ class GitHubStandIn:
         self.users: dict[str, int] = {}
         self.org_members: set[str] = set()
         self.invitations: dict[str, int] = {}
+        self.invited_at: dict[str, float] = {}  # login -> when invited (default: now)
+        self.failed_invitations: list[dict[str, Any]] = []  # GET /orgs/{org}/failed_invitations
         self.roles: dict[str, str] = {}  # login -> org role set through PUT /orgs/{org}/memberships
         self.teams: dict[int, dict[str, Any]] = {}
         self.memberships: dict[int, dict[str, str]] = {}
@@ -500,13 +502,17 @@ class GitHubStandIn:
             ("GET", rf"/orgs/{org}/members/{seg}", self._check_member, "token"),
             ("GET", rf"/orgs/{org}/memberships/{seg}", self._get_org_membership, "token"),
             ("PUT", rf"/orgs/{org}/memberships/{seg}", self._put_org_membership, "token"),
+            ("DELETE", rf"/orgs/{org}/memberships/{seg}", self._delete_org_membership, "token"),
             ("GET", rf"/orgs/{org}/invitations", self._list_invitations, "token"),
+            ("DELETE", rf"/orgs/{org}/invitations/(\d+)", self._cancel_invitation, "token"),
+            ("GET", rf"/orgs/{org}/failed_invitations", self._list_failed_invitations, "token"),
             ("POST", rf"/orgs/{org}/invitations", self._invite, "token"),
             ("GET", rf"/orgs/{org}/teams", self._list_teams, "token"),
             ("POST", rf"/orgs/{org}/teams", self._create_team, "token"),
             ("GET", rf"/orgs/{org}/teams/{seg}", self._get_team_by_slug, "token"),
             ("DELETE", rf"/orgs/{org}/teams/{seg}", self._delete_team_by_slug, "token"),
             ("GET", rf"/orgs/{org}/teams/{seg}/members", self._list_members, "token"),
+            ("GET", rf"/orgs/{org}/teams/{seg}/memberships/{seg}", self._get_membership, "token"),
             ("PUT", rf"/orgs/{org}/teams/{seg}/memberships/{seg}", self._add_membership, "token"),
             ("DELETE", rf"/orgs/{org}/teams/{seg}/memberships/{seg}", self._remove_membership, "token"),
         ]
@@ -704,6 +710,42 @@ class GitHubStandIn:
                 self.accept_invitation(login)
         return self._membership_json(login)
 
+    def _delete_org_membership(self, login: str, *, body: Any, query: Any, path: str) -> Response:
+        """Remove a member from the org (and every team), or cancel their invitation."""
+        login = self._user_or_404(login)
+        if login not in self.org_members and login not in self.invitations:
+            raise HttpError(404, "Not Found")
+        self.org_members.discard(login)
+        self.invitations.pop(login, None)
+        for members in self.memberships.values():
+            members.pop(login, None)
+        return Response(204)
+
+    def expire_invitation(self, login: str) -> None:
+        """Play GitHub's 7-day expiry: the invitation moves to the failed invitations."""
+        with self.lock:
+            data = self._invitation_json(login)
+            data.update(failed_at=iso(time.time()), failed_reason="Invitation expired")
+            self.failed_invitations.append(data)
+            del self.invitations[login]
+            for members in self.memberships.values():
+                if members.get(login) == "pending":
+                    del members[login]
+
+    def _list_failed_invitations(self, *, body: Any, query: Any, path: str) -> Response:
+        return self._paginate(path, query, list(self.failed_invitations))
+
+    def _cancel_invitation(self, invitation_id: str, *, body: Any, query: Any, path: str) -> Response:
+        """``DELETE /orgs/{org}/invitations/{invitation_id}``: GitHub's invitation id, not a user id."""
+        login = next((u for u, iid in self.invitations.items() if iid == int(invitation_id)), None)
+        if login is None:
+            raise HttpError(404, "Not Found")
+        del self.invitations[login]
+        for members in self.memberships.values():
+            if members.get(login) == "pending":
+                del members[login]
+        return Response(204)
+
     def _membership_json(self, login: str) -> Response:
         state = "active" if login in self.org_members else "pending"
         base = self._base()
@@ -727,7 +769,7 @@ class GitHubStandIn:
             "node_id": f"MDIyOk9yZ2FuaXphdGlvbkludml0YXRpb24{iid}",
             "email": None,
             "role": "direct_member",
-            "created_at": iso(time.time()),
+            "created_at": iso(self.invited_at.get(login, time.time())),
             "failed_at": None,
             "failed_reason": None,
             "inviter": {"login": "rocket[bot]", "id": 1, "type": "Bot"},
@@ -845,6 +887,15 @@ class GitHubStandIn:
                 "state": members[login],
             },
         )
+
+    def _get_membership(self, slug: str, login: str, *, body: Any, query: Any, path: str) -> Response:
+        team = self._slug_or_404(slug)
+        login = self._user_or_404(login)
+        state = self.memberships[team["id"]].get(login)
+        if state is None:
+            raise HttpError(404, "Not Found")
+        url = f"{self._base()}/orgs/{self.org}/teams/{team['slug']}/memberships/{login}"
+        return Response(200, {"url": url, "role": "member", "state": state})
 
     def _remove_membership(self, slug: str, login: str, *, body: Any, query: Any, path: str) -> Response:
         team = self._slug_or_404(slug)

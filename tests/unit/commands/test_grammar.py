@@ -40,7 +40,7 @@ CONTRACT_FORMS: dict[str, tuple[type[c.Command[Any]], dict[str, Any]]] = {
         c.ViewUser,
         {"slack_id": "SLACK_ID", "github": "G", "email": "E", "inspect": True},
     ),
-    "user delete SLACK_ID": (c.DeleteUser, {"slack_id": "SLACK_ID"}),
+    "user delete SLACK_ID [--org]": (c.DeleteUser, {"slack_id": "SLACK_ID", "org": True}),
     "team list": (c.ListTeams, {}),
     "team view TEAM": (c.ViewTeam, {"team": "TEAM"}),
     "team create TEAM [--name N] [--platform P] [--channel CHANNEL] [--lead SLACK_ID] "

@@ -77,7 +77,8 @@ async def test_refresh_reconciles_everything(d):
     assert d.world.drive.shared["F-alpha"] == {"mem-gh@example.org", "new-gh@example.org"}
 
     assert gh.calls["list_teams"] == 1 and gh.calls["list_team_members"] == 4
-    assert sum(gh.calls.values()) == 5  # refresh only reads GitHub
+    # refresh only reads GitHub (the teams, their members, and the expired invitations)
+    assert sum(gh.calls.values()) == 6 and gh.calls["expired_invitations"] == 1
 
 
 async def test_second_refresh_writes_nothing(d):

@@ -317,12 +317,20 @@ async def test_remove_member_also_drops_lead_role_and_unshares(d):
 
 
 async def test_remove_non_member_changes_nothing(d):
+    """Issue 12: idempotent, and it says what was already so."""
     before = await snapshot(d.world)
-    with pytest.raises(NotFound, match="not a member"):
-        await uc(d, RemoveTeamMember)("ULEAD", "alpha", "UNEW")
-    with pytest.raises(NotFound, match="not a member"):
-        await uc(d, RemoveTeamMember)("ULEAD", "alpha", "UNOGH")
-    assert await snapshot(d.world) == before
+    result = await uc(d, RemoveTeamMember)("ULEAD", "alpha", "UNEW")
+    assert "UNEW was not a member of alpha" in result.message
+    result = await uc(d, RemoveTeamMember)("ULEAD", "alpha", "UNOGH")
+    assert "UNOGH was not a member of alpha" in result.message
+    after = await snapshot(d.world)
+
+    def unversioned(snap):  # a membership write bumps the version even when nothing changed
+        return {m: {k: {f: v for f, v in r.items() if f != "version"} for k, r in rs.items()}
+                for m, rs in snap["store"].items()}
+
+    assert unversioned(after) == unversioned(before) and after["drive"] == before["drive"]
+    assert d.world.github.members_of("alpha") == {"lead-gh", "mem-gh"}
 
 
 # --- lead ----------------------------------------------------------------------------------------

@@ -399,8 +399,10 @@ async def test_admin_deletes_a_user_and_their_team_places(world: FakeWorld) -> N
     beta = await world.store.retrieve(Team, "102")
     assert (alpha.members, alpha.team_leads) == ({"11"}, {"11"})
     assert (beta.members, beta.team_leads) == ({"12"}, {"12"})
-    assert (await snapshot(world))["github"] == github_before
-    assert sum(world.github.calls.values()) == 0
+    # issue 12: offboarding asks GitHub to drop them from both teams (and the default team)
+    assert world.github.calls["remove_team_member"] == 2
+    assert "GitHub team alpha" in result.message and "GitHub team beta" in result.message
+    assert (await snapshot(world))["github"][1] == github_before[1]  # org members untouched
 
 
 async def test_deleting_a_user_without_github_leaves_teams_alone(world: FakeWorld) -> None:
