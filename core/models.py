@@ -31,11 +31,19 @@ class User:
     image_url: str = ""
     permission_level: Permissions = Permissions.member
     karma: int = 1
+    #: The GitHub link was proven (device flow) or set by an admin. Only a verified link gives
+    #: rank (promotion) and team-lead rights. Meaningless (False) without ``github_user_id``.
+    github_verified: bool = False
     version: int = 0
 
     @property
     def key(self) -> str:
         return self.slack_id
+
+    @property
+    def verified_github_id(self) -> str:
+        """``github_user_id`` when the link is verified, else ``""`` (what rank may follow)."""
+        return self.github_user_id if self.github_verified and self.github_user_id else ""
 
 
 @dataclass
@@ -123,6 +131,15 @@ SET_FIELDS: dict[type, frozenset[str]] = {
     Team: frozenset({"team_leads", "members"}),
     Project: frozenset({"github_urls", "tags"}),
 }
+BOOL_FIELDS: dict[type, frozenset[str]] = {
+    User: frozenset({"github_verified"}),
+    Team: frozenset(),
+    Project: frozenset(),
+}
+#: A stored record or import file without one of these fields takes this value, not the
+#: dataclass default: a link written before links were verified (or in a file an operator
+#: imports) is vouched for by the operator (CONTRACT.md "GitHub identity").
+MISSING_DEFAULTS: dict[type, dict[str, Any]] = {User: {"github_verified": True}, Team: {}, Project: {}}
 INT_FIELDS: dict[type, frozenset[str]] = {
     User: frozenset({"karma", "version"}),
     Team: frozenset({"version"}),
@@ -157,7 +174,8 @@ def to_dict(obj: Model, *, with_version: bool = True) -> dict[str, Any]:
 def from_dict(model: type[M], data: dict[str, Any]) -> M:
     """Build a record from a dict (as stored or exported); unknown keys are ignored.
 
-    Raises ``ValueError`` for a missing key or a value of the wrong kind.
+    Raises ``ValueError`` for a missing key or a value of the wrong kind. A field in
+    ``MISSING_DEFAULTS`` that is absent takes that value (e.g. ``github_verified`` True).
     """
     key = model.KEY
     if not isinstance(data.get(key), str) or not data[key]:
@@ -165,11 +183,16 @@ def from_dict(model: type[M], data: dict[str, Any]) -> M:
     kwargs: dict[str, Any] = {}
     sets = SET_FIELDS[model]
     ints = INT_FIELDS[model]
+    bools = BOOL_FIELDS[model]
+    kwargs.update(MISSING_DEFAULTS[model])
     for name in field_names(model):
         if name not in data or data[name] is None:
             continue
         value = data[name]
-        if name in sets:
+        if name in bools:
+            if not isinstance(value, bool):
+                raise ValueError(f"{model.__name__}.{name} must be true or false")
+        elif name in sets:
             if isinstance(value, str) or not hasattr(value, "__iter__"):
                 raise ValueError(f"{model.__name__}.{name} must be a list of strings")
             value = {str(v) for v in value}
