@@ -1,7 +1,7 @@
 """``DynamoStore``: the storage port (ports/storage.py) on DynamoDB, through aioboto3.
 
-Item format: every field of ``core.models.to_dict``; strings as ``S``, integers as ``N``, booleans as ``BOOL``,
-set-valued fields as ``SS``. DynamoDB forbids empty sets, so an empty set is stored by
+Item format: every field of ``core.models.to_dict``; strings as ``S``, integers as ``N``,
+booleans as ``BOOL``, set-valued fields as ``SS``. DynamoDB forbids empty sets, so an empty set is stored by
 omitting the attribute and a missing set attribute reads back as empty.
 
 Guarantees come from DynamoDB itself: creates and compare-and-set updates are conditional
