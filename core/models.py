@@ -31,9 +31,12 @@ class User:
     image_url: str = ""
     permission_level: Permissions = Permissions.member
     karma: int = 1
-    #: The GitHub link was proven (device flow) or set by an admin. Only a verified link gives
-    #: rank (promotion) and team-lead rights. Meaningless (False) without ``github_user_id``.
-    github_verified: bool = False
+    #: False only for a GitHub link that nobody vouched for (self-set without the device flow):
+    #: such a link gives no rank (promotion) and no team-lead rights. True for a link proven by
+    #: the device flow or set by an admin, and by default: a record or import file without the
+    #: field was vouched for by the operator (CONTRACT.md "GitHub identity"). Every code path
+    #: that sets ``github_user_id`` sets this field explicitly.
+    github_verified: bool = True
     version: int = 0
 
     @property
@@ -136,10 +139,6 @@ BOOL_FIELDS: dict[type, frozenset[str]] = {
     Team: frozenset(),
     Project: frozenset(),
 }
-#: A stored record or import file without one of these fields takes this value, not the
-#: dataclass default: a link written before links were verified (or in a file an operator
-#: imports) is vouched for by the operator (CONTRACT.md "GitHub identity").
-MISSING_DEFAULTS: dict[type, dict[str, Any]] = {User: {"github_verified": True}, Team: {}, Project: {}}
 INT_FIELDS: dict[type, frozenset[str]] = {
     User: frozenset({"karma", "version"}),
     Team: frozenset({"version"}),
@@ -174,8 +173,8 @@ def to_dict(obj: Model, *, with_version: bool = True) -> dict[str, Any]:
 def from_dict(model: type[M], data: dict[str, Any]) -> M:
     """Build a record from a dict (as stored or exported); unknown keys are ignored.
 
-    Raises ``ValueError`` for a missing key or a value of the wrong kind. A field in
-    ``MISSING_DEFAULTS`` that is absent takes that value (e.g. ``github_verified`` True).
+    Raises ``ValueError`` for a missing key or a value of the wrong kind. A missing field takes
+    the model's default (so a user without ``github_verified`` is verified).
     """
     key = model.KEY
     if not isinstance(data.get(key), str) or not data[key]:
@@ -184,7 +183,6 @@ def from_dict(model: type[M], data: dict[str, Any]) -> M:
     sets = SET_FIELDS[model]
     ints = INT_FIELDS[model]
     bools = BOOL_FIELDS[model]
-    kwargs.update(MISSING_DEFAULTS[model])
     for name in field_names(model):
         if name not in data or data[name] is None:
             continue
