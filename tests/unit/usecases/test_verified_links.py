@@ -148,7 +148,8 @@ async def test_device_flow_replies_with_the_code_then_links_verified_and_dms(wor
 
 
 @pytest.mark.parametrize("play", ["other_login", "deny", "expire"])
-async def test_device_flow_links_nothing_unless_the_claimed_login_approves(world: FakeWorld, play: str) -> None:
+async def test_device_flow_links_nothing_unless_the_claimed_login_approves(world: FakeWorld,
+                                                                           play: str) -> None:
     identity = FakeGitHubIdentity()
     bus = _bus(world, identity)
     await bus.handle(EditUser("UMAL", github="defunkt"))
