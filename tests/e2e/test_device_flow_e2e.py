@@ -228,3 +228,12 @@ async def test_device_flow_over_socket_mode(tmp_path, github_env, github_standin
     finally:
         await store.close()
     assert me.github == "defunkt" and me.github_verified is True
+
+
+async def test_without_a_client_id_a_self_set_link_is_unverified_and_the_reply_says_so(http_world) -> None:
+    w = http_world
+    w.github.add_user("defunkt")
+    status, reply = await w.command("UMAL", "user edit --github defunkt")
+    assert status == 200 and "no rank" in reply["text"] and "admin" in reply["text"]
+    me = await w.store.retrieve(User, "UMAL")
+    assert me.github == "defunkt" and me.github_verified is False
