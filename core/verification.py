@@ -20,6 +20,7 @@ The user token never reaches this module (the identity port drops it). Standard 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from typing import TYPE_CHECKING
 
@@ -79,7 +80,7 @@ class Verifications:
         task = asyncio.create_task(self._wait(identity, slack_id, login, code),
                                    name=f"github-verification:{slack_id}")
         self._tasks[slack_id] = task
-        task.add_done_callback(lambda t, who=slack_id: self._forget(who, t))
+        task.add_done_callback(functools.partial(self._forget, slack_id))
         return code
 
     def _forget(self, slack_id: str, task: asyncio.Task[None]) -> None:
