@@ -52,6 +52,21 @@ class MessageBus:
     def __init__(self) -> None:
         self._handlers: dict[type[Any], Callable[[Any], Awaitable[Any]]] = {}
         self._subscribers: list[tuple[type[Event], Callable[[Any], Awaitable[list[str] | None]]]] = []
+        self._closers: list[Callable[[], Awaitable[None]]] = []
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Have ``aclose()`` await ``closer()``: background work owned by a handler (e.g. the
+        GitHub verifications' waits) is stopped when the app shuts down."""
+        self._closers.append(closer)
+
+    async def aclose(self) -> None:
+        """Stop the handlers' background work (each closer once, in registration order)."""
+        closers, self._closers = self._closers, []
+        for closer in closers:
+            try:
+                await closer()
+            except Exception:
+                log.exception("closing %s failed", _name(closer))
 
     def register(self, command: type[C], handler: Callable[[C], Awaitable[Any]]) -> None:
         """Make ``handler`` the one handler of ``command`` (replacing any earlier one)."""

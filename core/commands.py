@@ -72,6 +72,17 @@ class EditUser(Command[UserResult]):
 
 
 @dataclass(frozen=True)
+class LinkVerifiedGitHub(Command[UserResult]):
+    """Store ``actor``'s GitHub link as verified: GitHub's device flow proved that ``actor``
+    controls ``login`` (numeric id ``github_user_id``). Built only by ``core.verification``
+    once the approval is read back, never from user input."""
+
+    actor: str
+    login: str
+    github_user_id: str
+
+
+@dataclass(frozen=True)
 class ViewUser(Command[UserResult]):
     """``user view``: by Slack id, GitHub login or email (at most one; none: the actor)."""
 

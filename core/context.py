@@ -8,6 +8,7 @@ from ports.chat import Chat
 from ports.clock import Clock, IdGenerator, SystemClock, UuidGenerator
 from ports.drive import Drive
 from ports.github import GitHub
+from ports.identity import GitHubIdentity
 from ports.storage import Store
 
 
@@ -32,3 +33,6 @@ class Ports:
     drive: Drive
     clock: Clock = field(default_factory=SystemClock)
     ids: IdGenerator = field(default_factory=UuidGenerator)
+    #: GitHub's device flow for verified links; None when ``GITHUB_CLIENT_ID`` is not set
+    #: (then a self-set link is stored unverified).
+    identity: GitHubIdentity | None = None

@@ -31,11 +31,22 @@ class User:
     image_url: str = ""
     permission_level: Permissions = Permissions.member
     karma: int = 1
+    #: False only for a GitHub link that nobody vouched for (self-set without the device flow):
+    #: such a link gives no rank (promotion) and no team-lead rights. True for a link proven by
+    #: the device flow or set by an admin, and by default: a record or import file without the
+    #: field was vouched for by the operator (CONTRACT.md "GitHub identity"). Every code path
+    #: that sets ``github_user_id`` sets this field explicitly.
+    github_verified: bool = True
     version: int = 0
 
     @property
     def key(self) -> str:
         return self.slack_id
+
+    @property
+    def verified_github_id(self) -> str:
+        """``github_user_id`` when the link is verified, else ``""`` (what rank may follow)."""
+        return self.github_user_id if self.github_verified and self.github_user_id else ""
 
 
 @dataclass
@@ -123,6 +134,11 @@ SET_FIELDS: dict[type, frozenset[str]] = {
     Team: frozenset({"team_leads", "members"}),
     Project: frozenset({"github_urls", "tags"}),
 }
+BOOL_FIELDS: dict[type, frozenset[str]] = {
+    User: frozenset({"github_verified"}),
+    Team: frozenset(),
+    Project: frozenset(),
+}
 INT_FIELDS: dict[type, frozenset[str]] = {
     User: frozenset({"karma", "version"}),
     Team: frozenset({"version"}),
@@ -157,7 +173,8 @@ def to_dict(obj: Model, *, with_version: bool = True) -> dict[str, Any]:
 def from_dict(model: type[M], data: dict[str, Any]) -> M:
     """Build a record from a dict (as stored or exported); unknown keys are ignored.
 
-    Raises ``ValueError`` for a missing key or a value of the wrong kind.
+    Raises ``ValueError`` for a missing key or a value of the wrong kind. A missing field takes
+    the model's default (so a user without ``github_verified`` is verified).
     """
     key = model.KEY
     if not isinstance(data.get(key), str) or not data[key]:
@@ -165,11 +182,15 @@ def from_dict(model: type[M], data: dict[str, Any]) -> M:
     kwargs: dict[str, Any] = {}
     sets = SET_FIELDS[model]
     ints = INT_FIELDS[model]
+    bools = BOOL_FIELDS[model]
     for name in field_names(model):
         if name not in data or data[name] is None:
             continue
         value = data[name]
-        if name in sets:
+        if name in bools:
+            if not isinstance(value, bool):
+                raise ValueError(f"{model.__name__}.{name} must be true or false")
+        elif name in sets:
             if isinstance(value, str) or not hasattr(value, "__iter__"):
                 raise ValueError(f"{model.__name__}.{name} must be a list of strings")
             value = {str(v) for v in value}

@@ -22,8 +22,12 @@ def is_admin(user: User | None) -> bool:
 
 
 def leads(user: User | None, team: Team) -> bool:
-    """True when ``user`` is listed as a lead of ``team`` (by GitHub user id)."""
-    return user is not None and bool(user.github_user_id) and user.github_user_id in team.team_leads
+    """True when ``user`` is listed as a lead of ``team`` by a **verified** GitHub link.
+
+    An unverified link (self-set without the device flow) gives no lead rights, even when its
+    GitHub id is among ``team.team_leads``: anyone can type someone else's login.
+    """
+    return user is not None and bool(user.verified_github_id) and user.verified_github_id in team.team_leads
 
 
 def can_edit_other_user(actor: User | None) -> bool:

@@ -24,14 +24,19 @@ from core.usecases import (
     teams,
     users,
 )
+from core.verification import Verifications
 
 
 def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     """A bus with every handler of ``core.usecases`` and the standard subscribers."""
     bus = MessageBus()
-    # users
+    # users; GitHub verifications wait in the background until the app closes the bus
+    verifications = Verifications(ports)
+    verifications.bind(bus)
+    bus.on_close(verifications.close)
     bus.register(c.AddUser, users.AddUserHandler(ports, settings))
-    bus.register(c.EditUser, users.EditUserHandler(ports, settings))
+    bus.register(c.EditUser, users.EditUserHandler(ports, settings, verifications))
+    bus.register(c.LinkVerifiedGitHub, users.LinkVerifiedGitHubHandler(ports, settings))
     bus.register(c.ViewUser, users.ViewUserHandler(ports, settings))
     bus.register(c.DeleteUser, users.DeleteUserHandler(ports, settings))
     bus.register(c.MakeAdmin, users.MakeAdminHandler(ports, settings))

@@ -69,6 +69,19 @@ def build_drive(config: Config, health: IntegrationHealth | None = None) -> Any:
     return _integration(config, "Google Drive", build, health)
 
 
+def build_identity(config: Config) -> Any:
+    """GitHub's device flow (``adapters.github.device_flow``) when ``GITHUB_CLIENT_ID`` is set and
+    the GitHub App is configured; ``None`` otherwise (self-set links are then stored unverified)."""
+    rocket = config.rocket
+    client_id = rocket.github_client_id.strip()
+    if not client_id or rocket.github is None:
+        return None
+    from adapters.github.device_flow import GitHubDeviceFlow
+
+    return GitHubDeviceFlow(client_id, oauth_url=str(rocket.github_oauth_url),
+                            api_url=str(rocket.github_api_url))
+
+
 def _build_bus(ports: Ports, config: Config) -> MessageBus:
     return build_bus(ports, config.settings)
 
@@ -85,11 +98,12 @@ class Container(containers.DeclarativeContainer):
     github = providers.Singleton(build_github, config, health)
     chat = providers.Singleton(build_chat, config, health)
     drive = providers.Singleton(build_drive, config, health)
+    identity = providers.Singleton(build_identity, config)
     clock = providers.Singleton(SystemClock)
     ids = providers.Singleton(UuidGenerator)
 
     ports = providers.Singleton(
-        Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids
+        Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids, identity=identity
     )
     bus = providers.Singleton(_build_bus, ports, config)
 

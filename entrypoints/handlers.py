@@ -30,11 +30,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.github.events import ignored_summary, parse_webhook
+from adapters.github.events import WebhookScope, ignored_summary, parse_webhook
 from core.bus import MessageBus
 from core.commands import OnboardUser
 from core.context import Ports, Settings
-from core.errors import RocketError, StorageUnavailable
+from core.errors import IntegrationUnavailable, RocketError, StorageUnavailable
 from core.results import EventOutcome
 from entrypoints.commands.dispatch import run_command
 from entrypoints.metrics import Metrics
@@ -212,6 +212,24 @@ class RocketHandlers:
         return Outcome(200, {"ok": True})
 
     # --- GitHub webhooks ------------------------------------------------------------------------
+    async def _webhook_scope(self) -> WebhookScope | None:
+        """Our organization and installation, from the GitHub adapter (``GitHubApp.webhook_scope``);
+        None when the adapter has no scope to offer (GitHub not configured, or a test fake)."""
+        scope_of = getattr(self.ports.github, "webhook_scope", None)
+        if scope_of is None:
+            return None
+        try:
+            scope = await scope_of()
+        except IntegrationUnavailable:
+            return None
+        return scope if isinstance(scope, WebhookScope) else None
+
+    async def close(self) -> None:
+        """Shutdown: wait for delayed replies, then stop the bus's background work (GitHub
+        verifications waiting for approval)."""
+        await self.drain()
+        await self.bus.aclose()
+
     async def github_webhook(self, event: str, delivery: str, payload: Any) -> Outcome:
         label = event if event in KNOWN_GITHUB_EVENTS else "other"
         key = f"github-delivery:{delivery}"
@@ -221,7 +239,7 @@ class RocketHandlers:
             return Outcome(200, {"ok": True, "duplicate": True})
         started = time.perf_counter()
         try:
-            outcome = await apply_github_webhook(self.bus, event, payload)
+            outcome = await apply_github_webhook(self.bus, event, payload, await self._webhook_scope())
         except Exception:
             if delivery:
                 await self._release(key, owner)
@@ -237,10 +255,12 @@ class RocketHandlers:
         return Outcome(200, {"ok": True, "applied": outcome.applied, "summary": outcome.summary})
 
 
-async def apply_github_webhook(bus: MessageBus, event: str, payload: Any) -> EventOutcome:
+async def apply_github_webhook(bus: MessageBus, event: str, payload: Any,
+                               scope: WebhookScope | None = None) -> EventOutcome:
     """Parse one webhook delivery into a typed event and hand it to the bus; a delivery
-    Rocket does not handle is answered with why, changing nothing."""
-    command = parse_webhook(event, payload)
+    Rocket does not handle, or (with ``scope``) about another organization or installation,
+    is answered with why, changing nothing."""
+    command = parse_webhook(event, payload, scope)
     if command is None:
         return EventOutcome(False, ignored_summary(event, payload))
     return await bus.handle(command)

@@ -77,7 +77,7 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
     @app.after_serving
     async def shut_down() -> None:
         if "handlers" in state:
-            await state["handlers"].drain()
+            await state["handlers"].close()  # delayed replies, then background verifications
         await close_container(container)
 
     async def raw_body() -> bytes:

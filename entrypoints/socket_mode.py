@@ -120,7 +120,7 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
         if handler is not None:
             await handler.close_async()
         if handlers is not None:
-            await handlers.drain()
+            await handlers.close()  # delayed replies, then background verifications
         await close_container(container)
 
 

@@ -1,7 +1,7 @@
 """``DynamoStore``: the storage port (ports/storage.py) on DynamoDB, through aioboto3.
 
 Item format: every field of ``core.models.to_dict``; strings as ``S``, integers as ``N``,
-set-valued fields as ``SS``. DynamoDB forbids empty sets, so an empty set is stored by
+booleans as ``BOOL``, set-valued fields as ``SS``. DynamoDB forbids empty sets, so an empty set is stored by
 omitting the attribute and a missing set attribute reads back as empty.
 
 Guarantees come from DynamoDB itself: creates and compare-and-set updates are conditional
@@ -141,6 +141,8 @@ def _encode(obj: Any) -> dict[str, dict[str, Any]]:
         if name in sets:
             if value:
                 item[name] = {"SS": value}
+        elif isinstance(value, bool):
+            item[name] = {"BOOL": value}
         elif isinstance(value, int):
             item[name] = {"N": str(value)}
         else:
@@ -158,6 +160,8 @@ def _decode(model: type[M], item: Mapping[str, Mapping[str, Any]]) -> M:
             data[name] = int(Decimal(typed["N"]))
         elif "SS" in typed:
             data[name] = typed["SS"]
+        elif "BOOL" in typed:
+            data[name] = bool(typed["BOOL"])
     return from_dict(model, data)
 
 

@@ -33,6 +33,7 @@ a minute (secondary), then retries; the waits are recorded in ``rate_limit_waits
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 import time
 import urllib.parse
@@ -48,11 +49,13 @@ from urllib3.util.retry import Retry
 
 from adapters.github.auth import GitHubSettings, parse_settings
 from adapters.github.errors import is_unique_name_violation, translate
+from adapters.github.events import WebhookScope
 from adapters.github.settings import GitHubAppSettings
 from core.errors import Conflict, NotFound, RocketError, UpstreamError
 from ports.github import GitHubTeam, GitHubUser, Invitation, OrgMembership
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 API_VERSION = "2022-11-28"
 ACCEPT = "application/vnd.github+json"
@@ -226,6 +229,7 @@ class GitHubApp:
         )
         self._lock = threading.Lock()
         self._requester: Requester | None = None
+        self._installation_id = ""
         self._slugs: dict[str, str] = {}
 
     @classmethod
@@ -268,6 +272,7 @@ class GitHubApp:
                         ) from exc
                     raise
                 auth = _InstallationAuth(app_auth, int(data["id"]), requester=app_requester)
+                self._installation_id = str(data["id"])
                 self._requester = github.Github(**app_requester.withAuth(auth).kwargs).requester
             return self._requester
 
@@ -344,6 +349,23 @@ class GitHubApp:
         return await asyncio.to_thread(guarded)
 
     # ------------------------------------------------------------------ the port
+    async def installation_id(self) -> str:
+        """The App's installation id on the organization (looked up once, on first use)."""
+        if not self._installation_id:
+            await self._run(self._req, f"the GitHub App is not installed on {self.org_name!r}")
+        return self._installation_id
+
+    async def webhook_scope(self) -> WebhookScope:
+        """Whose webhooks may change the directory: our organization and installation. When the
+        installation cannot be learned (GitHub unreachable) its id is ``""``: a delivery naming
+        an installation is then ignored rather than trusted."""
+        try:
+            installation = await self.installation_id()
+        except RocketError as exc:
+            log.warning("cannot learn the App's installation id (%s); such webhooks are ignored", exc)
+            installation = ""
+        return WebhookScope(self.org_name, installation)
+
     async def ensure_configured(self) -> None:
         """Configured by construction: nothing to check, no request made."""
 

@@ -9,10 +9,18 @@ payload that is not a JSON object). It never raises, whatever the payload holds.
 Handled: ``ping``; ``organization`` (``member_removed``, ``member_added``,
 ``member_invited``); ``team`` (``created``, ``deleted``, ``edited``, and any other action as
 "noted"); ``membership`` (``added`` / ``removed`` with scope ``team``).
+
+Scope (CONTRACT.md "GitHub identity"): one App secret signs the deliveries of every
+installation of the App, so a valid signature does not make a delivery ours. Given a
+``WebhookScope``, a handled event (other than ``ping``) whose ``organization.login`` is not
+``scope.org`` (compared case-insensitively), that names no organization, or that carries an
+``installation.id`` other than ``scope.installation_id`` (or any installation when ours could
+not be learned) becomes a ``GitHubIgnored`` saying why: answered 200, nothing changed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from core.commands import (
@@ -46,14 +54,49 @@ def _id(obj: Any) -> str:
     return str(value) if isinstance(value, int | str) and str(value) else ""
 
 
-def parse_webhook(event_name: str, payload: Any) -> GitHubEvent | None:
-    """The typed event for one webhook delivery (see the module docstring)."""
+@dataclass(frozen=True)
+class WebhookScope:
+    """Whose deliveries may change the directory: ``org`` (``GITHUB_ORG_NAME``) and the App's
+    installation on it (``installation_id``; ``""`` when it could not be learned)."""
+
+    org: str
+    installation_id: str = ""
+
+    def refusal(self, payload: dict[str, Any]) -> str | None:
+        """Why ``payload`` is not ours (one line, for the answer and the log), or None."""
+        org = _obj(payload.get("organization")).get("login")
+        if not isinstance(org, str) or not org:
+            return "ignored: the delivery names no organization"
+        if org.casefold() != self.org.strip().casefold():
+            return f"ignored: the delivery is about organization {_quoted(org)}, not {_quoted(self.org)}"
+        if "installation" in payload:
+            theirs = _id(payload.get("installation"))
+            if not self.installation_id:
+                return "ignored: the App's installation on the organization could not be confirmed"
+            if theirs != self.installation_id:
+                return f"ignored: the delivery is for installation {_quoted(theirs or '?')}, not ours"
+        return None
+
+
+def _quoted(text: str, limit: int = 40) -> str:
+    """``text`` bounded and printable, for a summary that echoes payload input."""
+    kept = "".join(ch if ch.isprintable() else "?" for ch in text[:limit])
+    return repr(kept.encode("utf-8", "replace").decode("utf-8"))
+
+
+def parse_webhook(event_name: str, payload: Any, scope: WebhookScope | None = None) -> GitHubEvent | None:
+    """The typed event for one webhook delivery (see the module docstring); with ``scope``,
+    a delivery about another organization or installation is a ``GitHubIgnored``."""
     if event_name not in HANDLED or not isinstance(payload, dict):
         return None
     action = _str(payload, "action")
     sender = _str(_obj(payload.get("sender")), "login")
     if event_name == "ping":
         return GitHubPing(actor=sender)
+    if scope is not None:
+        why = scope.refusal(payload)
+        if why is not None:
+            return GitHubIgnored(why, actor=sender)
     if event_name == "organization":
         return _organization(action, payload, sender)
     if event_name == "team":

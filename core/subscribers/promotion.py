@@ -1,5 +1,7 @@
 """Promotion: members of ``settings.admin_team`` / ``settings.leads_team`` rise to ``admin`` /
-``team_lead`` when they join those teams (never demoted: an admin stays admin).
+``team_lead`` when they join those teams (never demoted: an admin stays admin). Only a user
+whose GitHub link is verified (``User.github_verified``) rises: rank never follows a login
+someone merely typed.
 
 Records ``UserPromoted`` for each user who rose. Teams changed by a refresh are skipped: the
 refresh promotes every member of those teams itself, in bulk.
@@ -28,8 +30,9 @@ def promotion_for(settings: Settings, slug: str) -> Permissions | None:
 
 
 def promoted(user: User, level: Permissions | None) -> User | None:
-    """``user`` raised to ``level`` (None when that is no raise: never demote)."""
-    if level is None or _RANK[level] <= _RANK[user.permission_level]:
+    """``user`` raised to ``level`` (None when that is no raise: never demote, and never raise a
+    user whose GitHub link is not verified)."""
+    if level is None or not user.verified_github_id or _RANK[level] <= _RANK[user.permission_level]:
         return None
     return dataclasses.replace(user, permission_level=level)
 

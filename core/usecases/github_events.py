@@ -170,6 +170,6 @@ def _unlink_github(github_id: str) -> Callable[[User], User | None]:
     def unlink(u: User) -> User | None:
         if u.github_user_id != github_id:
             return None
-        return dataclasses.replace(u, github="", github_user_id="")
+        return dataclasses.replace(u, github="", github_user_id="", github_verified=False)
 
     return unlink

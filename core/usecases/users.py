@@ -7,7 +7,10 @@ A refused command raises before anything is written.
 Setting ``github`` is GitHub-first: the login is invited to the organization and added to
 ``settings.default_team`` on GitHub, and only when GitHub accepted both is the record stored
 with ``github`` and ``github_user_id``. If GitHub raises, nothing is stored and the error
-propagates. Every update of an existing record is a compare-and-set with retry
+propagates. Who set the link decides ``github_verified`` (CONTRACT.md "GitHub identity"):
+the device flow (``core.verification``, then ``LinkVerifiedGitHub``) or an admin make it
+verified, anyone else's self-set link is unverified and grants nothing. Every update of an
+existing record is a compare-and-set with retry
 (``update_with_retry``) that re-applies only the fields asked for, so concurrent edits of
 different fields all survive.
 
@@ -23,7 +26,7 @@ from typing import Any
 
 from core import commands as c
 from core.context import Ports, Settings
-from core.errors import Conflict, InvalidInput, NotFound, RocketError
+from core.errors import Conflict, InvalidInput, NotFound, RocketError, UpstreamError
 from core.events import (
     FieldChange,
     MemberJoinedTeam,
@@ -36,7 +39,13 @@ from core.events import (
 )
 from core.limits import TEXT
 from core.models import Team, User
-from core.permissions import Permissions, can_change_permission, can_delete_user, can_edit_other_user
+from core.permissions import (
+    Permissions,
+    can_change_permission,
+    can_delete_user,
+    can_edit_other_user,
+    is_admin,
+)
 from core.results import Deleted, UserResult
 from core.usecases.common import (
     changed_team,
@@ -49,6 +58,8 @@ from core.usecases.common import (
 from core.usecases.invitations import invitation_note
 from core.usecases.membership import store_from_github
 from core.validation import MAX_BIO, MAX_FIELD, clean_email, clean_github, clean_text, parse_permission
+from core.verification import Verifications
+from ports.identity import DeviceCode
 from ports.storage import Store
 
 _LABELS = {
@@ -113,15 +124,22 @@ class EditUserHandler:
     - Editing another user: admins and team leads; the actor must be registered and the
       target must exist (``NotFound`` otherwise).
     - ``permission``: admins only.
-    - ``github``: GitHub-first (see the module docstring); the login must not be linked to
-      another user already (``Conflict``).
+    - ``github`` (GitHub identity in the contract): for oneself with verification configured
+      (``verifications.configured``: ``GITHUB_CLIENT_ID``), the device flow starts and the reply
+      shows where to enter which code; the link is stored later, verified, by
+      ``LinkVerifiedGitHub``. Otherwise GitHub-first (see the module docstring): set by an admin
+      the link is verified (and removes another user's unverified link of that account), set by
+      anyone else it is stored unverified and the reply says it grants no rank. The login must
+      not be linked to another user already (``Conflict``), unless that link is unverified and
+      the new one verified.
     Only the fields given are written; ``None`` leaves a field alone and ``""`` clears a
     text field. Input is validated before anything else happens.
     """
 
-    def __init__(self, ports: Ports, settings: Settings) -> None:
+    def __init__(self, ports: Ports, settings: Settings, verifications: Verifications | None = None) -> None:
         self._ports = ports
         self._settings = settings
+        self._verifications = verifications
 
     async def __call__(self, cmd: c.EditUser) -> UserResult:
         actor, target, github, permission = cmd.actor, cmd.target, cmd.github, cmd.permission
@@ -159,14 +177,27 @@ class EditUserHandler:
             changes["permission_level"] = level
 
         warnings: list[str] = []
+        code: DeviceCode | None = None
+        dropped: list[User] = []
         if login is not None:
             await self._ports.github.ensure_configured()
-            await self._check_unlinked(store, subject, github=login)
-            github_id = await self._link_github(login, subject, actor)
-            changes["github"] = login
-            changes["github_user_id"] = github_id
-            if before is not None and before.github_user_id and before.github_user_id != github_id:
-                warnings.extend(await self._old_account_warnings(before))
+            verifications = self._verifications
+            if subject == actor and verifications is not None and verifications.configured:
+                # Proven by GitHub's device flow; linked later, in the background (core.verification).
+                await _check_unlinked(store, subject, login, verified=True)
+                code = await verifications.begin(subject, login)
+            else:
+                verified = is_admin(actor_user)  # an admin vouches; a self-set link proves nothing
+                github_id = await self._link_github(login, subject, verified, actor)
+                changes["github"] = login
+                changes["github_user_id"] = github_id
+                changes["github_verified"] = verified
+                if before is not None and before.github_user_id and before.github_user_id != github_id:
+                    warnings.extend(await self._old_account_warnings(before))
+                if not verified:
+                    warnings.append(UNVERIFIED_NOTE)
+                else:
+                    dropped = await _drop_unverified_claims(store, subject, login, github_id, actor)
 
         user, created = await _apply_changes(store, subject, changes, create=subject == actor,
                                              current=before)
@@ -177,6 +208,14 @@ class EditUserHandler:
         elif created and changes:
             _record_changes(User(slack_id=subject), user, actor)
         fields = ", ".join(_LABELS[k] for k in changes if k in _LABELS)
+        warnings.extend(f"Removed {u.slack_id}'s unverified link to GitHub account {u.github}"
+                        for u in dropped)
+        if code is not None:
+            verify = (f"To link GitHub account {login}, open {code.verification_uri} and enter the code "
+                      f"{code.user_code} within {max(1, round(code.expires_in / 60))} minutes; "
+                      "I will send you a direct message when it is done")
+            message = verify if not fields else f"Updated {fields}. {verify}"
+            return UserResult(user, message=message, warnings=warnings)
         if created:
             message = "Added you to the directory" + (f" with {fields}" if fields else "")
         elif not changes:
@@ -189,41 +228,11 @@ class EditUserHandler:
             message = f"Updated {fields}"
         return UserResult(user, message=message, warnings=warnings)
 
-    async def _link_github(self, login: str, subject: str, actor: str) -> str:
+    async def _link_github(self, login: str, subject: str, verified: bool, actor: str) -> str:
         """Invite ``login`` to the org and add it to the default team; its GitHub id.
 
-        Between the two, the id is checked against other users (a login typed in another
-        case names the same account); such an account was invited when it was first
-        linked, so the invitation changes nothing on GitHub. When the directory has the
-        default team, its record gains the id at once (``MemberJoinedTeam``).
-        """
-        github = self._ports.github
-        github_id = str(await github.invite_to_org(login))
-        await self._check_unlinked(self._ports.store, subject, github=login, github_user_id=github_id)
-        slug = self._settings.default_team
-        if slug:
-            try:
-                team = await github.team_by_slug(slug)
-            except NotFound:
-                try:
-                    team = await github.create_team(slug)
-                except Conflict:  # created by someone else meanwhile
-                    team = await github.team_by_slug(slug)
-            await github.add_team_member(team.id, login)
-            # Rocket's own record of the default team follows at once (not at the next refresh).
-            joined, _ = await store_from_github(self._ports, team.id, github_id, login)
-            if joined is not None and github_id in joined.members:
-                record(MemberJoinedTeam(joined.github_team_id, joined.github_team_name, github_id, subject,
-                                        login, actor))
-        return github_id
-
-    @staticmethod
-    async def _check_unlinked(store: Store, subject: str, github: str, github_user_id: str = "") -> None:
-        """``Conflict`` when another user already has this GitHub login (or id)."""
-        params = [("github_user_id", github_user_id)] if github_user_id else [("github", github)]
-        for other in await store.query(User, params):
-            if other.slack_id != subject:
-                raise Conflict(f"GitHub account {github} is already linked to {other.slack_id}")
+        See ``link_on_github``."""
+        return await link_on_github(self._ports, self._settings, login, subject, verified, actor)
 
     async def _old_account_warnings(self, before: User) -> list[str]:
         teams = await self._ports.store.query_or(
@@ -269,6 +278,111 @@ def _record_changes(before: User, after: User, actor: str) -> None:
     diff = tuple(FieldChange(n, old[n], new[n]) for n in _PROFILE_FIELDS if old[n] != new[n])
     if diff:
         record(ProfileChanged(after.slack_id, diff, actor))
+
+
+UNVERIFIED_NOTE = (
+    "This GitHub link is unverified: it grants no rank and no team-lead rights until an admin "
+    "confirms it (`/rocket user edit --username SLACK_ID --github LOGIN`)"
+)
+
+
+async def link_on_github(ports: Ports, settings: Settings, login: str, subject: str, verified: bool,
+                         actor: str = "") -> str:
+    """GitHub first: invite ``login`` to the org and add it to ``settings.default_team``; its id.
+
+    Before and between the two, ``_check_unlinked`` (by login, then by GitHub id: a login typed
+    in another case names the same account, which was invited when it was first linked, so the
+    invitation changes nothing on GitHub)."""
+    store, github = ports.store, ports.github
+    await _check_unlinked(store, subject, login, verified=verified)
+    github_id = str(await github.invite_to_org(login))
+    await _check_unlinked(store, subject, login, verified=verified, github_user_id=github_id)
+    slug = settings.default_team
+    if slug:
+        try:
+            team = await github.team_by_slug(slug)
+        except NotFound:
+            try:
+                team = await github.create_team(slug)
+            except Conflict:  # created by someone else meanwhile
+                team = await github.team_by_slug(slug)
+        await github.add_team_member(team.id, login)
+        # Rocket's own record of the default team follows at once (not at the next refresh).
+        joined, _ = await store_from_github(ports, team.id, github_id, login)
+        if joined is not None and github_id in joined.members:
+            record(MemberJoinedTeam(joined.github_team_id, joined.github_team_name, github_id, subject,
+                                    login, actor))
+    return github_id
+
+
+async def _check_unlinked(store: Store, subject: str, github: str, *, verified: bool,
+                          github_user_id: str = "") -> None:
+    """``Conflict`` when another user holds this GitHub login (or id), except that a verified
+    claim (``verified``) may take over someone else's unverified link."""
+    params = [("github_user_id", github_user_id)] if github_user_id else [("github", github)]
+    for other in await store.query(User, params):
+        if other.slack_id == subject or (verified and not other.github_verified):
+            continue
+        raise Conflict(f"GitHub account {github} is already linked to {other.slack_id}")
+
+
+async def _drop_unverified_claims(store: Store, subject: str, login: str, github_id: str,
+                                  actor: str) -> list[User]:
+    """Remove every other user's unverified link to this account (by id or login); the users
+    as they were. Records ``ProfileChanged`` for each."""
+    others = {u.slack_id: u for u in await store.query_or(User, [("github_user_id", github_id),
+                                                              ("github", login)])}
+    dropped: list[User] = []
+    for other in others.values():
+        if other.slack_id == subject or other.github_verified:
+            continue
+
+        def unlink(u: User) -> User | None:
+            if u.github_verified or (u.github_user_id != github_id and u.github != login):
+                return None
+            return dataclasses.replace(u, github="", github_user_id="", github_verified=False)
+
+        try:
+            after = await update_with_retry(store, User, other.slack_id, unlink, current=other)
+        except NotFound:
+            continue
+        if after.github != other.github:
+            _record_changes(other, after, actor)
+            dropped.append(other)
+    return dropped
+
+
+class LinkVerifiedGitHubHandler:
+    """``LinkVerifiedGitHub``: the device flow proved that ``actor`` controls ``login``.
+
+    GitHub first (invitation, default team), then the link is stored verified (the actor is
+    registered on the way if needed) and another user's unverified link of that account is
+    removed. ``Conflict`` (nothing stored) when another user holds it verified; ``UpstreamError``
+    when GitHub names another account id for the login than the one that approved the code.
+    """
+
+    def __init__(self, ports: Ports, settings: Settings) -> None:
+        self._ports = ports
+        self._settings = settings
+
+    async def __call__(self, cmd: c.LinkVerifiedGitHub) -> UserResult:
+        store, subject = self._ports.store, cmd.actor
+        login = clean_github(cmd.login)
+        await self._ports.github.ensure_configured()
+        before = await find_user(store, subject)
+        github_id = await link_on_github(self._ports, self._settings, login, subject, verified=True,
+                                         actor=subject)
+        if github_id != cmd.github_user_id:
+            raise UpstreamError("GitHub", f"GitHub names account id {github_id} for {login}, but account "
+                                          f"{cmd.github_user_id} approved the code; nothing was linked")
+        changes: dict[str, Any] = {"github": login, "github_user_id": github_id, "github_verified": True}
+        user, created = await _apply_changes(store, subject, changes, create=True)
+        if created:
+            record(UserRegistered(subject, subject))
+        _record_changes(before or User(slack_id=subject), user, subject)
+        dropped = await _drop_unverified_claims(store, subject, login, github_id, subject)
+        warnings = [f"Removed {u.slack_id}'s unverified link to GitHub account {u.github}" for u in dropped]
+        return UserResult(user, message=f"Verified and linked your GitHub account {login}", warnings=warnings)
 
 
 class ViewUserHandler:
@@ -456,6 +570,7 @@ __all__ = [
     "AddUserHandler",
     "DeleteUserHandler",
     "EditUserHandler",
+    "LinkVerifiedGitHubHandler",
     "MakeAdminHandler",
     "ViewUserHandler",
     "clean_email",

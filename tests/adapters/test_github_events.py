@@ -100,3 +100,23 @@ def test_core_reads_no_payload():
         names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
         args = {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments) for a in n.args}
         assert "payload" not in names | args, f"{path} handles a webhook payload"
+
+
+# --- issue 11: webhook scope ---------------------------------------------------------------------
+def test_scope_turns_other_orgs_and_installations_into_ignored_events() -> None:
+    from adapters.github.events import WebhookScope
+    from core.commands import GitHubIgnored, GitHubTeamCreated
+    from tests.support.fixtures import ours
+
+    scope = WebhookScope("rocket-org", "4242")
+    payload = ours(github_payload("team.created"))  # installation 4242, org rocket-org
+    assert isinstance(parse_webhook("team", payload, scope), GitHubTeamCreated)
+    assert isinstance(parse_webhook("team", ours(payload, org="Rocket-ORG"), scope), GitHubTeamCreated)
+    for bad in (ours(payload, org="evil-org"), ours(payload, installation_id=1)):
+        event = parse_webhook("team", bad, scope)
+        assert isinstance(event, GitHubIgnored) and event.summary.startswith("ignored:")
+    unknown = parse_webhook("team", payload, WebhookScope("rocket-org", ""))
+    assert isinstance(unknown, GitHubIgnored) and "could not be confirmed" in unknown.summary
+    odd = parse_webhook("team", ours(payload, org="e\x00vil\ud800" * 20), scope)
+    assert isinstance(odd, GitHubIgnored) and "\x00" not in odd.summary and len(odd.summary) < 200
+    assert isinstance(parse_webhook("team", payload), GitHubTeamCreated)  # no scope: as before

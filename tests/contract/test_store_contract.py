@@ -336,3 +336,15 @@ async def test_200_concurrent_stores_on_one_record_exactly_one_wins(store):
     assert len(made) == 1 and sum(isinstance(r, Conflict) for r in creates) == 199
     assert await store.retrieve(Team, "T1") == made[0]
 
+
+@pytest.mark.parametrize("verified", [True, False])
+async def test_github_verified_round_trips_and_survives_updates(store, verified):
+    """Issue 11: ``github_verified`` is kept by every backend, both ways, across a CAS update."""
+    user = User(slack_id="UV", github="zoe", github_user_id="42", github_verified=verified)
+    stored = await store.store(user)
+    got = await store.retrieve(User, "UV")
+    assert got.github_verified is verified
+    again = await store.store(dataclasses.replace(got, name="Zoe"))
+    assert (await store.retrieve(User, "UV")).github_verified is verified
+    assert again.version == stored.version + 1
+    assert [u.slack_id for u in await store.query(User, [("github_user_id", "42")])] == ["UV"]

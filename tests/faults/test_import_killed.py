@@ -21,7 +21,8 @@ def export_file() -> dict:
               "email": f"u{i}@example.com", "github": f"gh{i}", "github_user_id": str(100_000 + i),
               "major": "CS", "position": "dev",
               "bio": "line one, \"quoted\"", "image_url": f"https://img.example/{i}.png",
-              "permission_level": ("member", "team_lead", "admin")[i % 3], "karma": 1 + i % 50}
+              "permission_level": ("member", "team_lead", "admin")[i % 3], "karma": 1 + i % 50,
+              "github_verified": i % 2 == 0}
              for i in range(USERS)]
     teams = [{"github_team_id": str(9_000_000 + i), "github_team_name": f"team-{i}",
               "display_name": f"Team {i}", "platform": "web", "team_leads": [str(100_000 + i)],

@@ -18,13 +18,34 @@ CONTRACT = SHARED_DIR / "CONTRACT.md"
 SHARED = SHARED_DIR / "fixtures"
 
 
-def github_payload(name: str) -> dict[str, Any]:
-    """``name`` without ``.payload.json``, e.g. ``team.created``."""
-    return json.loads((SHARED / "github" / f"{name}.payload.json").read_text(encoding="utf-8"))
+#: The organization and App installation of the GitHub stand-in (tests/support/github_fixtures.py):
+#: the shared fixtures were recorded for "Octocoders", installation 1.
+OUR_ORG = "rocket-org"
+OUR_INSTALLATION = 4242
+
+
+def ours(payload: dict[str, Any], org: str = OUR_ORG,
+         installation_id: int = OUR_INSTALLATION) -> dict[str, Any]:
+    """``payload`` as GitHub delivers it to *our* App: ``organization.login`` and
+    ``installation.id`` (where present) rewritten; issue 11 ignores other organizations'."""
+    payload = copy.deepcopy(payload)
+    if isinstance(payload.get("organization"), dict):
+        payload["organization"]["login"] = org
+    if isinstance(payload.get("installation"), dict):
+        payload["installation"]["id"] = installation_id
+    return payload
+
+
+def github_payload(name: str, *, as_recorded: bool = False) -> dict[str, Any]:
+    """``name`` without ``.payload.json``, e.g. ``team.created``: as delivered to our
+    organization and installation (``ours``), or ``as_recorded``."""
+    data = json.loads((SHARED / "github" / f"{name}.payload.json").read_text(encoding="utf-8"))
+    return data if as_recorded or not isinstance(data, dict) else ours(data)
 
 
 def github_body(name: str) -> bytes:
-    return (SHARED / "github" / f"{name}.payload.json").read_bytes()
+    """The payload's bytes as delivered to our organization (see ``github_payload``)."""
+    return json.dumps(github_payload(name)).encode()
 
 
 def slack_file(name: str) -> bytes:

@@ -40,3 +40,29 @@ async def test_a_failed_export_keeps_the_previous_file_and_leaves_no_temporary(t
         await export_to_file(store, out)
     assert out.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["directory.json"]
+
+
+async def test_github_verified_is_exported_and_a_file_without_it_imports_as_verified():
+    """Issue 11: ``github_verified`` in export and import; a file without the field is vouched
+    for by the operator (verified); an explicit false stays false; a non-boolean is refused."""
+    import io
+
+    from entrypoints.dbio import ImportFileError, export_to, import_from, parse_export
+    from tests.fakes.ports import store_bus
+
+    store = MemoryStore()
+    bus = store_bus(store)
+    data = {"users": [
+        {"slack_id": "UOLD", "github": "old", "github_user_id": "1"},
+        {"slack_id": "UCLAIM", "github": "claim", "github_user_id": "2", "github_verified": False},
+    ]}
+    await import_from(bus, data)
+    assert (await store.retrieve(User, "UOLD")).github_verified is True
+    assert (await store.retrieve(User, "UCLAIM")).github_verified is False
+    out = io.StringIO()
+    await export_to(store, out)
+    exported = {u["slack_id"]: u for u in json.loads(out.getvalue())["users"]}
+    assert exported["UOLD"]["github_verified"] is True and exported["UCLAIM"]["github_verified"] is False
+    for bad in ("yes", 1, "false"):
+        with pytest.raises(ImportFileError, match="github_verified"):
+            parse_export({"users": [{"slack_id": "U1", "github_verified": bad}]})

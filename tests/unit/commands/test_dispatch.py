@@ -225,6 +225,9 @@ async def _team_setup(world: FakeWorld, uc: MessageBus) -> None:
         ("U2", "user edit --name Bob --email bob@x.org --github bob"),
         ("U_ADMIN", "user edit --github ada --email ada@x.org"),
         ("U_ADMIN", "user edit --username U1 --permission team_lead"),
+        # self-set links are unverified (issue 11): the admin confirms them
+        ("U_ADMIN", "user edit --username U1 --github alice"),
+        ("U_ADMIN", "user edit --username U2 --github bob"),
     ]:
         reply = await run_command(uc, actor, line)
         assert reply.ok, reply.text

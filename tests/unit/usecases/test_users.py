@@ -22,6 +22,7 @@ from core.errors import (
 from core.models import Team, User
 from core.permissions import Permissions
 from core.usecases.common import update_with_retry
+from core.usecases.users import UNVERIFIED_NOTE
 from tests.fakes.github import refused
 from tests.fakes.observe import YieldingStore, snapshot
 from tests.fakes.ports import FakeWorld, fake_world, usecase
@@ -291,13 +292,15 @@ async def test_a_github_account_linked_to_someone_else_is_a_conflict(world: Fake
 async def test_relinking_your_own_github_account_is_allowed(world: FakeWorld) -> None:
     result = await uc(EditUser, world)("UMEM", github="mem")
     assert (result.user.github, result.user.github_user_id) == ("mem", "13")
-    assert result.warnings == []
+    assert result.warnings == [UNVERIFIED_NOTE]  # self-set, no device flow: unverified (issue 11)
+    assert result.user.github_verified is False
 
 
 async def test_changing_github_account_warns_about_teams_of_the_old_one(world: FakeWorld) -> None:
     result = await uc(EditUser, world)("UMEM", github="octocat")
     assert result.user.github_user_id == "583231"
-    assert len(result.warnings) == 1 and "alpha" in result.warnings[0] and "beta" in result.warnings[0]
+    assert len(result.warnings) == 2 and "alpha" in result.warnings[0] and "beta" in result.warnings[0]
+    assert result.warnings[1] == UNVERIFIED_NOTE
 
 
 # --- EditUser: concurrency ---------------------------------------------------------------
