@@ -22,10 +22,12 @@ Entries are ordered newest first by ``(time, id)`` descending; a page cursor is 
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -359,3 +361,47 @@ def check_purge(older_than: str | datetime, limit: int) -> tuple[str, int]:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
         raise InvalidInput(f"purge limit must be a positive integer, not {limit!r}")
     return audit_time(older_than), limit
+
+
+# --- who is acting, and the change's idempotency key (set by the entry points) ----------------
+
+
+@dataclass
+class AuditScope:
+    """Set by an entry point around the commands it runs (``audit_scope``).
+
+    ``actor`` overrides the command's actor in entries (``cli``, ``job:NAME``); "" keeps it.
+    ``key`` is the idempotency key of what is being applied (a GitHub delivery id, a job's
+    lease name); with it, entry ids are derived from it, so the same delivery or fire time
+    applied twice writes each entry once. ``handles`` counts the commands run in the scope.
+    """
+
+    actor: str = ""
+    key: str = ""
+    handles: int = 0
+
+
+_scope: contextvars.ContextVar[AuditScope | None] = contextvars.ContextVar("rocket_audit_scope",
+                                                                          default=None)
+
+
+@contextmanager
+def audit_scope(actor: str = "", key: str = "") -> Iterator[AuditScope]:
+    """Within the block, audit entries name ``actor`` and derive their ids from ``key``."""
+    scope = AuditScope(actor, key)
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def current_scope() -> AuditScope | None:
+    """The innermost ``audit_scope`` (None outside every one)."""
+    return _scope.get()
+
+
+def derived_id(key: str, *parts: object) -> str:
+    """A deterministic entry id from an idempotency key and positions (same inputs, same id)."""
+    body = "|".join([key, *(str(p) for p in parts)])
+    return "k:" + hashlib.sha256(body.encode()).hexdigest()[:40]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ports.audit import AuditLog
 from ports.chat import Chat
 from ports.clock import Clock, IdGenerator, SystemClock, UuidGenerator
 from ports.drive import Drive
@@ -20,6 +21,8 @@ class Settings:
     leads_team: str = ""
     notification_channel: str = ""
     announcement_channel: str = ""
+    audit_days: int = 400  # ROCKET_AUDIT_DAYS: entries older are purged by the audit-purge job
+    refresh_max_removals: int = 10  # ROCKET_REFRESH_MAX_REMOVALS: the nightly refresh's guard rail
 
 
 @dataclass
@@ -32,3 +35,4 @@ class Ports:
     drive: Drive
     clock: Clock = field(default_factory=SystemClock)
     ids: IdGenerator = field(default_factory=UuidGenerator)
+    audit: AuditLog | None = None  # None: nothing is recorded (the audit subscriber is not wired)

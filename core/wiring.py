@@ -12,6 +12,7 @@ from core.bus import MessageBus
 from core.context import Ports, Settings
 from core.events import Event, MemberJoinedTeam, MemberLeftTeam, TeamChanged
 from core.subscribers import DriveSync, Notices, Promotion
+from core.subscribers.audit import AuditTrail
 from core.usecases import (
     channels,
     directory,
@@ -85,4 +86,6 @@ def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     bus.subscribe(MemberLeftTeam, drive.on_membership)
     bus.subscribe(TeamChanged, drive.on_team_changed)
     bus.subscribe(Event, notices.on_event)
+    if ports.audit is not None:  # last: it records what the other subscribers did too
+        bus.subscribe(Event, AuditTrail(ports.audit).on_event)
     return bus

@@ -19,7 +19,7 @@ from core.bus import MessageBus
 from core.context import Ports
 from core.wiring import build_bus
 from entrypoints.config import Config, ConfigError
-from entrypoints.storage import store_resource
+from entrypoints.storage import audit_resource, store_resource
 from ports.clock import SystemClock, UuidGenerator
 
 
@@ -75,6 +75,7 @@ class Container(containers.DeclarativeContainer):
 
     # The backend is picked by the storage registry (entrypoints/storage.py) from the URL's scheme.
     store = providers.Resource(store_resource, config.provided.rocket.database_url, config.provided.rocket)
+    audit = providers.Resource(audit_resource, store)
     github = providers.Singleton(build_github, config)
     chat = providers.Singleton(build_chat, config)
     drive = providers.Singleton(build_drive, config)
@@ -82,7 +83,7 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(UuidGenerator)
 
     ports = providers.Singleton(
-        Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids
+        Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids, audit=audit
     )
     bus = providers.Singleton(_build_bus, ports, config)
 
