@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.github.events import ignored_summary, parse_webhook
+from core.audit import audit_scope
 from core.bus import MessageBus
 from core.commands import OnboardUser
 from core.context import Ports, Settings
@@ -221,7 +222,8 @@ class RocketHandlers:
             return Outcome(200, {"ok": True, "duplicate": True})
         started = time.perf_counter()
         try:
-            outcome = await apply_github_webhook(self.bus, event, payload)
+            with audit_scope(key=key if delivery else ""):  # a redelivery derives the same entry ids
+                outcome = await apply_github_webhook(self.bus, event, payload)
         except Exception:
             if delivery:
                 await self._release(key, owner)

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from core.audit import audit_scope
 from entrypoints.jobs.base import Job
 from ports.clock import Clock
 from ports.storage import Store
@@ -88,7 +89,8 @@ class LeasedRunner:
                      job.name, fire_slot(fire_time), lease)
             return RunOutcome(job.name, lease, "skipped", "lease held by another worker")
         try:
-            summary = await job.run()
+            with audit_scope(actor=f"job:{job.name}", key=lease):  # a retried fire time: no double entries
+                summary = await job.run()
         except asyncio.CancelledError:
             await self._release_quietly(lease, holder)
             raise
