@@ -153,7 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     ex.add_argument("text", nargs=argparse.REMAINDER, metavar="TEXT", help='the command, e.g. "team list"')
 
     audit = sub.add_parser("audit", help="print audit entries as JSON lines, newest first")
-    audit.add_argument("--since", metavar="ISO_TIME", 
+    audit.add_argument("--since", metavar="ISO_TIME",
                        help="only entries at or after this time (UTC unless given)")
     audit.add_argument("--limit", type=int, default=20, metavar="N",
                        help="at most N entries (default 20, max 1000)")
