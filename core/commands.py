@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from core.models import Project, Team, User
 from core.results import (
+    AuditPage,
     ChannelFeature,
     Deleted,
     DriveSyncResult,
@@ -396,3 +397,19 @@ GitHubEvent = (
     | GitHubMemberJoinedOrg
     | GitHubIgnored
 )
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewAudit(Command[AuditPage]):
+    """``audit [--user SLACK_ID] [--team TEAM] [--limit N]``: newest entries first; admins see
+    every entry, team leads the entries about the teams they lead. ``before``: a page cursor
+    (``core.audit.encode_cursor``) from a previous page's ``more``."""
+
+    actor: str
+    user: str | None = None
+    team: str | None = None
+    limit: int = 20
+    before: str | None = None

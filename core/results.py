@@ -6,6 +6,7 @@ sync, a notice); the bus appends its subscribers' warnings there."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.models import Project, Team, User
 from ports.chat import Channel
@@ -133,3 +134,14 @@ class ImportResult:
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+@dataclass
+class AuditPage:
+    """One page of audit entries (newest first); ``more`` is the cursor of the next page
+    ("" when this is the last), ``scope`` says whose entries these are."""
+
+    entries: list[Any] = field(default_factory=list)  # core.audit.AuditEntry
+    more: str = ""
+    scope: str = ""
+    warnings: list[str] = field(default_factory=list)

@@ -14,6 +14,7 @@ from core.events import Event, MemberJoinedTeam, MemberLeftTeam, TeamChanged
 from core.subscribers import DriveSync, Notices, Promotion
 from core.subscribers.audit import AuditTrail
 from core.usecases import (
+    audit,
     channels,
     directory,
     emails,
@@ -64,6 +65,8 @@ def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     bus.register(c.AssignProject, projects.AssignProjectHandler(ports, settings))
     bus.register(c.UnassignProject, projects.UnassignProjectHandler(ports, settings))
     bus.register(c.DeleteProject, projects.DeleteProjectHandler(ports, settings))
+    # audit
+    bus.register(c.ViewAudit, audit.ViewAuditHandler(ports, settings))
     # GitHub webhook events
     gh = github_events.GitHubEventHandlers(ports, settings)
     bus.register(c.GitHubPing, gh.ping)

@@ -13,12 +13,14 @@ data is escaped for mrkdwn (``&``, ``<``, ``>``) so it can never form a mention 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
 
 from core.models import Project, Team, User
 from core.results import (
+    AuditPage,
     Deleted,
     EmailList,
     KarmaReset,
@@ -277,6 +279,32 @@ def text_of(view: View) -> str:
         lines.append("Warnings:")
         lines += [f"  ! {w}" for w in view.warnings]
     return "\n".join(lines)
+
+
+def _audit_value(value: Any) -> str:
+    if value is None:
+        return "–"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return _clip(text, 200)
+
+
+def audit_line(entry: Any) -> str:
+    """One entry as one readable line: time, actor, action, target, then each old → new."""
+    changes = "; ".join(f"{f}: {_audit_value(old)} → {_audit_value(new)}"
+                        for f, old, new in entry.changes[:10])
+    more = f" (+{len(entry.changes) - 10} more)" if len(entry.changes) > 10 else ""
+    return _clip(f"{entry.time[:19].replace('T', ' ')} UTC · {entry.actor} · {entry.action} · {entry.target}"
+                 + (f" · {changes}{more}" if changes else ""), 1000)
+
+
+@view_of.register
+def _(result: AuditPage) -> View:
+    items = [audit_line(e) for e in result.entries]
+    message = ""
+    if result.more:
+        message = f"More entries: `/rocket audit --before \"{result.more}\"` (with the same options)."
+    title = f"Audit log ({result.scope}): {len(items)} entr{'y' if len(items) == 1 else 'ies'}, newest first"
+    return View(title, message, [Section(items=items, empty="no entries")], list(result.warnings))
 
 
 def render_text(result: Any) -> str:
