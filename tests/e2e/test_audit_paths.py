@@ -67,7 +67,8 @@ async def test_each_path_leaves_exactly_one_entry_with_its_actor(http_world, tmp
     outcome = await LeasedRunner(handlers.ports.store, handlers.ports.clock).run(job, fire)
     assert outcome.status == "ran", outcome
     new = await _new_since(w, before)
-    assert [(e.actor, e.action, e.target) for e in new] == [("job:team-refresh", "team refresh", "team:design")]
+    assert [(e.actor, e.action, e.target) for e in new] == [
+        ("job:team-refresh", "team refresh", "team:design")]
 
     # rocket admin and rocket db import (the CLI's own functions, on a container of their own)
     cli = make_container(load_config(w.env))
@@ -75,10 +76,12 @@ async def test_each_path_leaves_exactly_one_entry_with_its_actor(http_world, tmp
         before = await _entries(w)
         assert await cmd_admin(cli, "U2") == 0
         [entry] = await _new_since(w, before)
-        assert (entry.actor, entry.action, entry.changes) == ("cli", "admin", (("permission", "member", "admin"),))
+        assert (entry.actor, entry.action) == ("cli", "admin")
+        assert entry.changes == (("permission", "member", "admin"),)
 
         export = tmp_path / "import.json"
-        export.write_text(json.dumps({"users": [{"slack_id": "U9", "name": "Nine"}], "teams": [], "projects": []}))
+        users = [{"slack_id": "U9", "name": "Nine"}]
+        export.write_text(json.dumps({"users": users, "teams": [], "projects": []}))
         before = await _entries(w)
         assert await cmd_import(cli, str(export)) == 0
         [entry] = await _new_since(w, before)
