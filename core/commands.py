@@ -206,10 +206,13 @@ class DeleteTeam(Command[Deleted]):
 @dataclass(frozen=True)
 class RefreshTeams(Command[RefreshResult]):
     """Reconcile every team with GitHub. ``scheduled`` (set only by the scheduled job, never
-    by the grammar) skips the admin check: the scheduler is no Slack user."""
+    by the grammar) skips the admin check: the scheduler is no Slack user, and applies the
+    guard rail (``settings.refresh_max_removals``, no team deletions). ``dry_run``: compute
+    and return the plan, change nothing."""
 
     actor: str
     scheduled: bool = False
+    dry_run: bool = False
 
 
 @dataclass(frozen=True)

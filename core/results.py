@@ -85,6 +85,33 @@ class EmailList:
 
 
 @dataclass
+class RefreshPlan:
+    """What a refresh changes (computed before any write, by the code that then applies it).
+
+    Members are GitHub logins where known (else GitHub ids); ``promoted`` holds
+    ``(slack_id, old level, new level)``.
+    """
+
+    created: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old slug, new slug)
+    deleted: list[str] = field(default_factory=list)
+    added: list[tuple[str, str]] = field(default_factory=list)  # (team slug, member)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    promoted: list[tuple[str, str, str]] = field(default_factory=list)
+    invitations_expired: list[str] = field(default_factory=list)  # logins (none tracked yet)
+
+    @property
+    def removals(self) -> int:
+        """Memberships removed, counting every member of a deleted team."""
+        return len(self.removed)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.created or self.renamed or self.deleted or self.added or self.removed
+                    or self.promoted or self.invitations_expired)
+
+
+@dataclass
 class RefreshResult:
     created: list[str] = field(default_factory=list)  # team slugs
     updated: list[str] = field(default_factory=list)
@@ -92,6 +119,9 @@ class RefreshResult:
     promoted: list[str] = field(default_factory=list)  # slack ids whose permission rose
     drive_synced: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    plan: RefreshPlan | None = None  # what was (or, when not applied, would be) changed
+    applied: bool = True  # False: a dry run, or a plan held back by the guard rail
+    held: str = ""  # why the guard rail held the plan back ("" when it did not)
 
 
 @dataclass

@@ -27,6 +27,7 @@ from core.results import (
     KarmaResult,
     ProjectList,
     ProjectResult,
+    RefreshPlan,
     RefreshResult,
     TeamList,
     TeamResult,
@@ -248,9 +249,40 @@ def _(result: RefreshResult) -> View:
         ("Promoted", result.promoted),
         ("Drive folders synced", result.drive_synced),
     ]
+    if not result.applied and result.plan is not None:
+        if result.held:
+            title = f"Team refresh NOT applied: {result.held}"
+            message = "An admin applies this plan with `/rocket team refresh`."
+        else:
+            title, message = "Team refresh plan (dry run): nothing was changed", ""
+        return View(title, message, plan_sections(result.plan), list(result.warnings))
     summary = ", ".join(f"{len(names)} {label.lower()}" for label, names in parts[:3])
     sections = [Section(label, items=list(names)) for label, names in parts if names]
     return View(f"Teams refreshed from GitHub: {summary}", sections=sections, warnings=list(result.warnings))
+
+
+MAX_PLAN_ITEMS = 40  # per section: a plan stays within one message's limits
+
+
+def plan_sections(plan: RefreshPlan) -> list[Section]:
+    """A refresh plan, one headed section per kind of change (long lists are cut, with a count)."""
+    parts = [
+        ("Teams created", list(plan.created)),
+        ("Teams renamed", [f"{old} → {new}" for old, new in plan.renamed]),
+        ("Teams deleted", list(plan.deleted)),
+        ("Members added", [f"{member} to {team}" for team, member in plan.added]),
+        ("Members removed", [f"{member} from {team}" for team, member in plan.removed]),
+        ("Promotions", [f"{sid}: {old} → {new}" for sid, old, new in plan.promoted]),
+        ("Invitations expired", list(plan.invitations_expired)),
+    ]
+    sections = []
+    for label, items in parts:
+        if items:
+            shown = items[:MAX_PLAN_ITEMS]
+            if len(items) > len(shown):
+                shown.append(f"… and {len(items) - len(shown)} more")
+            sections.append(Section(f"{label} ({len(items)})", items=shown))
+    return sections or [Section("Changes", paragraph="none: the directory matches GitHub")]
 
 
 # --- view -> plain text --------------------------------------------------------------------

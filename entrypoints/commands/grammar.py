@@ -212,7 +212,9 @@ def _team(add: Sub) -> None:
     p = add("delete", c.DeleteTeam, "Delete a team on GitHub and in the directory (its leads and admins).")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
 
-    add("refresh", c.RefreshTeams, "Re-read every team from GitHub (admins only).")
+    p = add("refresh", c.RefreshTeams, "Re-read every team from GitHub (admins only).")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true",
+                   help="only show the plan: what would change; nothing is changed")
 
 
 def _project(add: Sub) -> None:
