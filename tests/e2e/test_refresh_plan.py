@@ -26,7 +26,8 @@ def _mutations(github) -> list[str]:
 
 def _changes_of(entries) -> dict[str, set]:
     """The audit entries of a refresh, in the plan's terms."""
-    out: dict[str, set] = {k: set() for k in ("created", "renamed", "deleted", "added", "removed", "promoted")}
+    kinds = ("created", "renamed", "deleted", "added", "removed", "promoted")
+    out: dict[str, set] = {k: set() for k in kinds}
     for e in entries:
         for field, old, new in e.changes:
             team = e.target.removeprefix("team:")
@@ -48,7 +49,8 @@ def _plan_sets(plan) -> dict[str, set]:
 async def _world(w):
     gh = w.github
     ids = {login: gh.add_user(login, org_member=True) for login in ("ada", "bob", "cy", "dee")}
-    await w.store.store(User("UADMIN", github="ada", github_user_id=str(ids["ada"]), permission_level="admin"))
+    await w.store.store(User("UADMIN", github="ada", github_user_id=str(ids["ada"]),
+                             permission_level="admin"))
     await w.store.store(User("UBOB", github="bob", github_user_id=str(ids["bob"])))
     await w.store.store(User("UCY", github="cy", github_user_id=str(ids["cy"])))
     ios = gh.add_team("ios", members=["ada", "cy"])  # bob left, cy joined on GitHub
@@ -73,7 +75,8 @@ async def test_dry_run_changes_nothing_and_its_plan_is_what_the_refresh_does(htt
     assert await w.directory() == before
     assert _mutations(w.github)[mutated:] == []
     assert await audit.query(limit=1000) == []
-    assert plan.created == ["admins"] and plan.deleted == ["gone"] and plan.renamed == [("mobile-old", "mobile-new")]
+    assert plan.created == ["admins"] and plan.deleted == ["gone"]
+    assert plan.renamed == [("mobile-old", "mobile-new")]
     assert ("ios", "cy") in plan.added and plan.removed == [("ios", "bob")]
     assert plan.promoted == [("UBOB", "member", "admin")]
 
