@@ -26,6 +26,7 @@ import contextvars
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,12 +50,22 @@ Change = tuple[str, Any, Any]
 Cursor = tuple[str, str]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
 def audit_time(value: str | datetime) -> str:
     """``value`` as the fixed-width UTC form ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
 
     Accepts an aware datetime or an ISO 8601 string (``Z`` or an offset; a naive value or a
     bare date is taken as UTC). Anything else raises ``InvalidInput``.
     """
+    if isinstance(value, str) and len(value) == TIME_LENGTH and _CANONICAL.fullmatch(value):
+        try:  # already in the form (the common case): only check it is a real time
+            datetime.fromisoformat(value[:-1])
+            return value
+        except ValueError:
+            raise InvalidInput(f"not an ISO 8601 time: {value!r}") from None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -92,7 +103,7 @@ def _text(name: str, value: Any, limit: int = MAX_TEXT) -> str:
         raise InvalidInput(f"audit {name} must be a non-empty string, not {value!r}")
     if len(value) > limit:
         raise InvalidInput(f"audit {name} is longer than {limit} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         raise InvalidInput(f"audit {name} contains control characters")
     return value
 

@@ -17,6 +17,11 @@ Contract:
 - Every team with a Drive folder is synced to its registered members' emails; a Drive
   failure is a warning. All GitHub reads happen before any write: if GitHub fails (other
   than a team vanishing between the two listings), nothing is written.
+- Plan first: every GitHub and storage read, then ``plan()`` (no I/O) computes the
+  ``RefreshPlan`` (teams created, renamed, deleted; members added, removed; promotions) with
+  the rules the writes use. ``dry_run`` returns it and writes nothing (no GitHub, Drive or
+  storage write). ``scheduled`` runs apply the guard rail: a plan deleting a team or removing
+  more than ``settings.refresh_max_removals`` memberships is returned unapplied (``held``).
 - Records ``TeamCreated``, ``TeamRenamed``, ``MemberJoinedTeam``, ``MemberLeftTeam``,
   ``TeamDeleted``, ``UserPromoted`` (all ``via="refresh"``: the Drive and promotion
   subscribers leave them to the refresh) and finally ``TeamsRefreshed``.
