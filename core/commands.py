@@ -206,13 +206,15 @@ class DeleteTeam(Command[Deleted]):
 @dataclass(frozen=True)
 class RefreshTeams(Command[RefreshResult]):
     """Reconcile every team with GitHub. ``scheduled`` (set only by the scheduled job, never
-    by the grammar) skips the admin check: the scheduler is no Slack user, and applies the
-    guard rail (``settings.refresh_max_removals``, no team deletions). ``dry_run``: compute
-    and return the plan, change nothing."""
+    by the grammar) skips the admin check: the scheduler is no Slack user. ``guarded`` (the
+    nightly job) applies the guard rail: a plan deleting a team or removing more than
+    ``settings.refresh_max_removals`` memberships is not applied. ``dry_run``: compute and
+    return the plan, change nothing."""
 
     actor: str
     scheduled: bool = False
     dry_run: bool = False
+    guarded: bool = False
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ Contract:
 - Plan first: every GitHub and storage read, then ``plan()`` (no I/O) computes the
   ``RefreshPlan`` (teams created, renamed, deleted; members added, removed; promotions) with
   the rules the writes use. ``dry_run`` returns it and writes nothing (no GitHub, Drive or
-  storage write). ``scheduled`` runs apply the guard rail: a plan deleting a team or removing
+  storage write). ``guarded`` runs (the nightly job) apply the guard rail: a plan deleting a team or removing
   more than ``settings.refresh_max_removals`` memberships is returned unapplied (``held``).
 - Records ``TeamCreated``, ``TeamRenamed``, ``MemberJoinedTeam``, ``MemberLeftTeam``,
   ``TeamDeleted``, ``UserPromoted`` (all ``via="refresh"``: the Drive and promotion
@@ -103,7 +103,7 @@ class RefreshTeamsHandler:
         if not cmd.scheduled:
             require(can_refresh_teams(await find_user(self.ports.store, cmd.actor)),
                     "Only admins can refresh teams")
-        return await self.run(cmd.actor, dry_run=cmd.dry_run, guarded=cmd.scheduled)
+        return await self.run(cmd.actor, dry_run=cmd.dry_run, guarded=cmd.guarded)
 
     async def run(self, actor: str = "", *, dry_run: bool = False, guarded: bool = False) -> RefreshResult:
         """Read, plan, then (unless ``dry_run``, or ``guarded`` and over the guard rail) apply."""

@@ -58,7 +58,7 @@ class NightlyTeamRefresh:
     async def run(self) -> str:
         waits = _rate_limit_waits(self.github)
         seen = len(waits)
-        result = await self.bus.handle(RefreshTeams(actor="", scheduled=True))
+        result = await self.bus.handle(RefreshTeams(actor="", scheduled=True, guarded=True))
         if result.held:
             await self._post_plan(result)
         summary = refresh_summary(result)
