@@ -22,10 +22,13 @@ Entries are ordered newest first by ``(time, id)`` descending; a page cursor is 
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,12 +50,22 @@ Change = tuple[str, Any, Any]
 Cursor = tuple[str, str]
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+
+
 def audit_time(value: str | datetime) -> str:
     """``value`` as the fixed-width UTC form ``YYYY-MM-DDTHH:MM:SS.ffffffZ``.
 
     Accepts an aware datetime or an ISO 8601 string (``Z`` or an offset; a naive value or a
     bare date is taken as UTC). Anything else raises ``InvalidInput``.
     """
+    if isinstance(value, str) and len(value) == TIME_LENGTH and _CANONICAL.fullmatch(value):
+        try:  # already in the form (the common case): only check it is a real time
+            datetime.fromisoformat(value[:-1])
+            return value
+        except ValueError:
+            raise InvalidInput(f"not an ISO 8601 time: {value!r}") from None
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, str):
@@ -90,7 +103,7 @@ def _text(name: str, value: Any, limit: int = MAX_TEXT) -> str:
         raise InvalidInput(f"audit {name} must be a non-empty string, not {value!r}")
     if len(value) > limit:
         raise InvalidInput(f"audit {name} is longer than {limit} characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in value):
+    if _CONTROL.search(value):
         raise InvalidInput(f"audit {name} contains control characters")
     return value
 
@@ -359,3 +372,47 @@ def check_purge(older_than: str | datetime, limit: int) -> tuple[str, int]:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
         raise InvalidInput(f"purge limit must be a positive integer, not {limit!r}")
     return audit_time(older_than), limit
+
+
+# --- who is acting, and the change's idempotency key (set by the entry points) ----------------
+
+
+@dataclass
+class AuditScope:
+    """Set by an entry point around the commands it runs (``audit_scope``).
+
+    ``actor`` overrides the command's actor in entries (``cli``, ``job:NAME``); "" keeps it.
+    ``key`` is the idempotency key of what is being applied (a GitHub delivery id, a job's
+    lease name); with it, entry ids are derived from it, so the same delivery or fire time
+    applied twice writes each entry once. ``handles`` counts the commands run in the scope.
+    """
+
+    actor: str = ""
+    key: str = ""
+    handles: int = 0
+
+
+_scope: contextvars.ContextVar[AuditScope | None] = contextvars.ContextVar("rocket_audit_scope",
+                                                                          default=None)
+
+
+@contextmanager
+def audit_scope(actor: str = "", key: str = "") -> Iterator[AuditScope]:
+    """Within the block, audit entries name ``actor`` and derive their ids from ``key``."""
+    scope = AuditScope(actor, key)
+    token = _scope.set(scope)
+    try:
+        yield scope
+    finally:
+        _scope.reset(token)
+
+
+def current_scope() -> AuditScope | None:
+    """The innermost ``audit_scope`` (None outside every one)."""
+    return _scope.get()
+
+
+def derived_id(key: str, *parts: object) -> str:
+    """A deterministic entry id from an idempotency key and positions (same inputs, same id)."""
+    body = "|".join([key, *(str(p) for p in parts)])
+    return "k:" + hashlib.sha256(body.encode()).hexdigest()[:40]

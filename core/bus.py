@@ -89,7 +89,7 @@ class MessageBus:
         handler = self._handlers.get(type(command))
         if handler is None:
             raise UnknownCommand(f"no handler for {type(command).__name__}")
-        recorded, token = _events.begin()
+        recorded, token = _events.begin(command)
         try:
             result: R = await handler(command)
             warnings = await self._dispatch(recorded.events)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 
 from core.models import Project, Team, User
 from core.results import (
+    AuditPage,
     ChannelFeature,
     Deleted,
     DriveSyncResult,
@@ -218,10 +219,15 @@ class DeleteTeam(Command[Deleted]):
 @dataclass(frozen=True)
 class RefreshTeams(Command[RefreshResult]):
     """Reconcile every team with GitHub. ``scheduled`` (set only by the scheduled job, never
-    by the grammar) skips the admin check: the scheduler is no Slack user."""
+    by the grammar) skips the admin check: the scheduler is no Slack user. ``guarded`` (the
+    nightly job) applies the guard rail: a plan deleting a team or removing more than
+    ``settings.refresh_max_removals`` memberships is not applied. ``dry_run``: compute and
+    return the plan, change nothing."""
 
     actor: str
     scheduled: bool = False
+    dry_run: bool = False
+    guarded: bool = False
 
 
 @dataclass(frozen=True)
@@ -409,3 +415,19 @@ GitHubEvent = (
     | GitHubMemberJoinedOrg
     | GitHubIgnored
 )
+
+
+# --- audit -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ViewAudit(Command[AuditPage]):
+    """``audit [--user SLACK_ID] [--team TEAM] [--limit N]``: newest entries first; admins see
+    every entry, team leads the entries about the teams they lead. ``before``: a page cursor
+    (``core.audit.encode_cursor``) from a previous page's ``more``."""
+
+    actor: str
+    user: str | None = None
+    team: str | None = None
+    limit: int = 20
+    before: str | None = None

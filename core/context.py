@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ports.audit import AuditLog
 from ports.chat import Chat
 from ports.clock import Clock, IdGenerator, SystemClock, UuidGenerator
 from ports.drive import Drive
@@ -21,6 +22,8 @@ class Settings:
     leads_team: str = ""
     notification_channel: str = ""
     announcement_channel: str = ""
+    audit_days: int = 400  # ROCKET_AUDIT_DAYS: entries older are purged by the audit-purge job
+    refresh_max_removals: int = 10  # ROCKET_REFRESH_MAX_REMOVALS: the nightly refresh's guard rail
 
 
 @dataclass
@@ -36,3 +39,4 @@ class Ports:
     #: GitHub's device flow for verified links; None when ``GITHUB_CLIENT_ID`` is not set
     #: (then a self-set link is stored unverified).
     identity: GitHubIdentity | None = None
+    audit: AuditLog | None = None  # None: nothing is recorded (the audit subscriber is not wired)

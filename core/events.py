@@ -289,6 +289,8 @@ class EventLog:
     """The events recorded during one ``MessageBus.handle`` (handler and subscribers)."""
 
     events: list[Event] = field(default_factory=list)
+    command: object = None  # the command being handled (set by the bus)
+    notes: dict[str, object] = field(default_factory=dict)  # per-handle state of subscribers
 
 
 _current: contextvars.ContextVar[EventLog | None] = contextvars.ContextVar("rocket_events", default=None)
@@ -307,9 +309,15 @@ def recorded() -> tuple[Event, ...]:
     return tuple(log.events) if log is not None else ()
 
 
-def begin() -> tuple[EventLog, contextvars.Token[EventLog | None]]:
+def current() -> EventLog | None:
+    """The log of the current ``handle`` (its command, events and subscribers' notes); None
+    outside one."""
+    return _current.get()
+
+
+def begin(command: object = None) -> tuple[EventLog, contextvars.Token[EventLog | None]]:
     """Start a fresh log for one ``handle`` (the bus's own use); ``end(token)`` restores."""
-    log = EventLog()
+    log = EventLog(command=command)
     return log, _current.set(log)
 
 

@@ -6,6 +6,7 @@ sync, a notice); the bus appends its subscribers' warnings there."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.models import Project, Team, User
 from ports.chat import Channel
@@ -85,6 +86,33 @@ class EmailList:
 
 
 @dataclass
+class RefreshPlan:
+    """What a refresh changes (computed before any write, by the code that then applies it).
+
+    Members are GitHub logins where known (else GitHub ids); ``promoted`` holds
+    ``(slack_id, old level, new level)``.
+    """
+
+    created: list[str] = field(default_factory=list)
+    renamed: list[tuple[str, str]] = field(default_factory=list)  # (old slug, new slug)
+    deleted: list[str] = field(default_factory=list)
+    added: list[tuple[str, str]] = field(default_factory=list)  # (team slug, member)
+    removed: list[tuple[str, str]] = field(default_factory=list)
+    promoted: list[tuple[str, str, str]] = field(default_factory=list)
+    invitations_expired: list[str] = field(default_factory=list)  # logins (none tracked yet)
+
+    @property
+    def removals(self) -> int:
+        """Memberships removed, counting every member of a deleted team."""
+        return len(self.removed)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.created or self.renamed or self.deleted or self.added or self.removed
+                    or self.promoted or self.invitations_expired)
+
+
+@dataclass
 class RefreshResult:
     created: list[str] = field(default_factory=list)  # team slugs
     updated: list[str] = field(default_factory=list)
@@ -94,6 +122,9 @@ class RefreshResult:
     # "SLACK_ID (login)" of registered users whose GitHub organization invitation expired
     expired_invitations: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    plan: RefreshPlan | None = None  # what was (or, when not applied, would be) changed
+    applied: bool = True  # False: a dry run, or a plan held back by the guard rail
+    held: str = ""  # why the guard rail held the plan back ("" when it did not)
 
 
 @dataclass
@@ -136,3 +167,14 @@ class ImportResult:
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+@dataclass
+class AuditPage:
+    """One page of audit entries (newest first); ``more`` is the cursor of the next page
+    ("" when this is the last), ``scope`` says whose entries these are."""
+
+    entries: list[Any] = field(default_factory=list)  # core.audit.AuditEntry
+    more: str = ""
+    scope: str = ""
+    warnings: list[str] = field(default_factory=list)

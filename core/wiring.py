@@ -12,7 +12,9 @@ from core.bus import MessageBus
 from core.context import Ports, Settings
 from core.events import Event, MemberJoinedTeam, MemberLeftTeam, ProfileChanged, TeamChanged, TeamDeleted
 from core.subscribers import DriveSync, Notices, Promotion
+from core.subscribers.audit import AuditTrail
 from core.usecases import (
+    audit,
     channels,
     directory,
     emails,
@@ -68,6 +70,8 @@ def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     bus.register(c.AssignProject, projects.AssignProjectHandler(ports, settings))
     bus.register(c.UnassignProject, projects.UnassignProjectHandler(ports, settings))
     bus.register(c.DeleteProject, projects.DeleteProjectHandler(ports, settings))
+    # audit
+    bus.register(c.ViewAudit, audit.ViewAuditHandler(ports, settings))
     # GitHub webhook events
     gh = github_events.GitHubEventHandlers(ports, settings)
     bus.register(c.GitHubPing, gh.ping)
@@ -92,4 +96,6 @@ def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     bus.subscribe(TeamDeleted, drive.on_team_deleted)
     bus.subscribe(ProfileChanged, drive.on_profile_changed)
     bus.subscribe(Event, notices.on_event)
+    if ports.audit is not None:  # last: it records what the other subscribers did too
+        bus.subscribe(Event, AuditTrail(ports.audit).on_event)
     return bus

@@ -60,10 +60,12 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
 
 
 async def cmd_admin(container: Container, slack_id: str) -> int:
+    from core.audit import audit_scope
     from entrypoints.bootstrap import make_admin
     from entrypoints.container import resolved_bus
 
-    user = await make_admin(await resolved_bus(container), slack_id)
+    with audit_scope(actor="cli"):
+        user = await make_admin(await resolved_bus(container), slack_id)
     print(f"{user.slack_id} is now an admin (karma {user.karma}).")
     return 0
 
@@ -98,8 +100,11 @@ async def cmd_import(container: Container, path: str) -> int:
         return _fail(f"{path} is not JSON: {e}", 1)
     except RecursionError:
         return _fail(f"{path} is not an export: nested too deeply; nothing was imported", 1)
+    from core.audit import audit_scope
+
     try:
-        summary = await import_from(await resolved_bus(container), data)
+        with audit_scope(actor="cli"):
+            summary = await import_from(await resolved_bus(container), data)
     except ImportFileError as e:
         return _fail(f"{path}: {e}; nothing was imported", 1)
     print(f"Imported {path}: {summary}.")
@@ -122,6 +127,25 @@ async def cmd_exec(container: Container, actor: str, words: list[str]) -> int:
         sys.stdout.reconfigure(errors="replace")
     sys.stdout.write(reply_text(reply))
     return 0 if reply.ok else 1
+
+
+async def cmd_audit(container: Container, since: str | None, limit: int) -> int:
+    """``rocket audit [--since ISO_TIME] [--limit N]``: the newest ``limit`` entries at or after
+    ``since`` as JSON lines (keys time, actor, action, target, changes), newest first."""
+    from core.audit import MAX_LIMIT, AuditQuery, format_audit_lines
+    from core.errors import InvalidInput
+    from entrypoints.container import resolved_ports
+
+    try:
+        query = AuditQuery.build(since=since, limit=limit)
+    except InvalidInput as e:
+        return _fail(f"{e}; nothing printed (e.g. --since 2026-12-01T00:00:00Z --limit {MAX_LIMIT})")
+    audit = (await resolved_ports(container)).audit
+    if audit is None:
+        return _fail("no audit log is configured", 1)
+    entries = await audit.query(since=query.since, limit=query.limit)
+    sys.stdout.write(format_audit_lines(entries))
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     ex = sub.add_parser("exec", help='run "/rocket TEXT" as a user and print the reply')
     ex.add_argument("--as", dest="actor", required=True, metavar="SLACK_ID", help="the Slack id to act as")
     ex.add_argument("text", nargs=argparse.REMAINDER, metavar="TEXT", help='the command, e.g. "team list"')
+
+    audit = sub.add_parser("audit", help="print audit entries as JSON lines, newest first")
+    audit.add_argument("--since", metavar="ISO_TIME",
+                       help="only entries at or after this time (UTC unless given)")
+    audit.add_argument("--limit", type=int, default=20, metavar="N",
+                       help="at most N entries (default 20, max 1000)")
 
     sub.add_parser("socket", help="run the bot over Slack Socket Mode (needs SLACK_APP_TOKEN, xapp-…)")
     manifest = sub.add_parser("slack-manifest", help="print a Slack app manifest pointing at HOST")
@@ -187,6 +217,7 @@ def run_async(args: argparse.Namespace, config: Config) -> int:
     handlers: dict[str, Callable[[Container], Awaitable[int]]] = {
         "admin": lambda c: cmd_admin(c, args.slack_id),
         "exec": lambda c: cmd_exec(c, args.actor, args.text),
+        "audit": lambda c: cmd_audit(c, args.since, args.limit),
     }
     if args.command == "db":
         handlers["db"] = (

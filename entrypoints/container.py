@@ -20,7 +20,7 @@ from core.context import Ports
 from core.wiring import build_bus
 from entrypoints.config import Config, ConfigError
 from entrypoints.status import IntegrationHealth, watched
-from entrypoints.storage import store_resource
+from entrypoints.storage import audit_resource, store_resource
 from ports.clock import SystemClock, UuidGenerator
 
 
@@ -94,6 +94,7 @@ class Container(containers.DeclarativeContainer):
 
     # The backend is picked by the storage registry (entrypoints/storage.py) from the URL's scheme.
     store = providers.Resource(store_resource, config.provided.rocket.database_url, config.provided.rocket)
+    audit = providers.Resource(audit_resource, store)
     health = providers.Singleton(IntegrationHealth)  # last call per integration (status page)
     github = providers.Singleton(build_github, config, health)
     chat = providers.Singleton(build_chat, config, health)
@@ -103,7 +104,8 @@ class Container(containers.DeclarativeContainer):
     ids = providers.Singleton(UuidGenerator)
 
     ports = providers.Singleton(
-        Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids, identity=identity
+        Ports, store=store, github=github, chat=chat, drive=drive, clock=clock, ids=ids, identity=identity,
+        audit=audit,
     )
     bus = providers.Singleton(_build_bus, ports, config)
 

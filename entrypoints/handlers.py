@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.github.events import WebhookScope, ignored_summary, parse_webhook
+from core.audit import audit_scope
 from core.bus import MessageBus
 from core.commands import OnboardUser
 from core.context import Ports, Settings
@@ -239,7 +240,8 @@ class RocketHandlers:
             return Outcome(200, {"ok": True, "duplicate": True})
         started = time.perf_counter()
         try:
-            outcome = await apply_github_webhook(self.bus, event, payload, await self._webhook_scope())
+            with audit_scope(key=key if delivery else ""):  # a redelivery derives the same entry ids
+                outcome = await apply_github_webhook(self.bus, event, payload, await self._webhook_scope())
         except Exception:
             if delivery:
                 await self._release(key, owner)

@@ -164,6 +164,8 @@ class RocketSettings(BaseSettings):
             leads_team=self.github_leads_team_name,
             notification_channel=self.slack_notification_channel,
             announcement_channel=self.slack_announcement_channel,
+            audit_days=self.rocket_audit_days,
+            refresh_max_removals=self.rocket_refresh_max_removals,
         )
 
     @property

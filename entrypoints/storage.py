@@ -8,6 +8,7 @@ it serves), ``check_url(url)`` (``ValueError`` with a reason that never repeats 
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import AsyncIterator
 from types import ModuleType
 from typing import Any
@@ -16,6 +17,7 @@ import adapters.dynamo
 import adapters.memory
 import adapters.mongo
 import adapters.sqlite
+from ports.audit import AuditLog
 from ports.storage import Store
 
 BACKENDS: dict[str, ModuleType] = {
@@ -65,3 +67,28 @@ async def store_resource(url: str, settings: Any) -> AsyncIterator[Store]:
         yield store
     finally:
         await store.close()
+
+
+AUDIT_LOGS = {"memory": "MemoryAuditLog", "sqlite": "SqliteAuditLog", "mongo": "MongoAuditLog",
+              "dynamo": "DynamoAuditLog"}
+
+
+async def open_audit(store: Store) -> AuditLog:
+    """The audit log beside ``store`` (same SQLite file, Mongo database, DynamoDB clients; a
+    memory store gets a memory log): ``adapters/<backend>/audit.py``'s ``for_store``."""
+    parts = type(store).__module__.split(".")
+    backend = parts[1] if len(parts) > 1 and parts[0] == "adapters" else ""
+    if backend not in AUDIT_LOGS:
+        backend = "memory"  # a store of tests or an embedding: its changes are still recorded
+    module = importlib.import_module(f"adapters.{backend}.audit")
+    audit: AuditLog = await getattr(module, AUDIT_LOGS[backend]).for_store(store)
+    return audit
+
+
+async def audit_resource(store: Store) -> AsyncIterator[AuditLog]:
+    """dependency-injector Resource: the audit log beside ``store``, closed on shutdown."""
+    audit = await open_audit(store)
+    try:
+        yield audit
+    finally:
+        await audit.close()

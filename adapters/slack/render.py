@@ -13,18 +13,21 @@ data is escaped for mrkdwn (``&``, ``<``, ``>``) so it can never form a mention 
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
 
 from core.models import Project, Team, User
 from core.results import (
+    AuditPage,
     Deleted,
     EmailList,
     KarmaReset,
     KarmaResult,
     ProjectList,
     ProjectResult,
+    RefreshPlan,
     RefreshResult,
     TeamList,
     TeamResult,
@@ -249,9 +252,40 @@ def _(result: RefreshResult) -> View:
         ("Drive folders synced", result.drive_synced),
         ("Expired GitHub invitations", result.expired_invitations),
     ]
+    if not result.applied and result.plan is not None:
+        if result.held:
+            title = f"Team refresh NOT applied: {result.held}"
+            message = "An admin applies this plan with `/rocket team refresh`."
+        else:
+            title, message = "Team refresh plan (dry run): nothing was changed", ""
+        return View(title, message, plan_sections(result.plan), list(result.warnings))
     summary = ", ".join(f"{len(names)} {label.lower()}" for label, names in parts[:3])
     sections = [Section(label, items=list(names)) for label, names in parts if names]
     return View(f"Teams refreshed from GitHub: {summary}", sections=sections, warnings=list(result.warnings))
+
+
+MAX_PLAN_ITEMS = 40  # per section: a plan stays within one message's limits
+
+
+def plan_sections(plan: RefreshPlan) -> list[Section]:
+    """A refresh plan, one headed section per kind of change (long lists are cut, with a count)."""
+    parts = [
+        ("Teams created", list(plan.created)),
+        ("Teams renamed", [f"{old} → {new}" for old, new in plan.renamed]),
+        ("Teams deleted", list(plan.deleted)),
+        ("Members added", [f"{member} to {team}" for team, member in plan.added]),
+        ("Members removed", [f"{member} from {team}" for team, member in plan.removed]),
+        ("Promotions", [f"{sid}: {old} → {new}" for sid, old, new in plan.promoted]),
+        ("Invitations expired", list(plan.invitations_expired)),
+    ]
+    sections = []
+    for label, items in parts:
+        if items:
+            shown = items[:MAX_PLAN_ITEMS]
+            if len(items) > len(shown):
+                shown.append(f"… and {len(items) - len(shown)} more")
+            sections.append(Section(f"{label} ({len(items)})", items=shown))
+    return sections or [Section("Changes", paragraph="none: the directory matches GitHub")]
 
 
 # --- view -> plain text --------------------------------------------------------------------
@@ -280,6 +314,32 @@ def text_of(view: View) -> str:
         lines.append("Warnings:")
         lines += [f"  ! {w}" for w in view.warnings]
     return "\n".join(lines)
+
+
+def _audit_value(value: Any) -> str:
+    if value is None:
+        return "–"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return _clip(text, 200)
+
+
+def audit_line(entry: Any) -> str:
+    """One entry as one readable line: time, actor, action, target, then each old → new."""
+    changes = "; ".join(f"{f}: {_audit_value(old)} → {_audit_value(new)}"
+                        for f, old, new in entry.changes[:10])
+    more = f" (+{len(entry.changes) - 10} more)" if len(entry.changes) > 10 else ""
+    return _clip(f"{entry.time[:19].replace('T', ' ')} UTC · {entry.actor} · {entry.action} · {entry.target}"
+                 + (f" · {changes}{more}" if changes else ""), 1000)
+
+
+@view_of.register
+def _(result: AuditPage) -> View:
+    items = [audit_line(e) for e in result.entries]
+    message = ""
+    if result.more:
+        message = f"More entries: `/rocket audit --before \"{result.more}\"` (with the same options)."
+    title = f"Audit log ({result.scope}): {len(items)} entr{'y' if len(items) == 1 else 'ies'}, newest first"
+    return View(title, message, [Section(items=items, empty="no entries")], list(result.warnings))
 
 
 def render_text(result: Any) -> str:

@@ -24,6 +24,12 @@ Costs (the plans are checked by the contract suite with ``EXPLAIN QUERY PLAN``):
   is a primary-key probe per row of the first; ``actor`` with a tag: a filter on the row;
 - ``purge``: ``audit_by_time`` from the oldest end, O(deleted).
 
+Beside a file store (``for_store``), appends go through the store's group writer
+(adapters/sqlite/writer.py): an entry's statement is committed in the writer's next batch
+transaction, with the store writes queued in the same event-loop turn, so the two never
+contend for the write lock. Elsewhere (``open``), concurrent appends of one loop turn share
+one transaction on the log's own connection.
+
 Writing an entry in the same transaction as a store write: the statements come from
 ``audit_statements(entries)``; run them on the connection that holds the transaction,
 before its ``COMMIT``, with ``append_in_transaction(cursor, entries)`` (a plain
@@ -35,6 +41,8 @@ run once on the file (``SqliteAuditLog.open`` / ``on_connection`` do it).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -169,6 +177,10 @@ class SqliteAuditLog:
     def __init__(self, conn: aiosqlite.Connection, owns: bool) -> None:
         self._conn = conn
         self._owns = owns
+        self._batching = owns  # a connection of its own: concurrent appends share a transaction
+        self._pending: list[tuple[list[AuditEntry], asyncio.Future[int]]] = []
+        self._flusher: asyncio.Task[None] | None = None
+        self._writer: Any = None  # the store's group writer (``for_store`` on a file store)
 
     @classmethod
     async def open(cls, path: str) -> SqliteAuditLog:
@@ -191,7 +203,12 @@ class SqliteAuditLog:
         only that); a store without a file (``:memory:``) shares its connection."""
         path = getattr(store, "_path", "")
         if path and path != ":memory:":
-            return await cls.open(path)
+            log = await cls.open(path)
+            writer = getattr(store, "_writer", None)
+            if writer is not None:  # appends ride in the store's group-commit transactions
+                log._writer = writer
+                log._batching = False
+            return log
         return await cls.on_connection(store._conn)
 
     @classmethod
@@ -202,13 +219,66 @@ class SqliteAuditLog:
         return cls(conn, owns=False)
 
     async def append(self, entries: Iterable[AuditEntry]) -> int:
-        """Store entries whose id is new (one atomic statement per 500); how many were new."""
+        """Store entries whose id is new (one atomic statement per 500); how many were new.
+
+        On a connection of its own, the appends made during one event-loop turn (and while
+        the previous batch is being written) are written in ONE transaction (group commit):
+        they all commit, or all fail with ``StorageUnavailable`` (then nothing of the batch
+        is stored, and appending again is safe). Each caller gets the count of its own new
+        entries; an id given by two callers of one batch counts for the first.
+        """
+        if self._batching:
+            checked = check_entries(entries)
+            if not checked:
+                return 0
+            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            self._pending.append((checked, future))
+            if self._flusher is None or self._flusher.done():
+                self._flusher = asyncio.create_task(self._flush())
+            return await future
         statements = audit_statements(entries)
         new = 0
+        if self._writer is not None:
+            with _guard("append audit entries"):
+                for sql, params in statements:
+                    new += len(list(await self._writer.write(sql, params)))
+            return new
         with _guard("append audit entries"):
             for sql, params in statements:
                 new += len(list(await self._conn.execute_fetchall(sql, params)))
         return new
+
+    async def _flush(self) -> None:
+        """Write pending appends, one transaction per batch, until none are left."""
+        while self._pending:
+            await asyncio.sleep(0)  # let the callers of this loop turn join the batch
+            batch, self._pending = self._pending, []
+            rows: dict[str, AuditEntry] = {}
+            for entries, _ in batch:
+                for entry in entries:
+                    rows.setdefault(entry.id, entry)
+            try:
+                with _guard("append audit entries"):
+                    await self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        stored: set[str] = set()
+                        for sql, params in audit_statements(rows.values()):
+                            stored.update(r[0] for r in await self._conn.execute_fetchall(sql, params))
+                        await self._conn.execute("COMMIT")
+                    except BaseException:
+                        with contextlib.suppress(sqlite3.Error):
+                            await self._conn.execute("ROLLBACK")
+                        raise
+            except Exception as exc:  # every caller of the batch gets the failure
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for entries, future in batch:
+                mine = {e.id for e in entries} & stored
+                stored -= mine
+                if not future.done():
+                    future.set_result(len(mine))
 
     async def query(
         self,
@@ -251,6 +321,9 @@ class SqliteAuditLog:
 
     async def close(self) -> None:
         """Close the connection if this log opened it; safe to call twice."""
+        if self._flusher is not None and not self._flusher.done():
+            with contextlib.suppress(Exception):
+                await asyncio.shield(self._flusher)  # what was appended is written first
         if self._owns:
             self._owns = False
             with _guard("close the audit log"):

@@ -17,6 +17,11 @@ Contract:
 - Every team with a Drive folder is synced to its registered members' emails; a Drive
   failure is a warning. All GitHub reads happen before any write: if GitHub fails (other
   than a team vanishing between the two listings), nothing is written.
+- Plan first: every GitHub and storage read, then ``plan()`` (no I/O) computes the
+  ``RefreshPlan`` (teams created, renamed, deleted; members added, removed; promotions) with
+  the rules the writes use. ``dry_run`` returns it and writes nothing (no GitHub, Drive or
+  storage write). ``guarded`` runs (the nightly job) apply the guard rail: a plan deleting a team or removing
+  more than ``settings.refresh_max_removals`` memberships is returned unapplied (``held``).
 - Records ``TeamCreated``, ``TeamRenamed``, ``MemberJoinedTeam``, ``MemberLeftTeam``,
   ``TeamDeleted``, ``UserPromoted`` (all ``via="refresh"``: the Drive and promotion
   subscribers leave them to the refresh) and finally ``TeamsRefreshed``.
@@ -45,7 +50,7 @@ from core.events import (
 )
 from core.models import Team, User
 from core.permissions import Permissions, can_refresh_teams
-from core.results import RefreshResult
+from core.results import RefreshPlan, RefreshResult
 from core.subscribers.promotion import promoted
 from core.usecases.common import find_user, require, unassign_projects_of, update_with_retry
 from core.usecases.invitations import expired_among
@@ -99,9 +104,10 @@ class RefreshTeamsHandler:
         if not cmd.scheduled:
             require(can_refresh_teams(await find_user(self.ports.store, cmd.actor)),
                     "Only admins can refresh teams")
-        return await self.run(cmd.actor)
+        return await self.run(cmd.actor, dry_run=cmd.dry_run, guarded=cmd.guarded)
 
-    async def run(self, actor: str = "") -> RefreshResult:
+    async def run(self, actor: str = "", *, dry_run: bool = False, guarded: bool = False) -> RefreshResult:
+        """Read, plan, then (unless ``dry_run``, or ``guarded`` and over the guard rail) apply."""
         result = RefreshResult()
         github, store = self.ports.github, self.ports.store
 
@@ -122,6 +128,18 @@ class RefreshTeamsHandler:
                 members[team.id] = listing
         seen = {t.id for t in gh_teams}
 
+        result.plan = plan = self.plan(stored, users, [t for t in gh_teams if t.id in members], members, seen)
+        if dry_run:
+            result.applied = False
+            return result
+        limit = self.settings.refresh_max_removals
+        if guarded and (plan.deleted or plan.removals > limit):
+            result.applied = False
+            result.held = (f"it deletes {len(plan.deleted)} team(s)" if plan.deleted else
+                           f"it removes {plan.removals} membership(s), more than "
+                           f"ROCKET_REFRESH_MAX_REMOVALS={limit}")
+            return result
+
         final = await self._write_teams([t for t in gh_teams if t.id in members], members, stored, result)
         gone = [t for tid, t in stored.items() if tid not in seen]
         unassigned: list[str] = []
@@ -140,6 +158,54 @@ class RefreshTeamsHandler:
         result.warnings += warnings
         record(TeamsRefreshed(tuple(result.created), tuple(result.updated), tuple(result.deleted), actor))
         return result
+
+    def plan(self, stored: dict[str, Team], users: dict[str, User], gh_teams: list[GitHubTeam],
+             members: dict[str, list[GitHubUser]], seen: set[str]) -> RefreshPlan:
+        """What applying would change: the same ``reconciled`` / ``promoted`` rules and the same
+        member arithmetic as ``_write_teams``, ``_record_changes`` and ``_promote``; no I/O."""
+        plan = RefreshPlan()
+
+        def name(gid: str) -> str:
+            u = users.get(gid)
+            return u.github if u is not None and u.github else gid
+
+        for gh in sorted(gh_teams, key=lambda t: t.slug):
+            ids = {m.id for m in members[gh.id]}
+            current = stored.get(gh.id)
+            if current is None:
+                plan.created.append(gh.slug)
+                old: set[str] = set()
+                new = ids
+            else:
+                target = reconciled(current, gh.slug, ids) or current
+                if current.github_team_name != gh.slug:
+                    plan.renamed.append((current.github_team_name, gh.slug))
+                old, new = current.members | current.team_leads, target.members
+            plan.added += [(gh.slug, name(gid)) for gid in sorted(new - old)]
+            plan.removed += [(gh.slug, name(gid)) for gid in sorted(old - new)]
+        plan.deleted = sorted(t.github_team_name for tid, t in stored.items() if tid not in seen)
+        for gid, level in self._levels(gh_teams, members, []).items():
+            user = users.get(gid)
+            if user is not None and promoted(user, level) is not None:
+                plan.promoted.append((user.slack_id, user.permission_level.value, level.value))
+        plan.promoted.sort()
+        return plan
+
+    def _levels(self, gh_teams: list[GitHubTeam], members: dict[str, list[GitHubUser]],
+                warnings: list[str]) -> dict[str, Permissions]:
+        """The level each member of the admin and leads teams is raised to (admin wins)."""
+        levels: dict[str, Permissions] = {}
+        for setting, level in ((self.settings.leads_team, Permissions.team_lead),
+                               (self.settings.admin_team, Permissions.admin)):
+            if not setting:
+                continue
+            team = next((t for t in gh_teams if t.slug == setting), None)
+            if team is None or team.id not in members:
+                warnings.append(f"GitHub has no team {setting!r}; nobody promoted to {level.value}")
+                continue
+            for m in members[team.id]:
+                levels[m.id] = level  # admin is applied last, so it wins
+        return levels
 
     @staticmethod
     def _record_changes(stored: dict[str, Team], final: list[Team], gone: list[Team],
@@ -193,17 +259,7 @@ class RefreshTeamsHandler:
     async def _promote(self, gh_teams: list[GitHubTeam], members: dict[str, list[GitHubUser]],
                        users: dict[str, User], result: RefreshResult, actor: str) -> None:
         """Raise members of the admin and leads teams; updates ``users`` in place."""
-        levels: dict[str, Permissions] = {}
-        for setting, level in ((self.settings.leads_team, Permissions.team_lead),
-                               (self.settings.admin_team, Permissions.admin)):
-            if not setting:
-                continue
-            team = next((t for t in gh_teams if t.slug == setting), None)
-            if team is None or team.id not in members:
-                result.warnings.append(f"GitHub has no team {setting!r}; nobody promoted to {level.value}")
-                continue
-            for m in members[team.id]:
-                levels[m.id] = level  # admin is applied last, so it wins
+        levels = self._levels(gh_teams, members, result.warnings)
         todo = [(users[gid], level) for gid, level in levels.items()
                 if gid in users and promoted(users[gid], level) is not None]
 

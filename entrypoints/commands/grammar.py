@@ -215,7 +215,9 @@ def _team(add: Sub) -> None:
     p = add("delete", c.DeleteTeam, "Delete a team on GitHub and in the directory (its leads and admins).")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
 
-    add("refresh", c.RefreshTeams, "Re-read every team from GitHub (admins only).")
+    p = add("refresh", c.RefreshTeams, "Re-read every team from GitHub (admins only).")
+    p.add_argument("--dry-run", dest="dry_run", action="store_true",
+                   help="only show the plan: what would change; nothing is changed")
 
 
 def _project(add: Sub) -> None:
@@ -344,6 +346,27 @@ def _build_group(name: str) -> Group:
 GRAMMAR: dict[str, Group] = {name: _build_group(name) for name in GROUPS}
 
 
+def _page_size(value: str) -> int:
+    number = amount(value)
+    if not 1 <= number <= 50:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a page size from 1 to 50")
+    return number
+
+
+def _audit_parser() -> RocketParser:
+    text = "Show who changed what, newest first (admins; team leads: the teams they lead)."
+    p = RocketParser(prog=f"{PROG} audit", description=text, add_help=True)
+    p.add_argument("--user", type=slack_id, metavar="SLACK_ID", help="only entries about this user")
+    p.add_argument("--team", metavar="TEAM", help="only entries about this team")
+    p.add_argument("--limit", type=_page_size, default=20, metavar="N", help="at most N entries (default 20)")
+    p.add_argument("--before", metavar="CURSOR", help=argparse.SUPPRESS)
+    p.usage = "%(prog)s [--user SLACK_ID] [--team TEAM] [--limit N]"
+    return p
+
+
+AUDIT = _audit_parser()  # a command without subcommands: ``/rocket audit [options]``
+
+
 def overview() -> str:
     """The top-level help: every group's subcommands, one usage line each."""
     lines = [f"{PROG}: manage the team directory. Quote values that contain spaces.", ""]
@@ -353,6 +376,7 @@ def overview() -> str:
             lines.append(f"  {usage_line(sub)}")
         lines.append("")
     lines.append(f"  {PROG} {KARMA_LINE}    give someone one karma point")
+    lines.append(f"  {PROG} audit [--user SLACK_ID] [--team TEAM] [--limit N]    who changed what")
     lines.append("")
     lines.append(f"`{PROG} GROUP help` or `{PROG} GROUP SUBCOMMAND -h` tells more.")
     return "\n".join(lines)
@@ -397,6 +421,8 @@ def parse(text: str) -> Parsed | Help:
         return Parsed(c.GiveKarma, {"slack_id": slack_id_or_error(first)}, "karma give")
     if len(words) == 1 and first.endswith("++") and len(first) > 2:
         return Parsed(c.GiveKarma, {"slack_id": slack_id_or_error(first[:-2])}, "karma give")
+    if first.lower() == "audit":
+        return _parse_audit(words[1:])
     group = GRAMMAR.get(first.lower())
     if group is None:
         raise ParseError(f"Error: unknown command {first!r}", overview())
@@ -454,3 +480,18 @@ def slack_id_or_error(value: str) -> str:
         return slack_id(value)
     except argparse.ArgumentTypeError as exc:
         raise ParseError(f"Error: {exc}", overview(), "karma give") from None
+
+
+def _parse_audit(rest: list[str]) -> Parsed | Help:
+    if rest and rest[0].lower() in HELP_WORDS:
+        return Help(AUDIT.format_help().strip(), "audit help")
+    try:
+        namespace, extra = AUDIT.parse_known_args(rest)
+    except _HelpRequested as exc:
+        return Help(exc.text, "audit help")
+    except ParseError as exc:
+        raise ParseError(exc.message, exc.help, "audit") from None
+    if extra:
+        raise ParseError(f"Error: unrecognized arguments: {' '.join(extra)}",
+                         AUDIT.format_help().strip(), "audit")
+    return Parsed(c.ViewAudit, dict(vars(namespace)), "audit")

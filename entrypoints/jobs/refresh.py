@@ -25,7 +25,14 @@ from ports.github import GitHub
 
 
 def refresh_summary(result: RefreshResult) -> str:
-    """One line: counts of what changed, and the warnings."""
+    """One line: counts of what changed (or why nothing was), and the warnings."""
+    if result.held:
+        plan = result.plan
+        line = (f"teams NOT refreshed: {result.held}; the plan was posted to the notification channel "
+                "and waits for an admin's `/rocket team refresh`")
+        if plan is not None:
+            line += f" ({len(plan.deleted)} team(s) deleted, {plan.removals} membership(s) removed)"
+        return line
     parts = [f"{len(result.created)} created", f"{len(result.updated)} updated",
              f"{len(result.deleted)} deleted", f"{len(result.promoted)} promoted",
              f"{len(result.drive_synced)} Drive folder(s) synced"]
@@ -41,6 +48,8 @@ class NightlyTeamRefresh:
     lease_seconds = 3600.0
 
     def __init__(self, ports: Ports, settings: Settings, bus: MessageBus | None = None) -> None:
+        self.chat = ports.chat
+        self.channel = settings.notification_channel
         self.github = _patient(ports.github)
         if bus is None or self.github is not ports.github:
             bus = build_bus(dataclasses.replace(ports, github=self.github), settings)
@@ -49,12 +58,24 @@ class NightlyTeamRefresh:
     async def run(self) -> str:
         waits = _rate_limit_waits(self.github)
         seen = len(waits)
-        summary = refresh_summary(await self.bus.handle(RefreshTeams(actor="", scheduled=True)))
+        result = await self.bus.handle(RefreshTeams(actor="", scheduled=True, guarded=True))
+        if result.held:
+            await self._post_plan(result)
+        summary = refresh_summary(result)
         if len(waits) > seen:
             new = waits[seen:]
             summary += (f"; waited for GitHub's rate limit to lift ({len(new)} request(s) held back, "
                         f"longest {max(new):.1f} s)")
         return summary
+
+
+    async def _post_plan(self, result: RefreshResult) -> None:
+        """The held-back plan, as the reply of a dry run reads, to SLACK_NOTIFICATION_CHANNEL."""
+        if not self.channel:
+            return
+        from adapters.slack.render import render_text
+
+        await self.chat.post_to_channel(self.channel, render_text(result)[:39_000])
 
 
 def _patient(github: GitHub) -> GitHub:

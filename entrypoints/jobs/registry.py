@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from entrypoints.jobs.audit_purge import AuditPurge
 from entrypoints.jobs.base import JobFactory
 from entrypoints.jobs.drive_sync import DriveSync
 from entrypoints.jobs.lease_cleanup import LeaseCleanup
@@ -13,4 +14,5 @@ JOBS: list[JobFactory] = [
     NightlyTeamRefresh,
     DriveSync,
     LeaseCleanup,
+    AuditPurge,
 ]

@@ -20,10 +20,12 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from core.audit import audit_scope
 from entrypoints.jobs.base import Job
 from ports.clock import Clock
 from ports.storage import Store
@@ -66,10 +68,12 @@ class LeasedRunner:
     when the same runner is asked twice.
     """
 
-    def __init__(self, store: Store, clock: Clock, owner_id: str | None = None) -> None:
+    def __init__(self, store: Store, clock: Clock, owner_id: str | None = None,
+                 notify: Callable[[str], Awaitable[None]] | None = None) -> None:
         self.store = store
         self.clock = clock
         self.owner_id = owner_id or default_owner()
+        self.notify = notify  # gets "JOB: SUMMARY" after every run (the notification channel)
 
     async def run(self, job: Job, fire_time: datetime) -> RunOutcome:
         """Run ``job`` for ``fire_time`` unless another owner holds (or held) that lease."""
@@ -88,7 +92,8 @@ class LeasedRunner:
                      job.name, fire_slot(fire_time), lease)
             return RunOutcome(job.name, lease, "skipped", "lease held by another worker")
         try:
-            summary = await job.run()
+            with audit_scope(actor=f"job:{job.name}", key=lease):  # a retried fire time: no double entries
+                summary = await job.run()
         except asyncio.CancelledError:
             await self._release_quietly(lease, holder)
             raise
@@ -96,6 +101,11 @@ class LeasedRunner:
             log.exception("job %s: failed at %s", job.name, fire_slot(fire_time))
             return RunOutcome(job.name, lease, "failed", f"{type(exc).__name__}: {exc}")
         log.info("job %s: ran at %s: %s", job.name, fire_slot(fire_time), summary)
+        if self.notify is not None:
+            try:
+                await self.notify(f"Scheduled job {job.name}: {summary}")
+            except Exception as exc:  # noqa: BLE001 - the job's work stands; only the summary is lost
+                log.warning("job %s: summary not posted: %s", job.name, exc)
         return RunOutcome(job.name, lease, "ran", summary)
 
     async def _release_quietly(self, lease: str, holder: str) -> None:

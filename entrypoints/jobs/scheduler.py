@@ -82,6 +82,17 @@ class JobScheduler(AsyncIOScheduler):
                 self.running_tasks.discard(task)
 
 
+def runner_for(ports: Ports, settings: Settings, owner_id: str | None = None) -> LeasedRunner:
+    """The leased runner of the scheduler: every run's summary goes to
+    ``settings.notification_channel`` (when set)."""
+    channel = settings.notification_channel
+
+    async def notify(text: str) -> None:
+        await ports.chat.post_to_channel(channel, text)
+
+    return LeasedRunner(ports.store, ports.clock, owner_id, notify if channel else None)
+
+
 def start_scheduler(ports: Ports, settings: Settings, jobs: Sequence[JobFactory] | None = None, *,
                     owner_id: str | None = None,
                     misfire_grace_time: int = DEFAULT_MISFIRE_GRACE_SECONDS) -> JobScheduler:
@@ -104,7 +115,7 @@ def start_scheduler(ports: Ports, settings: Settings, jobs: Sequence[JobFactory]
             raise ValueError(f"job {job.name}: lease_seconds ({job.lease_seconds}) must be at least "
                              f"the misfire grace time ({misfire_grace_time})")
 
-    runner = LeasedRunner(ports.store, ports.clock, owner_id)
+    runner = runner_for(ports, settings, owner_id)
     scheduler = JobScheduler(runner, timezone="UTC", executors={"default": _FireTimeExecutor()},
                              job_defaults={"coalesce": True, "max_instances": 1,
                                            "misfire_grace_time": misfire_grace_time})

@@ -60,7 +60,7 @@ CONTRACT_FORMS: dict[str, tuple[type[c.Command[Any]], dict[str, Any]]] = {
         {"team": "TEAM", "slack_id": "SLACK_ID", "remove": True},
     ),
     "team delete TEAM": (c.DeleteTeam, {"team": "TEAM"}),
-    "team refresh": (c.RefreshTeams, {}),
+    "team refresh [--dry-run]": (c.RefreshTeams, {"dry_run": True}),
     "project list": (c.ListProjects, {}),
     "project view PROJECT_ID": (c.ViewProject, {"project_id": "PROJECT_ID"}),
     "project create GH_REPO TEAM [--name N]": (
@@ -112,6 +112,11 @@ MORE_LINES: list[tuple[str, type[c.Command[Any]], dict[str, Any]]] = [
     ("@U123 ++", c.GiveKarma, {"slack_id": "U123"}),
     ("U123 ++ thanks for the review!", c.GiveKarma, {"slack_id": "U123"}),
     ("TEAM  list", c.ListTeams, {}),
+    ("team refresh", c.RefreshTeams, {"dry_run": False}),
+    ("audit", c.ViewAudit, {"user": None, "team": None, "limit": 20, "before": None}),
+    ("audit --user @U9 --team ios --limit 5", c.ViewAudit,
+     {"user": "U9", "team": "ios", "limit": 5, "before": None}),
+    ("AUDIT --limit 50", c.ViewAudit, {"user": None, "team": None, "limit": 50, "before": None}),
 ]
 
 

@@ -265,10 +265,15 @@ async def test_refresh_job_reconciles_teams_with_github():
     job = NightlyTeamRefresh(world.ports, settings)
     [t] = fire_times(job.trigger, 1)
     assert (t.hour, t.minute) == (3, 0)
-    outcome = await LeasedRunner(world.store, world.clock, "w").run(job, t)
+    held = await LeasedRunner(world.store, world.clock, "w").run(job, t)
+    assert held.status == "ran" and "NOT refreshed: it deletes 1 team(s)" in held.detail  # the guard rail
+    assert sorted(t.github_team_name for t in await world.store.query(Team)) == ["gone"]
 
-    assert outcome.status == "ran"
-    assert "2 created" in outcome.detail and "1 deleted" in outcome.detail and "1 promoted" in outcome.detail
+    from core.commands import RefreshTeams  # what an admin's `/rocket team refresh` runs: unguarded
+    from entrypoints.jobs.refresh import refresh_summary
+
+    detail = refresh_summary(await job.bus.handle(RefreshTeams("", scheduled=True)))
+    assert "2 created" in detail and "1 deleted" in detail and "1 promoted" in detail
     teams = {t.github_team_name: t for t in await world.store.query(Team)}
     assert sorted(teams) == ["admins", "web"]
     assert teams["web"].members == {world.github.users["ann"], world.github.users["bob"]}
@@ -443,7 +448,8 @@ async def test_the_app_runs_the_registered_jobs_while_serving():
     scheduler, job_ids = await _served_scheduler({})
     assert isinstance(scheduler, JobScheduler)
     assert job_ids == {f(fake_world().ports, Settings()).name for f in registry.JOBS}
-    assert job_ids == {"random-channel-promoter", "team-refresh", "drive-sync", "lease-cleanup"}
+    assert job_ids == {"random-channel-promoter", "team-refresh", "drive-sync", "lease-cleanup",
+                       "audit-purge"}
     assert not scheduler.running  # stopped after serving
 
 
