@@ -39,7 +39,8 @@ async def sync_drive(ports: Ports, team: Team, members: Iterable[User] | None = 
     try:
         if members is None:
             members = await users_by_github_ids(ports.store, team.members)
-        emails = sorted({u.email for u in members if u.email and u.github_user_id in team.members})
+        # Only verified links: a login typed by someone else must not open the team's folder.
+        emails = sorted({u.email for u in members if u.email and u.verified_github_id in team.members})
         await ports.drive.sync_folder(team.folder, emails)
     except RocketError as exc:
         return [f"Drive folder {team.folder} of {team.github_team_name} was not synced: {exc}"]

@@ -284,7 +284,8 @@ class RefreshTeamsHandler:
         with_folder = sorted((t for t in teams if t.folder), key=lambda t: t.github_team_name)
 
         def emails(team: Team) -> list[str]:
-            return sorted({users[g].email for g in team.members if g in users and users[g].email})
+            return sorted({users[g].email for g in team.members
+                           if g in users and users[g].email and users[g].github_verified})
 
         outcomes = await _bounded(lambda t: self.ports.drive.sync_folder(t.folder, emails(t)), with_folder)
         for team, outcome in zip(with_folder, outcomes, strict=True):

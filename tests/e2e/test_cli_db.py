@@ -21,6 +21,7 @@ SAMPLE = {
             "image_url": "",
             "permission_level": "team_lead",
             "karma": 7,
+            "github_verified": True,
         },
         {
             "slack_id": "U2",
@@ -34,6 +35,7 @@ SAMPLE = {
             "image_url": "",
             "permission_level": "member",
             "karma": 1,
+            "github_verified": False,
         },
     ],
     "teams": [
@@ -105,6 +107,7 @@ def test_admin_bootstrap_shows_in_export(tmp_path):
             "image_url": "",
             "permission_level": "admin",
             "karma": 1,
+            "github_verified": True,
         }
     ]
     assert data["teams"] == [] and data["projects"] == []

@@ -187,3 +187,15 @@ async def test_admin_setting_someone_elses_link_skips_the_device_flow(world: Fak
     bus = _bus(world, identity)
     result = await bus.handle(EditUser("UADMIN", target="UMAL", github="defunkt"))
     assert identity.codes == [] and result.user.github_verified is True
+
+
+async def test_an_unverified_link_does_not_open_the_teams_drive_folder(world: FakeWorld) -> None:
+    """A member who claims a team member's login must not be shared that team's folder."""
+    lee = world.github._by_slug("leads")
+    await world.store.store(Team(lee.id, "leads", folder="F-LEADS", members={"11"}))
+    await world.store.store(User("UEVE", email="eve@evil.example", github="lee", github_user_id="11",
+                                 github_verified=False))
+    await world.store.store(User("UOTO", email="oto@example.com", github="oto", github_user_id="12"))
+    await _bus(world).handle(RefreshTeams("", scheduled=True))
+    assert world.drive.syncs >= 1
+    assert world.drive.shared.get("F-LEADS", set()) == {"oto@example.com"}
