@@ -550,7 +550,10 @@ class GitHubApp:
         return await self._run(work, f"GitHub has no user {login!r}")
 
     async def expired_invitations(self) -> list[Invitation]:
-        """``GET /orgs/{org}/failed_invitations``, every page."""
+        """``GET /orgs/{org}/failed_invitations``, every page. GitHub Enterprise Server (an
+        ``/api/v3`` base URL) has no such route: there the answer is ``[]`` with no request."""
+        if str(getattr(self.settings, "api_url", "") or "").rstrip("/").endswith("/api/v3"):
+            return []
         return await self._run(
             lambda: [self._invitation(d) for d in self._pages(f"{self._org_path()}/failed_invitations")],
             f"GitHub has no organization {self.org_name!r}",

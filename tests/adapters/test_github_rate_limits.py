@@ -66,7 +66,8 @@ async def test_refresh_of_1000_teams_waits_out_a_primary_limit_halfway(github_en
     assert len(teams) == 1000
     assert all(len(t.members) == 1 for t in teams)
     answered = len(github_standin.requests) - github_standin.rate_limited
-    assert answered <= 2 + 10 + 1000 < HOURLY_BUDGET  # token, installation, 10 pages of teams, 1 listing each
+    # token, installation, 10 pages of teams, 1 listing each, 1 page of failed invitations (issue 12)
+    assert answered <= 2 + 10 + 1000 + 1 < HOURLY_BUDGET
     assert github_standin.refused == []
 
 
