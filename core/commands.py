@@ -22,6 +22,7 @@ from core.results import (
     DriveSyncResult,
     EmailList,
     EventOutcome,
+    HomeView,
     ImportResult,
     KarmaReset,
     KarmaResult,
@@ -396,3 +397,12 @@ GitHubEvent = (
     | GitHubMemberJoinedOrg
     | GitHubIgnored
 )
+
+
+@dataclass(frozen=True)
+class ViewHome(Command[HomeView]):
+    """The Home tab's content for ``actor``: profile, teams, projects, teams managed.
+    At most ``limit`` entries per list (the rest is counted, not loaded into the view)."""
+
+    actor: str
+    limit: int = 10

@@ -133,3 +133,20 @@ class ImportResult:
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+@dataclass
+class HomeView:
+    """What the Home tab shows ``user`` (None: not in the directory yet): the teams they are in,
+    those teams' projects, and (leads and admins) the teams they manage, each list sorted and cut
+    at the handler's ``limit`` with the full count kept in ``*_total``."""
+
+    slack_id: str
+    user: User | None
+    teams: list[Team] = field(default_factory=list)
+    teams_total: int = 0
+    projects: list[Project] = field(default_factory=list)
+    projects_total: int = 0
+    managed: list[Team] = field(default_factory=list)
+    managed_total: int = 0
+    warnings: list[str] = field(default_factory=list)

@@ -36,7 +36,9 @@ from core.commands import OnboardUser
 from core.context import Ports, Settings
 from core.errors import RocketError, StorageUnavailable
 from core.results import EventOutcome
+from core.subscribers.home import CONCERNING, HomeRefresh
 from entrypoints.commands.dispatch import run_command
+from entrypoints.interactions import Surfaces
 from entrypoints.metrics import Metrics
 
 log = logging.getLogger("rocket.requests")
@@ -88,6 +90,10 @@ class RocketHandlers:
         self.responder = responder
         self.inline_seconds = inline_seconds
         self._background: set[asyncio.Task[Any]] = set()
+        self.surfaces = Surfaces(bus, ports)
+        refresh = HomeRefresh(self.surfaces.refresh_home)
+        for kind in CONCERNING:  # a change concerning a user republishes their Home tab
+            bus.subscribe(kind, refresh.on_event)
 
     # --- slash commands -----------------------------------------------------------------------
     async def slash_command(self, form: Mapping[str, str]) -> dict[str, Any]:
@@ -95,6 +101,15 @@ class RocketHandlers:
         actor, text = form.get("user_id", ""), form.get("text", "")
         if not actor:
             return reply_payload("This request has no user_id; nothing was done.")
+        trigger = form.get("trigger_id", "")
+        if trigger and text.replace("\u00a0", " ").lower().split() == ["user", "edit"]:
+            try:  # no options: the profile editor, a modal
+                await self.surfaces.open_profile_editor(actor, trigger)
+                return reply_payload("Opening your profile editor…")
+            except StorageUnavailable:
+                raise
+            except RocketError as exc:
+                log.warning(json.dumps({"kind": "modal", "outcome": "not opened", "error": str(exc)[:200]}))
         task = asyncio.create_task(self._timed_command(actor, text))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), self.inline_seconds)

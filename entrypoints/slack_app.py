@@ -49,7 +49,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import SlackSettings
 from adapters.slack.verify import HeaderSource
-from core.errors import StorageUnavailable
+from core.errors import RocketError, StorageUnavailable
 from entrypoints.handlers import Outcome, RocketHandlers, reply_payload
 
 log = logging.getLogger("rocket.slack")
@@ -131,7 +131,24 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
 
     @app.event("app_home_opened")
     async def app_home_opened(body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
-        return await to_handlers(body, context)  # acked (counted, ignored); the Home tab comes later
+        """The Home tab (tab ``home``) is published with ``views.publish``; the Messages tab is
+        ignored. A Slack failure is logged: the event is still acked (a retry would fail too)."""
+        event = body.get("event") if isinstance(body.get("event"), dict) else {}
+        user = event.get("user")
+        if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
+            return await to_handlers(body, context)
+        try:
+            await (await handlers()).surfaces.home_opened(user)
+        except StorageUnavailable as e:
+            return json_response({"ok": False, "error": str(e)}, 503)
+        except RocketError as e:
+            log.warning(json.dumps({"kind": "home", "outcome": "not published", "error": str(e)[:200]}))
+        except Exception:
+            log.exception("publishing the Home tab failed")
+            return json_response({"ok": False, "error": "internal error"}, 500)
+        if context.get(TRANSPORT) != "http":
+            return BoltResponse(status=200, body="")
+        return json_response({"ok": True, "home": "published"})
 
     @app.event(ANY)
     async def other_event(body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
@@ -143,8 +160,32 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
                              "outcome": "acknowledged"}))
         await ack()
 
-    app.action(ANY)(acknowledge)
-    app.view(ANY)(acknowledge)
+    @app.action(ANY)
+    async def block_action(ack: AsyncAck, body: dict[str, Any]) -> None:
+        try:
+            await (await handlers()).surfaces.block_action(body)
+        except StorageUnavailable:
+            raise
+        except RocketError as e:  # the trigger lapses in 3 s: nothing to retry
+            log.warning(json.dumps({"kind": "interaction", "type": "block_actions", "outcome": "failed",
+                                    "error": str(e)[:200]}))
+        await ack()
+
+    @app.view(ANY)
+    async def view_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
+        try:
+            answer = await (await handlers()).surfaces.view_submission(body)
+        except StorageUnavailable:
+            raise  # 503: the modal stays open with Slack's own error, nothing saved
+        except RocketError as e:
+            log.warning(json.dumps({"kind": "interaction", "type": "view_submission", "outcome": "failed",
+                                    "error": str(e)[:200]}))
+            answer = None
+        if answer:
+            await ack(response_action=answer["response_action"], errors=answer["errors"])
+        else:
+            await ack()
+
     app.view_closed(ANY)(acknowledge)
     app.shortcut(ANY)(acknowledge)
 

@@ -7,7 +7,7 @@ Implementations raise ``IntegrationUnavailable("Slack")`` when not configured an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -31,4 +31,17 @@ class Chat(Protocol):
 
     async def list_public_channels(self) -> list[Channel]:
         """Every public, unarchived channel, all pages."""
+        ...
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open ``view`` (a Block Kit modal) for the interaction ``trigger_id`` (``views.open``);
+        the new view's id."""
+        ...
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Publish ``view`` as the Home tab of ``user_id`` (``views.publish``)."""
+        ...
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """Replace the open view ``view_id`` with ``view`` (``views.update``)."""
         ...

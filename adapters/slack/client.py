@@ -144,6 +144,19 @@ class SlackChat:
             channels.extend(Channel(c["id"], c.get("name", "")) for c in page.get("channels") or [])
         return channels
 
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """``views.open`` with the interaction's ``trigger_id``; the opened view's id."""
+        opened = await self._call(lambda: self.client.views_open(trigger_id=trigger_id, view=view))
+        return str((opened.get("view") or {}).get("id") or "")
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """``views.publish``: ``view`` becomes ``user_id``'s Home tab."""
+        await self._call(lambda: self.client.views_publish(user_id=user_id, view=view))
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """``views.update`` of the open view ``view_id``."""
+        await self._call(lambda: self.client.views_update(view_id=view_id, view=view))
+
     # -- helpers ----------------------------------------------------------------------------
 
     async def _resolve(self, channel: str) -> str:
