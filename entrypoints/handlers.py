@@ -26,6 +26,7 @@ import json
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -48,6 +49,7 @@ IN_PROGRESS_SECONDS = 60
 KNOWN_GITHUB_EVENTS = {"ping", "organization", "team", "membership", "team_add", "repository", "push"}
 MAX_COMMAND_SECONDS = 600
 
+_REFRESHED_BUSES: weakref.WeakSet[MessageBus] = weakref.WeakSet()
 Responder = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
@@ -91,9 +93,11 @@ class RocketHandlers:
         self.inline_seconds = inline_seconds
         self._background: set[asyncio.Task[Any]] = set()
         self.surfaces = Surfaces(bus, ports)
-        refresh = HomeRefresh(self.surfaces.refresh_home)
-        for kind in CONCERNING:  # a change concerning a user republishes their Home tab
-            bus.subscribe(kind, refresh.on_event)
+        if bus not in _REFRESHED_BUSES:  # once per bus, however many handlers share it
+            _REFRESHED_BUSES.add(bus)
+            refresh = HomeRefresh(self.surfaces.refresh_home)
+            for kind in CONCERNING:  # a change concerning a user republishes their Home tab
+                bus.subscribe(kind, refresh.on_event)
 
     # --- slash commands -----------------------------------------------------------------------
     async def slash_command(self, form: Mapping[str, str]) -> dict[str, Any]:
