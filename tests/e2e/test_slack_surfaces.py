@@ -50,8 +50,8 @@ class Driver:
     async def event(self, body: dict[str, Any]) -> tuple[int, Any]:
         if self.transport == "http":
             raw = json.dumps(body)
-            r = await self.http.post("/slack/events", data=raw,
-                                     headers={**slack_headers(raw, secret=SECRET), "Content-Type": "application/json"})
+            headers = {**slack_headers(raw, secret=SECRET), "Content-Type": "application/json"}
+            r = await self.http.post("/slack/events", data=raw, headers=headers)
             return r.status_code, await r.get_json()
         req = envelope("events_api", copy.deepcopy(body), accepts_response_payload=False)
         await handle_socket_request(self.handlers, self.client, req)
