@@ -129,16 +129,16 @@ def home_view(home: HomeView) -> dict[str, Any]:
         DividerBlock(),
         HeaderBlock(text=PlainTextObject(text="Your teams")),
     ]
-    if home.teams:
-        lines = [f"• {_team_name(t)} · {len(t.members)} member(s)" for t in home.teams]
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip("\n".join(lines), MAX_TEXT))))
-    else:
+    for team in home.teams:  # one section each: a team's name alone may take 500 characters
+        line = f"• {_team_name(team)} · {len(team.members)} member(s)"
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=_clip(line, MAX_TEXT))))
+    if not home.teams:
         blocks.append(SectionBlock(text=MarkdownTextObject(text="You are in no team yet.")))
     blocks += _more(len(home.teams), home.teams_total, "`/rocket team list`")
     if home.projects:
-        lines = [_project_line(p) for p in home.projects]
-        text = _clip("*Projects*\n" + "\n".join(lines), MAX_TEXT)
-        blocks.append(SectionBlock(text=MarkdownTextObject(text=text)))
+        blocks.append(HeaderBlock(text=PlainTextObject(text="Your projects")))
+        blocks += [SectionBlock(text=MarkdownTextObject(text=_clip(_project_line(p), MAX_TEXT)))
+                   for p in home.projects]
         blocks += _more(len(home.projects), home.projects_total, "`/rocket project list`")
     if home.managed_total:
         blocks += [DividerBlock(), HeaderBlock(text=PlainTextObject(text="Teams you manage"))]
