@@ -145,6 +145,7 @@ class ExportEmails(Command[EmailList]):
 @dataclass(frozen=True)
 class ListTeams(Command[TeamList]):
     actor: str
+    page: int = 1  # which page of the reply (replies are split for Slack; see adapters/slack/render.py)
 
 
 @dataclass(frozen=True)
@@ -253,6 +254,7 @@ class ImportDirectory(Command[ImportResult]):
 @dataclass(frozen=True)
 class ListProjects(Command[ProjectList]):
     actor: str
+    page: int = 1
 
 
 @dataclass(frozen=True)

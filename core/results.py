@@ -35,6 +35,7 @@ class TeamResult:
 @dataclass
 class TeamList:
     teams: list[Team]
+    page: int = 1
     warnings: list[str] = field(default_factory=list)
 
 
@@ -49,6 +50,7 @@ class ProjectResult:
 @dataclass
 class ProjectList:
     projects: list[Project]
+    page: int = 1
     warnings: list[str] = field(default_factory=list)
 
 

@@ -92,7 +92,7 @@ class RocketHandlers:
         self.responder = responder
         self.inline_seconds = inline_seconds
         self._background: set[asyncio.Task[Any]] = set()
-        self.surfaces = Surfaces(bus, ports)
+        self.surfaces = Surfaces(bus, ports, self._respond)
         if bus not in _REFRESHED_BUSES:  # once per bus, however many handlers share it
             _REFRESHED_BUSES.add(bus)
             refresh = HomeRefresh(self.surfaces.refresh_home)
@@ -122,6 +122,9 @@ class RocketHandlers:
             self._keep(asyncio.create_task(self._finish_later(task, url)))
             return reply_payload("Working on it… the answer will follow here shortly.")
         return reply_payload(reply.text, reply.blocks)
+
+    async def _respond(self, url: str, payload: dict[str, Any]) -> None:
+        await self.responder(url, payload)
 
     async def _timed_command(self, actor: str, text: str) -> Any:
         started = time.perf_counter()

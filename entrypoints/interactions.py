@@ -7,6 +7,9 @@
 - ``block_action(payload)``: "Edit profile" / "Link GitHub" open the profile editor
   (``views.open`` with the payload's ``trigger_id``); "Add member" / "Remove member" open a users
   picker; "Open" opens the team's page as a modal. Unknown actions are ignored.
+- "More" under a long list (``team list``, ``project list``: action ``rocket_more``, value the
+  next page's command line, only ``team|project list --page N`` accepted) runs that command as
+  the presser and POSTs the reply to the payload's ``response_url``.
 - ``view_submission(payload)``: the answer body for Slack (None: close the modal).
   The profile editor builds ``EditUser`` with exactly the fields that changed, checked first by
   the same ``core.validation`` functions the handler runs, so a bad value is answered
@@ -22,11 +25,12 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from adapters.slack.render import render_blocks, render_text
+from adapters.slack.render import MORE_ACTION, render_blocks, render_text
 from adapters.slack.views import (
     EDIT_PROFILE,
     LINK_GITHUB,
@@ -60,8 +64,8 @@ _CHECKS: dict[str, Callable[[str], str]] = {
     "bio": lambda v: clean_text("Bio", v, MAX_BIO),
     "github": lambda v: clean_github(v) if v else v,
 }
-_FIELD_OF = {"name": "name", "email": "email", "position": "position", "major": "major", "bio": "bio",
-             "github": "github"}
+_MORE = re.compile(r"^(team|project) list --page [1-9][0-9]{0,5}$")
+Responder = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
 def _str(value: Any) -> str:
@@ -79,9 +83,10 @@ def errors(**by_block: str) -> dict[str, Any]:
 
 
 class Surfaces:
-    def __init__(self, bus: MessageBus, ports: Ports) -> None:
+    def __init__(self, bus: MessageBus, ports: Ports, responder: Responder | None = None) -> None:
         self.bus = bus
         self.ports = ports
+        self.responder = responder
 
     # --- leases ------------------------------------------------------------------------------
     async def _claim(self, key: str) -> str | None:
@@ -126,6 +131,9 @@ class Surfaces:
         action = actions[0] if isinstance(actions, list) and actions and isinstance(actions[0], dict) else {}
         action_id, value = _str(action.get("action_id")), _str(action.get("value"))
         user_id, trigger = _user_id(payload), _str(payload.get("trigger_id"))
+        if action_id == MORE_ACTION and user_id:
+            await self._more(user_id, value, _str(payload.get("response_url")))
+            return
         if not user_id or not trigger:
             return
         if action_id in (EDIT_PROFILE, LINK_GITHUB):
@@ -141,6 +149,20 @@ class Surfaces:
             await self.ports.chat.open_view(trigger, {
                 "type": "modal", "title": {"type": "plain_text", "text": "Team"},
                 "close": {"type": "plain_text", "text": "Close"}, "blocks": blocks})
+
+    async def _more(self, user_id: str, line: str, response_url: str) -> None:
+        """The next page of a list, POSTed to ``response_url`` as a new ephemeral reply."""
+        if not _MORE.match(line) or not response_url.startswith(("https://", "http://127.0.0.1:")) \
+                or self.responder is None:
+            return
+        from entrypoints.commands.dispatch import run_command  # the grammar is loaded on first use
+
+        reply = await run_command(self.bus, user_id, line)
+        payload: dict[str, Any] = {"response_type": "ephemeral", "replace_original": False,
+                                   "text": reply.text}
+        if reply.blocks:
+            payload["blocks"] = reply.blocks
+        await self.responder(response_url, payload)
 
     async def view_submission(self, payload: dict[str, Any]) -> dict[str, Any] | None:
         """The answer to a submitted modal (None: close it)."""

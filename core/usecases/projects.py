@@ -67,7 +67,7 @@ class ListProjectsHandler(_ProjectUseCase):
 
     async def __call__(self, cmd: c.ListProjects) -> ProjectList:
         projects = await self.ports.store.query(Project)
-        return ProjectList(sorted(projects, key=lambda p: p.project_id))
+        return ProjectList(sorted(projects, key=lambda p: p.project_id), page=cmd.page)
 
 
 class ViewProjectHandler(_ProjectUseCase):

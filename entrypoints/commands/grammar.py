@@ -176,8 +176,16 @@ def _user(add: Sub) -> None:
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user to delete")
 
 
+def page_number(value: str) -> int:
+    """A page number: a whole number from 1 to 100,000."""
+    if not value.strip().isdigit() or not 1 <= int(value) <= 100_000:
+        raise argparse.ArgumentTypeError(f"--page takes a whole number from 1, not {value!r}")
+    return int(value)
+
+
 def _team(add: Sub) -> None:
-    add("list", c.ListTeams, "List every team.")
+    p = add("list", c.ListTeams, "List every team (a page at a time).")
+    p.add_argument("--page", type=page_number, default=1, metavar="N", help="which page (from 1)")
 
     p = add("view", c.ViewTeam, "Show a team with its leads, members and projects.")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
@@ -216,7 +224,8 @@ def _team(add: Sub) -> None:
 
 
 def _project(add: Sub) -> None:
-    add("list", c.ListProjects, "List every project.")
+    p = add("list", c.ListProjects, "List every project (a page at a time).")
+    p.add_argument("--page", type=page_number, default=1, metavar="N", help="which page (from 1)")
 
     p = add("view", c.ViewProject, "Show a project.")
     p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")

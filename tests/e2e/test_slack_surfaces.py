@@ -197,3 +197,40 @@ async def test_rocket_user_edit_without_options_opens_the_editor(world, slack_st
     assert opened.target == "7777777777.8888888888.beef"
     assert opened.view["callback_id"] == "rocket_profile"
     assert_within_limits(opened.view)
+
+
+async def test_a_long_team_list_is_split_with_a_more_button_that_posts_the_next_page(world, slack_standin):  # noqa: F811
+    from core.models import Team
+
+    driver, store = world
+    for i in range(30):
+        await store.store(Team(str(500 + i), f"team-{i:02d}", f"Team {i}"))
+    from entrypoints.commands.dispatch import run_command
+
+    if driver.transport == "http":
+        form = urlencode({"token": "x", "team_id": "T1", "channel_id": "C1", "user_id": ME, "user_name": "u",
+                          "command": "/rocket", "text": "team list", "response_url": ""})
+        r = await driver.http.post("/slack/commands", data=form,
+                                   headers={**slack_headers(form, secret=SECRET), "Content-Type": FORM})
+        first = await r.get_json()
+    else:
+        reply = await run_command(driver.handlers.bus, ME, "team list")
+        first = {"text": reply.text, "blocks": reply.blocks}
+    assert_within_limits(first)
+    assert "page 1 of 2" in first["text"] and "team-24" in first["text"] and "team-25" not in first["text"]
+    [more] = [el for b in first["blocks"] if b["type"] == "actions" for el in b["elements"]]
+    assert more["value"] == "team list --page 2"
+    payload = copy.deepcopy(BLOCK_ACTIONS)
+    payload["container"] = {"type": "message", "message_ts": "1.2"}
+    payload["response_url"] = slack_standin.response_url("more")
+    payload["actions"] = [{"action_id": more["action_id"], "block_id": "b", "type": "button",
+                           "value": more["value"], "text": more["text"], "action_ts": "1.3"}]
+    assert await driver.interaction(payload) == (200, None)
+    [posted] = [r.body for r in slack_standin.responses if r.name == "more"]
+    assert "page 2 of 2" in posted["text"] and "team-29" in posted["text"] and "team-24" not in posted["text"]
+    assert not [b for b in posted["blocks"] if b["type"] == "actions"]  # the last page has no "More"
+    assert_within_limits(posted)
+    # a forged value runs nothing
+    payload["actions"][0]["value"] = "team delete team-01"
+    assert await driver.interaction(payload) == (200, None)
+    assert len([r for r in slack_standin.responses if r.name == "more"]) == 1
