@@ -107,7 +107,7 @@ class OnboardUser(Command[UserResult]):
 @dataclass(frozen=True)
 class ViewKarma(Command[KarmaResult]):
     actor: str
-    slack_id: str
+    slack_id: str = ""  # "": the actor's own
 
 
 @dataclass(frozen=True)

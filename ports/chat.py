@@ -21,6 +21,11 @@ class Chat(Protocol):
         """Send ``text`` as a direct message to the Slack user ``user_id``."""
         ...
 
+    async def send_welcome(self, user_id: str, text: str) -> None:
+        """Like ``send_dm``, plus a button that opens the profile editor (Slack: a Block Kit
+        button with action id ``rocket_edit_profile``)."""
+        ...
+
     async def post_to_channel(self, channel: str, text: str) -> None:
         """Post ``text`` to a channel given by id (``C…``) or name (with or without ``#``)."""
         ...

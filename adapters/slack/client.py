@@ -116,6 +116,21 @@ class SlackChat:
         dm_channel = (opened.get("channel") or {}).get("id") or user_id
         await self._call(lambda: self.client.chat_postMessage(channel=dm_channel, text=text))
 
+    async def send_welcome(self, user_id: str, text: str) -> None:
+        """The welcome DM: ``text`` and an "Edit profile" button (``rocket_edit_profile``)."""
+        from adapters.slack.render import escape
+        from adapters.slack.views import EDIT_PROFILE
+
+        button = {"type": "button", "action_id": EDIT_PROFILE, "value": user_id[:2000], "style": "primary",
+                  "text": {"type": "plain_text", "text": "Edit profile"}}
+        blocks = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:3000]}},
+            {"type": "actions", "elements": [button]},
+        ]
+        opened = await self._call(lambda: self.client.conversations_open(users=user_id))
+        dm_channel = (opened.get("channel") or {}).get("id") or user_id
+        await self._call(lambda: self.client.chat_postMessage(channel=dm_channel, text=text, blocks=blocks))
+
     async def post_to_channel(self, channel: str, text: str) -> None:
         """Post ``text`` to the channel given by id or name."""
         channel_id = await self._resolve(channel)

@@ -253,8 +253,9 @@ def _project(add: Sub) -> None:
 
 
 def _karma(add: Sub) -> None:
-    p = add("view", c.ViewKarma, "Show a user's karma.")
-    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")
+    p = add("view", c.ViewKarma, "Show a user's karma (yours without SLACK_ID).")
+    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", nargs="?", default=argparse.SUPPRESS,
+                   help="the user (default: you)")
 
     p = add("set", c.SetKarma, "Set a user's karma (admins only).")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")

@@ -15,6 +15,7 @@ class FakeChat:
         self.dms: list[tuple[str, str]] = []  # (user id, text)
         self.posts: list[tuple[str, str]] = []  # (channel id, text)
         self.fail_on: dict[str, Exception] = {}
+        self.welcomes: list[str] = []  # user ids sent the welcome DM with its button
         self.opened: list[tuple[str, dict[str, Any]]] = []  # (trigger id, view)
         self.homes: list[tuple[str, dict[str, Any]]] = []  # (user id, view)
         self.updated: list[tuple[str, dict[str, Any]]] = []  # (view id, view)
@@ -41,6 +42,12 @@ class FakeChat:
     async def send_dm(self, user_id: str, text: str) -> None:
         self._enter("send_dm")
         self.dms.append((user_id, text))
+
+    async def send_welcome(self, user_id: str, text: str) -> None:
+        """Recorded in ``dms`` (and ``welcomes``); fails like ``send_dm``."""
+        self._enter("send_dm")
+        self.dms.append((user_id, text))
+        self.welcomes.append(user_id)
 
     async def post_to_channel(self, channel: str, text: str) -> None:
         self._enter("post_to_channel")
