@@ -133,7 +133,8 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
     async def app_home_opened(body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
         """The Home tab (tab ``home``) is published with ``views.publish``; the Messages tab is
         ignored. A Slack failure is logged: the event is still acked (a retry would fail too)."""
-        event = body.get("event") if isinstance(body.get("event"), dict) else {}
+        raw = body.get("event")
+        event: dict[str, Any] = raw if isinstance(raw, dict) else {}
         user = event.get("user")
         if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
             return await to_handlers(body, context)

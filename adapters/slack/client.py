@@ -121,9 +121,9 @@ class SlackChat:
         from adapters.slack.render import escape
         from adapters.slack.views import EDIT_PROFILE
 
-        button = {"type": "button", "action_id": EDIT_PROFILE, "value": user_id[:2000], "style": "primary",
-                  "text": {"type": "plain_text", "text": "Edit profile"}}
-        blocks = [
+        button: dict[str, Any] = {"type": "button", "action_id": EDIT_PROFILE, "value": user_id[:2000],
+                                  "style": "primary", "text": {"type": "plain_text", "text": "Edit profile"}}
+        blocks: list[dict[str, Any]] = [
             {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:3000]}},
             {"type": "actions", "elements": [button]},
         ]
