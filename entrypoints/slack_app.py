@@ -13,11 +13,14 @@ Listeners (the place to add a Slack feature: see README "How to add…"):
   command that crashes is acked with an apology (Slack never redelivers slash commands).
 - events: ``team_join`` and every other ``event_callback`` go to ``RocketHandlers.slack_event``
   (which stores ``team_join`` once per ``event_id``: de-duplication stays in RocketHandlers, on
-  storage leases, so it holds across workers and transports); ``app_home_opened`` is acked (a
-  later issue publishes the Home tab). ``url_verification`` is answered by Bolt's own middleware
+  storage leases, so it holds across workers and transports); ``app_home_opened`` (tab ``home``)
+  publishes the user's Home tab (``Surfaces.home_opened``, ``views.publish``) before the ack.
+  ``url_verification`` is answered by Bolt's own middleware
   (``{"challenge": …}``).
-- interactivity: ``block_actions``, ``view_submission``, ``view_closed`` and ``shortcut`` have
-  generic listeners that ack (a later issue fills them).
+- interactivity: ``block_actions`` go to ``Surfaces.block_action`` (buttons open modals with the
+  payload's ``trigger_id``, "More" posts a list's next page), ``view_submission`` to
+  ``Surfaces.view_submission`` whose answer (``response_action: errors`` or nothing) is the ack's
+  body; ``view_closed`` and ``shortcut`` are acked (entrypoints/interactions.py).
 - anything else Slack sends is acknowledged and ignored (an event: 200 ``{"ok": true, "ignored":
   true}``; an interaction: an empty 200, since Slack reads an interaction's body as its answer).
 

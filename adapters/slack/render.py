@@ -30,6 +30,7 @@ from core.results import (
     TeamResult,
     UserResult,
 )
+from core.usecases.projects import short_ids
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -101,9 +102,9 @@ def team_label(team: Team) -> str:
     return f"{text} · {count} member{'' if count == 1 else 's'}"
 
 
-def project_label(project: Project) -> str:
-    """``p1: Rocket · https://github.com/o/r``."""
-    text = project.project_id
+def project_label(project: Project, short: str = "") -> str:
+    """``p1: Rocket · https://github.com/o/r`` (``short``: the short id to show instead)."""
+    text = short or project.project_id
     if project.display_name:
         text += f": {project.display_name}"
     urls = ", ".join(sorted(project.github_urls))
@@ -221,7 +222,8 @@ def _(result: ProjectResult) -> View:
 @view_of.register
 def _(result: ProjectList) -> View:
     projects = sorted(result.projects, key=lambda p: (p.display_name or p.project_id).lower())
-    items = [project_label(p) for p in projects]
+    short = short_ids([p.project_id for p in projects])
+    items = [project_label(p, short[p.project_id]) for p in projects]
     empty = "No projects yet: `project create GH_REPO TEAM` adds one."
     shown, where, more = _page(items, result.page, "project list")
     return View(f"Projects ({len(items)}){where}", sections=[Section(items=shown, empty=empty)], more=more)
