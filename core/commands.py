@@ -23,6 +23,7 @@ from core.results import (
     DriveSyncResult,
     EmailList,
     EventOutcome,
+    HomeView,
     ImportResult,
     KarmaReset,
     KarmaResult,
@@ -120,7 +121,7 @@ class OnboardUser(Command[UserResult]):
 @dataclass(frozen=True)
 class ViewKarma(Command[KarmaResult]):
     actor: str
-    slack_id: str
+    slack_id: str = ""  # "": the actor's own
 
 
 @dataclass(frozen=True)
@@ -158,6 +159,7 @@ class ExportEmails(Command[EmailList]):
 @dataclass(frozen=True)
 class ListTeams(Command[TeamList]):
     actor: str
+    page: int = 1  # which page of the reply (replies are split for Slack; see adapters/slack/render.py)
 
 
 @dataclass(frozen=True)
@@ -271,6 +273,7 @@ class ImportDirectory(Command[ImportResult]):
 @dataclass(frozen=True)
 class ListProjects(Command[ProjectList]):
     actor: str
+    page: int = 1
 
 
 @dataclass(frozen=True)
@@ -431,3 +434,12 @@ class ViewAudit(Command[AuditPage]):
     team: str | None = None
     limit: int = 20
     before: str | None = None
+
+
+@dataclass(frozen=True)
+class ViewHome(Command[HomeView]):
+    """The Home tab's content for ``actor``: profile, teams, projects, teams managed.
+    At most ``limit`` entries per list (the rest is counted, not loaded into the view)."""
+
+    actor: str
+    limit: int = 10

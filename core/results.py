@@ -37,6 +37,7 @@ class TeamResult:
 @dataclass
 class TeamList:
     teams: list[Team]
+    page: int = 1
     warnings: list[str] = field(default_factory=list)
 
 
@@ -51,6 +52,7 @@ class ProjectResult:
 @dataclass
 class ProjectList:
     projects: list[Project]
+    page: int = 1
     warnings: list[str] = field(default_factory=list)
 
 
@@ -177,4 +179,20 @@ class AuditPage:
     entries: list[Any] = field(default_factory=list)  # core.audit.AuditEntry
     more: str = ""
     scope: str = ""
+
+
+@dataclass
+class HomeView:
+    """What the Home tab shows ``user`` (None: not in the directory yet): the teams they are in,
+    those teams' projects, and (leads and admins) the teams they manage, each list sorted and cut
+    at the handler's ``limit`` with the full count kept in ``*_total``."""
+
+    slack_id: str
+    user: User | None
+    teams: list[Team] = field(default_factory=list)
+    teams_total: int = 0
+    projects: list[Project] = field(default_factory=list)
+    projects_total: int = 0
+    managed: list[Team] = field(default_factory=list)
+    managed_total: int = 0
     warnings: list[str] = field(default_factory=list)

@@ -19,6 +19,7 @@ from core.usecases import (
     directory,
     emails,
     github_events,
+    home,
     karma,
     onboarding,
     projects,
@@ -44,6 +45,7 @@ def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     bus.register(c.MakeAdmin, users.MakeAdminHandler(ports, settings))
     bus.register(c.ImportDirectory, directory.ImportDirectoryHandler(ports, settings))
     bus.register(c.OnboardUser, onboarding.OnboardUserHandler(ports, settings))
+    bus.register(c.ViewHome, home.ViewHomeHandler(ports, settings))
     # karma and emails
     bus.register(c.ViewKarma, karma.ViewKarmaHandler(ports, settings))
     bus.register(c.SetKarma, karma.SetKarmaHandler(ports, settings))

@@ -26,6 +26,7 @@ import json
 import logging
 import time
 import uuid
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -37,7 +38,9 @@ from core.commands import OnboardUser
 from core.context import Ports, Settings
 from core.errors import IntegrationUnavailable, RocketError, StorageUnavailable
 from core.results import EventOutcome
+from core.subscribers.home import CONCERNING, HomeRefresh
 from entrypoints.commands.dispatch import run_command
+from entrypoints.interactions import Surfaces
 from entrypoints.metrics import Metrics
 
 log = logging.getLogger("rocket.requests")
@@ -47,6 +50,7 @@ IN_PROGRESS_SECONDS = 60
 KNOWN_GITHUB_EVENTS = {"ping", "organization", "team", "membership", "team_add", "repository", "push"}
 MAX_COMMAND_SECONDS = 600
 
+_REFRESHED_BUSES: weakref.WeakSet[MessageBus] = weakref.WeakSet()
 Responder = Callable[[str, dict[str, Any]], Awaitable[None]]
 
 
@@ -89,6 +93,12 @@ class RocketHandlers:
         self.responder = responder
         self.inline_seconds = inline_seconds
         self._background: set[asyncio.Task[Any]] = set()
+        self.surfaces = Surfaces(bus, ports, self._respond)
+        if bus not in _REFRESHED_BUSES:  # once per bus, however many handlers share it
+            _REFRESHED_BUSES.add(bus)
+            refresh = HomeRefresh(self.surfaces.refresh_home)
+            for kind in CONCERNING:  # a change concerning a user republishes their Home tab
+                bus.subscribe(kind, refresh.on_event)
 
     # --- slash commands -----------------------------------------------------------------------
     async def slash_command(self, form: Mapping[str, str]) -> dict[str, Any]:
@@ -96,6 +106,15 @@ class RocketHandlers:
         actor, text = form.get("user_id", ""), form.get("text", "")
         if not actor:
             return reply_payload("This request has no user_id; nothing was done.")
+        trigger = form.get("trigger_id", "")
+        if trigger and text.replace("\u00a0", " ").lower().split() == ["user", "edit"]:
+            try:  # no options: the profile editor, a modal
+                await self.surfaces.open_profile_editor(actor, trigger)
+                return reply_payload("Opening your profile editor…")
+            except StorageUnavailable:
+                raise
+            except RocketError as exc:
+                log.warning(json.dumps({"kind": "modal", "outcome": "not opened", "error": str(exc)[:200]}))
         task = asyncio.create_task(self._timed_command(actor, text))
         try:
             reply = await asyncio.wait_for(asyncio.shield(task), self.inline_seconds)
@@ -104,6 +123,9 @@ class RocketHandlers:
             self._keep(asyncio.create_task(self._finish_later(task, url)))
             return reply_payload("Working on it… the answer will follow here shortly.")
         return reply_payload(reply.text, reply.blocks)
+
+    async def _respond(self, url: str, payload: dict[str, Any]) -> None:
+        await self.responder(url, payload)
 
     async def _timed_command(self, actor: str, text: str) -> Any:
         started = time.perf_counter()

@@ -6,7 +6,9 @@ manifest". It declares:
 - the ``/rocket`` slash command at ``https://HOST/slack/commands`` with ``should_escape: true``
   ("Escape channels, users, and links sent to your app" on: Rocket undoes ``<@U123|name>``
   itself, so members are named by id);
-- Events API subscriptions at ``https://HOST/slack/events`` for the bot event ``team_join``;
+- Events API subscriptions at ``https://HOST/slack/events`` for the bot events ``team_join`` and
+  ``app_home_opened`` (the Home tab, which is enabled);
+- interactivity (buttons, modals) at ``https://HOST/slack/interactions``;
 - the bot scopes the Slack adapter and the events need (``BOT_SCOPES``).
 
 With ``--socket`` Socket Mode is enabled and no request URL is written (``--url`` is then
@@ -24,10 +26,12 @@ APP_NAME = "Rocket"
 COMMAND = "/rocket"
 COMMANDS_PATH = "/slack/commands"
 EVENTS_PATH = "/slack/events"
-BOT_EVENTS = ("team_join",)
+INTERACTIONS_PATH = "/slack/interactions"
+BOT_EVENTS = ("team_join", "app_home_opened")
 # commands: the slash command; chat:write (+ .public: post notices to a public channel the bot
 # has not joined); im:write: open the welcome DM; channels:read: conversations.list/.members on
 # public channels; users:read (+ .email): the team_join event and the newcomer's email.
+# views.open / views.publish / views.update and app_home_opened need no scope (Slack's reference).
 BOT_SCOPES = (
     "commands",
     "chat:write",
@@ -72,9 +76,11 @@ def build_manifest(url: str | None, socket: bool = False, name: str = APP_NAME) 
         "should_escape": True,
     }
     events: dict[str, Any] = {"bot_events": list(BOT_EVENTS)}
+    interactivity: dict[str, Any] = {"is_enabled": True}
     if not socket:
         command["url"] = root + COMMANDS_PATH
         events["request_url"] = root + EVENTS_PATH
+        interactivity["request_url"] = root + INTERACTIONS_PATH
     return {
         "_metadata": {"major_version": 1, "minor_version": 1},
         "display_information": {
@@ -83,12 +89,15 @@ def build_manifest(url: str | None, socket: bool = False, name: str = APP_NAME) 
             "background_color": "#1d3c6e",
         },
         "features": {
+            "app_home": {"home_tab_enabled": True, "messages_tab_enabled": True,
+                         "messages_tab_read_only_enabled": False},
             "bot_user": {"display_name": name.lower(), "always_online": True},
             "slash_commands": [command],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {
             "event_subscriptions": events,
+            "interactivity": interactivity,
             "org_deploy_enabled": False,
             "socket_mode_enabled": socket,
             "token_rotation_enabled": False,

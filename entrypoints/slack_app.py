@@ -13,11 +13,14 @@ Listeners (the place to add a Slack feature: see README "How to add…"):
   command that crashes is acked with an apology (Slack never redelivers slash commands).
 - events: ``team_join`` and every other ``event_callback`` go to ``RocketHandlers.slack_event``
   (which stores ``team_join`` once per ``event_id``: de-duplication stays in RocketHandlers, on
-  storage leases, so it holds across workers and transports); ``app_home_opened`` is acked (a
-  later issue publishes the Home tab). ``url_verification`` is answered by Bolt's own middleware
+  storage leases, so it holds across workers and transports); ``app_home_opened`` (tab ``home``)
+  publishes the user's Home tab (``Surfaces.home_opened``, ``views.publish``) before the ack.
+  ``url_verification`` is answered by Bolt's own middleware
   (``{"challenge": …}``).
-- interactivity: ``block_actions``, ``view_submission``, ``view_closed`` and ``shortcut`` have
-  generic listeners that ack (a later issue fills them).
+- interactivity: ``block_actions`` go to ``Surfaces.block_action`` (buttons open modals with the
+  payload's ``trigger_id``, "More" posts a list's next page), ``view_submission`` to
+  ``Surfaces.view_submission`` whose answer (``response_action: errors`` or nothing) is the ack's
+  body; ``view_closed`` and ``shortcut`` are acked (entrypoints/interactions.py).
 - anything else Slack sends is acknowledged and ignored (an event: 200 ``{"ok": true, "ignored":
   true}``; an interaction: an empty 200, since Slack reads an interaction's body as its answer).
 
@@ -49,7 +52,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import SlackSettings
 from adapters.slack.verify import HeaderSource
-from core.errors import StorageUnavailable
+from core.errors import RocketError, StorageUnavailable
 from entrypoints.handlers import Outcome, RocketHandlers, reply_payload
 
 log = logging.getLogger("rocket.slack")
@@ -131,7 +134,25 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
 
     @app.event("app_home_opened")
     async def app_home_opened(body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
-        return await to_handlers(body, context)  # acked (counted, ignored); the Home tab comes later
+        """The Home tab (tab ``home``) is published with ``views.publish``; the Messages tab is
+        ignored. A Slack failure is logged: the event is still acked (a retry would fail too)."""
+        raw = body.get("event")
+        event: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        user = event.get("user")
+        if event.get("tab", "home") != "home" or not isinstance(user, str) or not user:
+            return await to_handlers(body, context)
+        try:
+            await (await handlers()).surfaces.home_opened(user)
+        except StorageUnavailable as e:
+            return json_response({"ok": False, "error": str(e)}, 503)
+        except RocketError as e:
+            log.warning(json.dumps({"kind": "home", "outcome": "not published", "error": str(e)[:200]}))
+        except Exception:
+            log.exception("publishing the Home tab failed")
+            return json_response({"ok": False, "error": "internal error"}, 500)
+        if context.get(TRANSPORT) != "http":
+            return BoltResponse(status=200, body="")
+        return json_response({"ok": True, "home": "published"})
 
     @app.event(ANY)
     async def other_event(body: dict[str, Any], context: dict[str, Any]) -> BoltResponse:
@@ -143,8 +164,32 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
                              "outcome": "acknowledged"}))
         await ack()
 
-    app.action(ANY)(acknowledge)
-    app.view(ANY)(acknowledge)
+    @app.action(ANY)
+    async def block_action(ack: AsyncAck, body: dict[str, Any]) -> None:
+        try:
+            await (await handlers()).surfaces.block_action(body)
+        except StorageUnavailable:
+            raise
+        except RocketError as e:  # the trigger lapses in 3 s: nothing to retry
+            log.warning(json.dumps({"kind": "interaction", "type": "block_actions", "outcome": "failed",
+                                    "error": str(e)[:200]}))
+        await ack()
+
+    @app.view(ANY)
+    async def view_submission(ack: AsyncAck, body: dict[str, Any]) -> None:
+        try:
+            answer = await (await handlers()).surfaces.view_submission(body)
+        except StorageUnavailable:
+            raise  # 503: the modal stays open with Slack's own error, nothing saved
+        except RocketError as e:
+            log.warning(json.dumps({"kind": "interaction", "type": "view_submission", "outcome": "failed",
+                                    "error": str(e)[:200]}))
+            answer = None
+        if answer:
+            await ack(response_action=answer["response_action"], errors=answer["errors"])
+        else:
+            await ack()
+
     app.view_closed(ANY)(acknowledge)
     app.shortcut(ANY)(acknowledge)
 

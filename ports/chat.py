@@ -7,7 +7,7 @@ Implementations raise ``IntegrationUnavailable("Slack")`` when not configured an
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -21,6 +21,11 @@ class Chat(Protocol):
         """Send ``text`` as a direct message to the Slack user ``user_id``."""
         ...
 
+    async def send_welcome(self, user_id: str, text: str) -> None:
+        """Like ``send_dm``, plus a button that opens the profile editor (Slack: a Block Kit
+        button with action id ``rocket_edit_profile``)."""
+        ...
+
     async def post_to_channel(self, channel: str, text: str) -> None:
         """Post ``text`` to a channel given by id (``C…``) or name (with or without ``#``)."""
         ...
@@ -31,4 +36,17 @@ class Chat(Protocol):
 
     async def list_public_channels(self) -> list[Channel]:
         """Every public, unarchived channel, all pages."""
+        ...
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Open ``view`` (a Block Kit modal) for the interaction ``trigger_id`` (``views.open``);
+        the new view's id."""
+        ...
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """Publish ``view`` as the Home tab of ``user_id`` (``views.publish``)."""
+        ...
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """Replace the open view ``view_id`` with ``view`` (``views.update``)."""
         ...

@@ -116,6 +116,21 @@ class SlackChat:
         dm_channel = (opened.get("channel") or {}).get("id") or user_id
         await self._call(lambda: self.client.chat_postMessage(channel=dm_channel, text=text))
 
+    async def send_welcome(self, user_id: str, text: str) -> None:
+        """The welcome DM: ``text`` and an "Edit profile" button (``rocket_edit_profile``)."""
+        from adapters.slack.render import escape
+        from adapters.slack.views import EDIT_PROFILE
+
+        button: dict[str, Any] = {"type": "button", "action_id": EDIT_PROFILE, "value": user_id[:2000],
+                                  "style": "primary", "text": {"type": "plain_text", "text": "Edit profile"}}
+        blocks: list[dict[str, Any]] = [
+            {"type": "section", "text": {"type": "mrkdwn", "text": escape(text)[:3000]}},
+            {"type": "actions", "elements": [button]},
+        ]
+        opened = await self._call(lambda: self.client.conversations_open(users=user_id))
+        dm_channel = (opened.get("channel") or {}).get("id") or user_id
+        await self._call(lambda: self.client.chat_postMessage(channel=dm_channel, text=text, blocks=blocks))
+
     async def post_to_channel(self, channel: str, text: str) -> None:
         """Post ``text`` to the channel given by id or name."""
         channel_id = await self._resolve(channel)
@@ -143,6 +158,19 @@ class SlackChat:
         ):
             channels.extend(Channel(c["id"], c.get("name", "")) for c in page.get("channels") or [])
         return channels
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """``views.open`` with the interaction's ``trigger_id``; the opened view's id."""
+        opened = await self._call(lambda: self.client.views_open(trigger_id=trigger_id, view=view))
+        return str((opened.get("view") or {}).get("id") or "")
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        """``views.publish``: ``view`` becomes ``user_id``'s Home tab."""
+        await self._call(lambda: self.client.views_publish(user_id=user_id, view=view))
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        """``views.update`` of the open view ``view_id``."""
+        await self._call(lambda: self.client.views_update(view_id=view_id, view=view))
 
     # -- helpers ----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from core.results import (
     TeamResult,
     UserResult,
 )
+from core.usecases.projects import short_ids
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -61,6 +62,21 @@ class View:
     message: str = ""
     sections: list[Section] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    more: str = ""  # the command line showing the next page ("" when this is the last)
+
+
+PAGE_SIZE = 25  # list items per reply page
+MORE_ACTION = "rocket_more"  # the "More" button's action id; its value is the command line
+
+
+def _page(items: list[str], page: int, command: str) -> tuple[list[str], str, str]:
+    """(the items of ``page``, "page P of N" or "", the next page's command line or "")."""
+    pages = max(1, -(-len(items) // PAGE_SIZE))
+    page = max(1, min(page, pages))
+    shown = items[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]
+    where = f" · page {page} of {pages}" if pages > 1 else ""
+    more = f"{command} --page {page + 1}" if page < pages else ""
+    return shown, where, more
 
 
 # --- result -> view ------------------------------------------------------------------------
@@ -89,9 +105,9 @@ def team_label(team: Team) -> str:
     return f"{text} · {count} member{'' if count == 1 else 's'}"
 
 
-def project_label(project: Project) -> str:
-    """``p1: Rocket · https://github.com/o/r``."""
-    text = project.project_id
+def project_label(project: Project, short: str = "") -> str:
+    """``p1: Rocket · https://github.com/o/r`` (``short``: the short id to show instead)."""
+    text = short or project.project_id
     if project.display_name:
         text += f": {project.display_name}"
     urls = ", ".join(sorted(project.github_urls))
@@ -176,7 +192,8 @@ def _(result: TeamList) -> View:
     teams = sorted(result.teams, key=lambda t: (t.github_team_name or t.github_team_id).lower())
     items = [team_label(t) for t in teams]
     empty = "No teams yet: an admin can run `team refresh`, a team lead `team create TEAM`."
-    return View(f"Teams ({len(items)})", sections=[Section(items=items, empty=empty)])
+    shown, where, more = _page(items, result.page, "team list")
+    return View(f"Teams ({len(items)}){where}", sections=[Section(items=shown, empty=empty)], more=more)
 
 
 @view_of.register
@@ -210,9 +227,11 @@ def _(result: ProjectResult) -> View:
 @view_of.register
 def _(result: ProjectList) -> View:
     projects = sorted(result.projects, key=lambda p: (p.display_name or p.project_id).lower())
-    items = [project_label(p) for p in projects]
+    short = short_ids([p.project_id for p in projects])
+    items = [project_label(p, short[p.project_id]) for p in projects]
     empty = "No projects yet: `project create GH_REPO TEAM` adds one."
-    return View(f"Projects ({len(items)})", sections=[Section(items=items, empty=empty)])
+    shown, where, more = _page(items, result.page, "project list")
+    return View(f"Projects ({len(items)}){where}", sections=[Section(items=shown, empty=empty)], more=more)
 
 
 @view_of.register
@@ -313,6 +332,8 @@ def text_of(view: View) -> str:
     if view.warnings:
         lines.append("Warnings:")
         lines += [f"  ! {w}" for w in view.warnings]
+    if view.more:
+        lines.append(f"More: {view.more}")
     return "\n".join(lines)
 
 
@@ -423,10 +444,15 @@ def blocks_of(view: View) -> list[dict[str, Any]]:
             {"type": "mrkdwn", "text": _clip(f":warning: {escape(w)}", MAX_FIELD)} for w in view.warnings
         ]
         blocks.append({"type": "context", "elements": elements[:10]})
-    if len(blocks) > MAX_BLOCKS:
+    more = []
+    if view.more:
+        more = [{"type": "actions", "elements": [{
+            "type": "button", "action_id": MORE_ACTION, "value": view.more,
+            "text": {"type": "plain_text", "text": "More"}}]}]
+    if len(blocks) + len(more) > MAX_BLOCKS:
         note = _section("_…cut short for Slack; `rocket exec` on the command line shows everything._")
-        blocks = [*blocks[: MAX_BLOCKS - 1], note]
-    return blocks
+        blocks = [*blocks[: MAX_BLOCKS - 1 - len(more)], note]
+    return blocks + more
 
 
 def render_blocks(result: Any) -> list[dict[str, Any]]:

@@ -34,7 +34,7 @@ class ViewKarmaHandler:
         self._settings = settings
 
     async def __call__(self, cmd: c.ViewKarma) -> KarmaResult:
-        user = await registered_user(self._ports.store, _slack_id(cmd.slack_id))
+        user = await registered_user(self._ports.store, _slack_id(cmd.slack_id.strip() or cmd.actor))
         return KarmaResult(user, message=f"{user.slack_id} has {user.karma} karma")
 
 

@@ -71,7 +71,7 @@ class OnboardUserHandler:
         record(UserRegistered(slack_user_id, slack_user_id))
 
         try:
-            await self._ports.chat.send_dm(slack_user_id, welcome_text(user.name))
+            await self._ports.chat.send_welcome(slack_user_id, welcome_text(user.name))
         except Exception as exc:  # any DM failure is reported; the user stays registered
             warnings.append(f"Could not send the welcome message: {exc}")
         return UserResult(user, message="Added", warnings=warnings)

@@ -27,7 +27,23 @@ from core.results import Deleted, ProjectList, ProjectResult
 from core.usecases.common import find_user, require, team_by_slug, update_with_retry
 from core.validation import normalize_repo
 
-__all__ = ["normalize_repo"]
+__all__ = ["SHORT_ID", "normalize_repo", "short_ids"]
+SHORT_ID = 6  # a short project id has at least this many characters
+
+
+def short_ids(ids: list[str]) -> dict[str, str]:
+    """Each id's shortest prefix (at least ``SHORT_ID`` characters) that no other id starts with."""
+    ordered = sorted({i.lower(): i for i in ids}.items())
+    out: dict[str, str] = {}
+    for n, (low, original) in enumerate(ordered):
+        common = 0
+        for _, (other, _) in ((m, ordered[m]) for m in (n - 1, n + 1) if 0 <= m < len(ordered)):
+            k = 0
+            while k < min(len(low), len(other)) and low[k] == other[k]:
+                k += 1
+            common = max(common, k)
+        out[original] = original[: max(SHORT_ID, common + 1)]
+    return out
 
 
 class _ProjectUseCase:
@@ -36,10 +52,22 @@ class _ProjectUseCase:
         self.settings = settings
 
     async def _project(self, project_id: str) -> Project:
+        """The project with this id, or with this short id: a prefix of at least
+        ``SHORT_ID`` characters that only one project's id starts with."""
         try:
             return await self.ports.store.retrieve(Project, project_id)
         except NotFound:
-            raise NotFound(f"No project {project_id!r} (see `/rocket project list`)") from None
+            pass
+        wanted = project_id.strip().lower()
+        if len(wanted) >= SHORT_ID:
+            every = await self.ports.store.query(Project)
+            found = [p for p in every if p.project_id.lower().startswith(wanted)]
+            if len(found) == 1:
+                return found[0]
+            if found:
+                raise InvalidInput(f"{project_id!r} is the start of {len(found)} project ids; "
+                                   "give more of it")
+        raise NotFound(f"No project {project_id!r} (see `/rocket project list`)")
 
     async def _team_of(self, project: Project) -> Team | None:
         if not project.github_team_id:
@@ -67,7 +95,7 @@ class ListProjectsHandler(_ProjectUseCase):
 
     async def __call__(self, cmd: c.ListProjects) -> ProjectList:
         projects = await self.ports.store.query(Project)
-        return ProjectList(sorted(projects, key=lambda p: p.project_id))
+        return ProjectList(sorted(projects, key=lambda p: p.project_id), page=cmd.page)
 
 
 class ViewProjectHandler(_ProjectUseCase):
@@ -109,6 +137,7 @@ class EditProjectHandler(_ProjectUseCase):
     async def __call__(self, cmd: c.EditProject) -> ProjectResult:
         actor, project_id, name = cmd.actor, cmd.project_id, cmd.name
         project = await self._project(project_id)
+        project_id = project.project_id
         team = await self._require_owner(actor, project, "edit this project")
         if name is None:
             return ProjectResult(project, team, "Nothing to change: give --name")
@@ -139,6 +168,7 @@ class AssignProjectHandler(_ProjectUseCase):
     async def __call__(self, cmd: c.AssignProject) -> ProjectResult:
         actor, project_id, team, force = cmd.actor, cmd.project_id, cmd.team, cmd.force
         project = await self._project(project_id)
+        project_id = project.project_id
         target = await team_by_slug(self.ports.store, team)
         actor_user = await find_user(self.ports.store, actor)
         require(can_manage_team(actor_user, target),
@@ -169,6 +199,7 @@ class UnassignProjectHandler(_ProjectUseCase):
     async def __call__(self, cmd: c.UnassignProject) -> ProjectResult:
         actor, project_id = cmd.actor, cmd.project_id
         project = await self._project(project_id)
+        project_id = project.project_id
         if not project.github_team_id:
             raise InvalidInput(f"Project {project_id} is not assigned to a team")
         await self._require_owner(actor, project, "unassign this project")
@@ -190,6 +221,7 @@ class DeleteProjectHandler(_ProjectUseCase):
     async def __call__(self, cmd: c.DeleteProject) -> Deleted:
         actor, project_id, force = cmd.actor, cmd.project_id, cmd.force
         project = await self._project(project_id)
+        project_id = project.project_id
         await self._require_owner(actor, project, "delete this project")
         if project.github_team_id and not force:
             raise Conflict(f"Project {project_id} is assigned to a team; use -f to delete it anyway")

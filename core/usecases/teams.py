@@ -85,7 +85,7 @@ class ListTeamsHandler(_TeamHandler):
 
     async def __call__(self, cmd: c.ListTeams) -> TeamList:
         teams = await self.ports.store.query(Team)
-        return TeamList(sorted(teams, key=lambda t: t.github_team_name))
+        return TeamList(sorted(teams, key=lambda t: t.github_team_name), page=cmd.page)
 
 
 class ViewTeamHandler(_TeamHandler):

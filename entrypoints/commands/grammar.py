@@ -179,8 +179,16 @@ def _user(add: Sub) -> None:
                    help="also remove them from the GitHub organization (or cancel their invitation)")
 
 
+def page_number(value: str) -> int:
+    """A page number: a whole number from 1 to 100,000."""
+    if not value.strip().isdigit() or not 1 <= int(value) <= 100_000:
+        raise argparse.ArgumentTypeError(f"--page takes a whole number from 1, not {value!r}")
+    return int(value)
+
+
 def _team(add: Sub) -> None:
-    add("list", c.ListTeams, "List every team.")
+    p = add("list", c.ListTeams, "List every team (a page at a time).")
+    p.add_argument("--page", type=page_number, default=1, metavar="N", help="which page (from 1)")
 
     p = add("view", c.ViewTeam, "Show a team with its leads, members and projects.")
     p.add_argument("team", metavar="TEAM", help="the team's GitHub slug")
@@ -221,7 +229,8 @@ def _team(add: Sub) -> None:
 
 
 def _project(add: Sub) -> None:
-    add("list", c.ListProjects, "List every project.")
+    p = add("list", c.ListProjects, "List every project (a page at a time).")
+    p.add_argument("--page", type=page_number, default=1, metavar="N", help="which page (from 1)")
 
     p = add("view", c.ViewProject, "Show a project.")
     p.add_argument("project_id", metavar="PROJECT_ID", help="the project's id")
@@ -249,8 +258,9 @@ def _project(add: Sub) -> None:
 
 
 def _karma(add: Sub) -> None:
-    p = add("view", c.ViewKarma, "Show a user's karma.")
-    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")
+    p = add("view", c.ViewKarma, "Show a user's karma (yours without SLACK_ID).")
+    p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", nargs="?", default=argparse.SUPPRESS,
+                   help="the user (default: you)")
 
     p = add("set", c.SetKarma, "Set a user's karma (admins only).")
     p.add_argument("slack_id", type=slack_id, metavar="SLACK_ID", help="the user")

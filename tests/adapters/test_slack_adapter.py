@@ -190,3 +190,26 @@ async def test_from_env_client_talks_to_the_configured_url(slack_standin: SlackS
     assert chat is not None
 
     assert await chat.channel_members("general") == ["U1", "U2", "U3"]
+
+
+async def test_welcome_dm_has_an_edit_button_and_views_are_recorded(slack_standin: SlackStandIn) -> None:
+    from adapters.slack.views import EDIT_PROFILE, profile_modal
+    from tests.support.blockkit import assert_within_limits
+
+    chat = chat_for(slack_standin)
+    await chat.send_welcome("U0ALICE", "Welcome, <!channel> & co")
+    [message] = slack_standin.messages
+    assert message.text == "Welcome, <!channel> & co"
+    assert_within_limits({"text": message.text, "blocks": message.blocks})
+    assert "&lt;!channel&gt; &amp; co" in message.blocks[0]["text"]["text"]
+    assert message.blocks[1]["elements"][0]["action_id"] == EDIT_PROFILE
+
+    view_id = await chat.open_view("1.2.abc", profile_modal(None, "U0ALICE"))
+    [opened] = slack_standin.opened()
+    assert (opened.target, opened.view_id) == ("1.2.abc", view_id)
+    with pytest.raises(UpstreamError, match="expired_trigger_id"):
+        await chat.open_view("1.2.abc", profile_modal(None, "U0ALICE"))  # a trigger works once
+    await chat.update_view(view_id, profile_modal(None, "U0ALICE"))
+    with pytest.raises(UpstreamError, match="not_found"):
+        await chat.update_view("V404", profile_modal(None, "U0ALICE"))
+    assert [v.method for v in slack_standin.views] == ["views.open", "views.update"]

@@ -139,7 +139,7 @@ async def test_url_verification_and_other_events_are_answered_by_the_bolt_app(si
         assert await response.get_json() == {"challenge": json.loads(challenge)["challenge"]}
         home = slack_file("app_home_opened.event.json")
         response = await post_signed(http, "/slack/events", home, "application/json")
-        assert (response.status_code, await response.get_json()) == (200, {"ok": True, "ignored": True})
+        assert (response.status_code, await response.get_json()) == (200, {"ok": True, "home": "published"})
         odd = json.dumps({"type": "app_rate_limited", "minute_rate_limited": 1})
         response = await post_signed(http, "/slack/events", odd, "application/json")
         assert (response.status_code, await response.get_json()) == (200, {"ok": True, "ignored": True})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from core.errors import NotFound
 from ports.chat import Channel
 
@@ -13,6 +15,10 @@ class FakeChat:
         self.dms: list[tuple[str, str]] = []  # (user id, text)
         self.posts: list[tuple[str, str]] = []  # (channel id, text)
         self.fail_on: dict[str, Exception] = {}
+        self.welcomes: list[str] = []  # user ids sent the welcome DM with its button
+        self.opened: list[tuple[str, dict[str, Any]]] = []  # (trigger id, view)
+        self.homes: list[tuple[str, dict[str, Any]]] = []  # (user id, view)
+        self.updated: list[tuple[str, dict[str, Any]]] = []  # (view id, view)
 
     def add_channel(self, channel_id: str, name: str, members: list[str] = ()) -> Channel:
         channel = Channel(channel_id, name)
@@ -37,6 +43,12 @@ class FakeChat:
         self._enter("send_dm")
         self.dms.append((user_id, text))
 
+    async def send_welcome(self, user_id: str, text: str) -> None:
+        """Recorded in ``dms`` (and ``welcomes``); fails like ``send_dm``."""
+        self._enter("send_dm")
+        self.dms.append((user_id, text))
+        self.welcomes.append(user_id)
+
     async def post_to_channel(self, channel: str, text: str) -> None:
         self._enter("post_to_channel")
         self.posts.append((self._resolve(channel), text))
@@ -48,3 +60,16 @@ class FakeChat:
     async def list_public_channels(self) -> list[Channel]:
         self._enter("list_public_channels")
         return list(self.channels.values())
+
+    async def open_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        self._enter("open_view")
+        self.opened.append((trigger_id, view))
+        return f"V{len(self.opened):06d}"
+
+    async def publish_home(self, user_id: str, view: dict[str, Any]) -> None:
+        self._enter("publish_home")
+        self.homes.append((user_id, view))
+
+    async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
+        self._enter("update_view")
+        self.updated.append((view_id, view))

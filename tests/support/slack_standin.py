@@ -19,6 +19,12 @@ form body or a JSON body; the bot token from ``Authorization: Bearer …`` or a 
   (``users``: one user id; returns a ``D…`` channel, the same one every time),
   ``chat.postMessage`` (``channel``: a channel id, a ``D…`` id, or a user id meaning the bot's DM
   with that user; ``text``, ``blocks``).
+- ``views.open`` (``trigger_id``, ``view``: refused with ``invalid_trigger_id`` unless the trigger id
+  was handed out by ``new_trigger()`` or looks like Slack's ``digits.digits.hex``, and
+  ``expired_trigger_id`` when a trigger id is used twice), ``views.publish`` (``user_id``, ``view``)
+  and ``views.update`` (``view_id`` of an opened view, ``view``): each recorded in ``views`` as a
+  ``RecordedView`` (method, trigger id / user id / view id, the view as JSON); ``homes(user)``
+  gives the Home views published for a user, oldest first.
 - Lists are paginated: at most ``page_size`` items a page (default 2, so tests see several pages
   whatever ``limit`` the client asks for) and ``response_metadata.next_cursor`` ("" on the last page).
 - Stricter than Slack on purpose: ``chat.postMessage`` and ``conversations.members`` take channel
@@ -74,6 +80,14 @@ class PostedMessage:
 
 
 @dataclass(frozen=True)
+class RecordedView:
+    method: str  # views.open, views.publish, views.update
+    target: str  # the trigger id, user id or view id
+    view: dict[str, Any]
+    view_id: str
+
+
+@dataclass
 class RecordedCall:
     method: str
     args: dict[str, Any]
@@ -102,6 +116,8 @@ class SlackStandIn:
         self.messages: list[PostedMessage] = []
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
+        self.views: list[RecordedView] = []
+        self._used_triggers: set[str] = set()
         self._failures: dict[str, list[tuple[int, str, dict[str, str]]]] = {}
         self._lock = threading.RLock()
         self._counter = 0
@@ -215,6 +231,16 @@ class SlackStandIn:
             ims = {c.id for c in self.channels.values() if c.is_im and c.user == user_id}
             return [m.text for m in self.messages if m.channel in ims]
 
+    def homes(self, user_id: str) -> list[dict[str, Any]]:
+        """Home tab views published for ``user_id``, oldest first."""
+        with self._lock:
+            return [v.view for v in self.views if v.method == "views.publish" and v.target == user_id]
+
+    def opened(self) -> list[RecordedView]:
+        """Every ``views.open`` accepted, oldest first."""
+        with self._lock:
+            return [v for v in self.views if v.method == "views.open"]
+
     def calls_to(self, method: str) -> list[RecordedCall]:
         with self._lock:
             return [c for c in self.calls if c.method == method]
@@ -327,6 +353,53 @@ class SlackStandIn:
         self.messages.append(PostedMessage(channel.id, str(text or ""), blocks, ts))
         return {"channel": channel.id, "ts": ts, "message": {"text": text or "", "ts": ts}}
 
+    @staticmethod
+    def _view_arg(args: dict[str, Any]) -> dict[str, Any]:
+        view = args.get("view")
+        if isinstance(view, str):
+            try:
+                view = json.loads(view)
+            except ValueError as err:
+                raise _SlackError("invalid_arguments") from err
+        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+            raise _SlackError("invalid_arguments")
+        if not isinstance(view.get("blocks"), list):
+            raise _SlackError("invalid_arguments")
+        return view
+
+    def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(args.get("trigger_id") or "")
+        if not re.match(r"^[0-9]+\.[0-9]+\.[0-9a-z]+$", trigger):
+            raise _SlackError("invalid_trigger_id")
+        if trigger in self._used_triggers:
+            raise _SlackError("expired_trigger_id")
+        view = self._view_arg(args)
+        if view.get("type") != "modal":
+            raise _SlackError("invalid_arguments")
+        self._used_triggers.add(trigger)
+        view_id = self._new_id("V")
+        self.views.append(RecordedView("views.open", trigger, view, view_id))
+        return {"view": {**view, "id": view_id}}
+
+    def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = str(args.get("user_id") or "")
+        if not _USER_ID.match(user):
+            raise _SlackError("user_not_found")
+        view = self._view_arg(args)
+        if view.get("type") != "home":
+            raise _SlackError("invalid_arguments")
+        view_id = self._new_id("V")
+        self.views.append(RecordedView("views.publish", user, view, view_id))
+        return {"view": {**view, "id": view_id}}
+
+    def _views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id") or "")
+        if not any(v.view_id == view_id for v in self.views):
+            raise _SlackError("not_found")
+        view = self._view_arg(args)
+        self.views.append(RecordedView("views.update", view_id, view, view_id))
+        return {"view": {**view, "id": view_id}}
+
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"user_id": "U0STANDINBOT", "team_id": "T0STANDIN", "bot_id": "B0STANDIN"}
 
@@ -347,6 +420,9 @@ _ROUTES = {
     "conversations.members": SlackStandIn._conversations_members,
     "conversations.open": SlackStandIn._conversations_open,
     "chat.postMessage": SlackStandIn._chat_post_message,
+    "views.open": SlackStandIn._views_open,
+    "views.publish": SlackStandIn._views_publish,
+    "views.update": SlackStandIn._views_update,
 }
 
 

@@ -41,7 +41,7 @@ CONTRACT_FORMS: dict[str, tuple[type[c.Command[Any]], dict[str, Any]]] = {
         {"slack_id": "SLACK_ID", "github": "G", "email": "E", "inspect": True},
     ),
     "user delete SLACK_ID [--org]": (c.DeleteUser, {"slack_id": "SLACK_ID", "org": True}),
-    "team list": (c.ListTeams, {}),
+    "team list": (c.ListTeams, {"page": 1}),
     "team view TEAM": (c.ViewTeam, {"team": "TEAM"}),
     "team create TEAM [--name N] [--platform P] [--channel CHANNEL] [--lead SLACK_ID] "
     "[--folder DRIVE_FOLDER_ID]": (
@@ -61,7 +61,7 @@ CONTRACT_FORMS: dict[str, tuple[type[c.Command[Any]], dict[str, Any]]] = {
     ),
     "team delete TEAM": (c.DeleteTeam, {"team": "TEAM"}),
     "team refresh [--dry-run]": (c.RefreshTeams, {"dry_run": True}),
-    "project list": (c.ListProjects, {}),
+    "project list": (c.ListProjects, {"page": 1}),
     "project view PROJECT_ID": (c.ViewProject, {"project_id": "PROJECT_ID"}),
     "project create GH_REPO TEAM [--name N]": (
         c.CreateProject,
@@ -111,7 +111,7 @@ MORE_LINES: list[tuple[str, type[c.Command[Any]], dict[str, Any]]] = [
     ("U123++", c.GiveKarma, {"slack_id": "U123"}),
     ("@U123 ++", c.GiveKarma, {"slack_id": "U123"}),
     ("U123 ++ thanks for the review!", c.GiveKarma, {"slack_id": "U123"}),
-    ("TEAM  list", c.ListTeams, {}),
+    ("TEAM  list", c.ListTeams, {"page": 1}),
     ("team refresh", c.RefreshTeams, {"dry_run": False}),
     ("audit", c.ViewAudit, {"user": None, "team": None, "limit": 20, "before": None}),
     ("audit --user @U9 --team ios --limit 5", c.ViewAudit,
@@ -276,3 +276,31 @@ def test_every_option_value_with_spaces_and_unicode_survives() -> None:
 
 def test_non_breaking_spaces_separate_words() -> None:
     assert parse("team\u00a0view\u00a0ios") == Parsed(c.ViewTeam, {"team": "ios"}, "team view")
+
+
+@pytest.mark.parametrize(("line", "kwargs"), [
+    ("karma view", {}),  # your own
+    ("team list --page 3", {"page": 3}),
+    ("project list --page 2", {"page": 2}),
+])
+def test_issue_13_forms(line: str, kwargs: dict) -> None:
+    assert parse(line).kwargs == kwargs
+
+
+@pytest.mark.parametrize("line", ["team list --page 0", "team list --page -1", "project list --page x"])
+def test_a_bad_page_gets_help(line: str) -> None:
+    with pytest.raises(ParseError, match="--page"):
+        parse(line)
+
+
+async def test_karma_view_without_an_argument_shows_your_own() -> None:
+    from adapters.memory.store import MemoryStore
+    from core.models import User
+    from entrypoints.commands.dispatch import run_command
+    from tests.fakes.ports import store_bus
+
+    store = MemoryStore()
+    await store.store(User("U0ME", karma=5))
+    await store.store(User("U0OTHER", karma=2))
+    reply = await run_command(store_bus(store), "U0ME", "karma view")
+    assert reply.ok and "5 karma" in reply.text
