@@ -179,6 +179,7 @@ class AuditPage:
     entries: list[Any] = field(default_factory=list)  # core.audit.AuditEntry
     more: str = ""
     scope: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
