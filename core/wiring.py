@@ -1,7 +1,8 @@
 """``build_bus(ports, settings)``: the one place that wires every handler and subscriber.
 
-Adding a use-case: its command in ``core.commands``, its handler in ``core.usecases``, one
-``register`` line here. Adding a consequence of a change: a subscriber in
+Adding a use-case: its command in ``core.commands`` and its handler in ``core.usecases``,
+marked ``@handles(c.TheCommand)`` (``core.usecases.registry``): nothing to add here (a new
+module of handlers is imported below). Adding a consequence of a change: a subscriber in
 ``core.subscribers`` and one ``subscribe`` line here.
 """
 
@@ -13,7 +14,7 @@ from core.context import Ports, Settings
 from core.events import Event, MemberJoinedTeam, MemberLeftTeam, ProfileChanged, TeamChanged, TeamDeleted
 from core.subscribers import DriveSync, Notices, Promotion
 from core.subscribers.audit import AuditTrail
-from core.usecases import (
+from core.usecases import (  # noqa: F401  (importing a module registers its @handles classes)
     audit,
     channels,
     directory,
@@ -27,53 +28,20 @@ from core.usecases import (
     teams,
     users,
 )
+from core.usecases.registry import registered_handlers
 from core.verification import Verifications
 
 
 def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     """A bus with every handler of ``core.usecases`` and the standard subscribers."""
     bus = MessageBus()
+    for command, handler_class in registered_handlers().items():  # @handles in core.usecases
+        bus.register(command, handler_class(ports, settings))
     # users; GitHub verifications wait in the background until the app closes the bus
     verifications = Verifications(ports)
     verifications.bind(bus)
     bus.on_close(verifications.close)
-    bus.register(c.AddUser, users.AddUserHandler(ports, settings))
     bus.register(c.EditUser, users.EditUserHandler(ports, settings, verifications))
-    bus.register(c.LinkVerifiedGitHub, users.LinkVerifiedGitHubHandler(ports, settings))
-    bus.register(c.ViewUser, users.ViewUserHandler(ports, settings))
-    bus.register(c.DeleteUser, users.DeleteUserHandler(ports, settings))
-    bus.register(c.MakeAdmin, users.MakeAdminHandler(ports, settings))
-    bus.register(c.ImportDirectory, directory.ImportDirectoryHandler(ports, settings))
-    bus.register(c.OnboardUser, onboarding.OnboardUserHandler(ports, settings))
-    bus.register(c.ViewHome, home.ViewHomeHandler(ports, settings))
-    # karma and emails
-    bus.register(c.ViewKarma, karma.ViewKarmaHandler(ports, settings))
-    bus.register(c.SetKarma, karma.SetKarmaHandler(ports, settings))
-    bus.register(c.ResetKarma, karma.ResetKarmaHandler(ports, settings))
-    bus.register(c.GiveKarma, karma.GiveKarmaHandler(ports, settings))
-    bus.register(c.ExportEmails, emails.ExportEmailsHandler(ports, settings))
-    # teams
-    bus.register(c.ListTeams, teams.ListTeamsHandler(ports, settings))
-    bus.register(c.ViewTeam, teams.ViewTeamHandler(ports, settings))
-    bus.register(c.CreateTeam, teams.CreateTeamHandler(ports, settings))
-    bus.register(c.EditTeam, teams.EditTeamHandler(ports, settings))
-    bus.register(c.AddTeamMember, teams.AddTeamMemberHandler(ports, settings))
-    bus.register(c.RemoveTeamMember, teams.RemoveTeamMemberHandler(ports, settings))
-    bus.register(c.SetTeamLead, teams.SetTeamLeadHandler(ports, settings))
-    bus.register(c.DeleteTeam, teams.DeleteTeamHandler(ports, settings))
-    bus.register(c.RefreshTeams, refresh.RefreshTeamsHandler(ports, settings))
-    bus.register(c.SyncDrive, teams.SyncDriveHandler(ports, settings))
-    bus.register(c.FeatureRandomChannel, channels.FeatureRandomChannelHandler(ports, settings))
-    # projects
-    bus.register(c.ListProjects, projects.ListProjectsHandler(ports, settings))
-    bus.register(c.ViewProject, projects.ViewProjectHandler(ports, settings))
-    bus.register(c.CreateProject, projects.CreateProjectHandler(ports, settings))
-    bus.register(c.EditProject, projects.EditProjectHandler(ports, settings))
-    bus.register(c.AssignProject, projects.AssignProjectHandler(ports, settings))
-    bus.register(c.UnassignProject, projects.UnassignProjectHandler(ports, settings))
-    bus.register(c.DeleteProject, projects.DeleteProjectHandler(ports, settings))
-    # audit
-    bus.register(c.ViewAudit, audit.ViewAuditHandler(ports, settings))
     # GitHub webhook events
     gh = github_events.GitHubEventHandlers(ports, settings)
     bus.register(c.GitHubPing, gh.ping)

@@ -23,10 +23,12 @@ from core.models import Team
 from core.permissions import is_admin, leads
 from core.results import AuditPage
 from core.usecases.common import find_user, require, team_by_slug
+from core.usecases.registry import handles
 
 MAX_PAGE = 50  # entries per reply: one block each at most, within Slack's 50 blocks
 
 
+@handles(c.ViewAudit)
 class ViewAuditHandler:
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self.ports = ports

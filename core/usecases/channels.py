@@ -18,6 +18,7 @@ from core.events import ChannelFeatured, record
 from core.permissions import is_admin
 from core.results import ChannelFeature
 from core.usecases.common import find_user, require
+from core.usecases.registry import handles
 from ports.chat import Channel
 
 
@@ -32,6 +33,7 @@ def promotion_text(channel: Channel) -> str:
     return f"Check out <#{channel.id}|{channel.name}>! This week's featured channel: come say hi."
 
 
+@handles(c.FeatureRandomChannel)
 class FeatureRandomChannelHandler:
     def __init__(self, ports: Ports, settings: Settings, rng: random.Random | None = None) -> None:
         self.ports = ports

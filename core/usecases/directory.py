@@ -19,6 +19,7 @@ from core.events import DirectoryImported, record
 from core.models import M, key_of, to_dict
 from core.results import ImportResult
 from core.usecases.common import upsert_with_retry
+from core.usecases.registry import handles
 from ports.storage import Store
 
 IMPORT_BATCH = 500
@@ -41,6 +42,7 @@ class _Overwrite(Generic[M]):
         return None if self.same else dataclasses.replace(self.wanted, version=stored.version)
 
 
+@handles(c.ImportDirectory)
 class ImportDirectoryHandler:
     def __init__(self, ports: Ports, settings: Settings) -> None:
         self.ports = ports

@@ -15,9 +15,11 @@ from core.models import User
 from core.permissions import can_export_emails
 from core.results import EmailList
 from core.usecases.common import find_user, require, team_by_slug, users_by_github_ids
+from core.usecases.registry import handles
 from core.validation import clean_text
 
 
+@handles(c.ExportEmails)
 class ExportEmailsHandler:
     """Emails sorted case-insensitively and without duplicates; ``team`` is a GitHub slug."""
 

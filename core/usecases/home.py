@@ -16,6 +16,7 @@ from core.models import Project, Team
 from core.permissions import can_manage_team, is_admin
 from core.results import HomeView
 from core.usecases.common import find_user
+from core.usecases.registry import handles
 
 MAX_LIMIT = 50
 
@@ -24,6 +25,7 @@ def _slug(team: Team) -> str:
     return team.github_team_name.lower()
 
 
+@handles(c.ViewHome)
 class ViewHomeHandler:
     """Anyone may view their own Home; a user not in the directory gets an empty one."""
 

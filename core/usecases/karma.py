@@ -19,6 +19,7 @@ from core.models import User
 from core.permissions import can_give_karma, can_manage_karma
 from core.results import KarmaReset, KarmaResult
 from core.usecases.common import find_user, registered_user, require, update_with_retry
+from core.usecases.registry import handles
 from core.validation import named_user as _slack_id
 
 MAX_KARMA = 1_000_000
@@ -26,6 +27,7 @@ RESET_TO = 1
 RESET_PARALLELISM = 16
 
 
+@handles(c.ViewKarma)
 class ViewKarmaHandler:
     """``karma view SLACK_ID``: anyone; ``NotFound`` when the user is not registered."""
 
@@ -38,6 +40,7 @@ class ViewKarmaHandler:
         return KarmaResult(user, message=f"{user.slack_id} has {user.karma} karma")
 
 
+@handles(c.SetKarma)
 class SetKarmaHandler:
     """``karma set SLACK_ID AMOUNT``: admins only; ``amount`` an int within ±1,000,000."""
 
@@ -71,6 +74,7 @@ class SetKarmaHandler:
         return KarmaResult(user, message=f"Set {slack_id}'s karma to {amount}")
 
 
+@handles(c.ResetKarma)
 class ResetKarmaHandler:
     """``karma reset --all``: admins only; every user's karma becomes 1.
 
@@ -110,6 +114,7 @@ class ResetKarmaHandler:
         return KarmaReset(count=unchanged + sum(done))
 
 
+@handles(c.GiveKarma)
 class GiveKarmaHandler:
     """``@user ++``: anyone, to a registered user other than themselves; +1, atomically.
 

@@ -16,6 +16,7 @@ from core.limits import TEXT
 from core.models import User
 from core.results import UserResult
 from core.usecases.common import find_user
+from core.usecases.registry import handles
 from core.validation import clean_email, clean_text
 
 MAX_IMAGE_URL = 1000
@@ -33,6 +34,7 @@ def welcome_text(name: str) -> str:
     )
 
 
+@handles(c.OnboardUser)
 class OnboardUserHandler:
     """Store a new user from Slack's profile, then DM them a welcome (no actor: an event)."""
 

@@ -25,6 +25,7 @@ from core.models import Project, Team
 from core.permissions import can_manage_team, is_admin
 from core.results import Deleted, ProjectList, ProjectResult
 from core.usecases.common import find_user, require, team_by_slug, update_with_retry
+from core.usecases.registry import handles
 from core.validation import normalize_repo
 
 __all__ = ["SHORT_ID", "normalize_repo", "short_ids"]
@@ -90,6 +91,7 @@ class _ProjectUseCase:
         return team
 
 
+@handles(c.ListProjects)
 class ListProjectsHandler(_ProjectUseCase):
     """Every project, sorted by id. Anyone may list."""
 
@@ -98,6 +100,7 @@ class ListProjectsHandler(_ProjectUseCase):
         return ProjectList(sorted(projects, key=lambda p: p.project_id), page=cmd.page)
 
 
+@handles(c.ViewProject)
 class ViewProjectHandler(_ProjectUseCase):
     """One project and the team it is assigned to (if any). Anyone may view."""
 
@@ -106,6 +109,7 @@ class ViewProjectHandler(_ProjectUseCase):
         return ProjectResult(project, await self._team_of(project))
 
 
+@handles(c.CreateProject)
 class CreateProjectHandler(_ProjectUseCase):
     """Create a project for ``repo`` assigned to ``team``; admins and leads of that team.
 
@@ -131,6 +135,7 @@ class CreateProjectHandler(_ProjectUseCase):
         return ProjectResult(stored, target, f"Created project {stored.project_id}")
 
 
+@handles(c.EditProject)
 class EditProjectHandler(_ProjectUseCase):
     """Change a project's display name; admins and leads of its team."""
 
@@ -159,6 +164,7 @@ class EditProjectHandler(_ProjectUseCase):
         return ProjectResult(updated, team, message)
 
 
+@handles(c.AssignProject)
 class AssignProjectHandler(_ProjectUseCase):
     """Assign a project to ``team`` (admins and that team's leads).
 
@@ -193,6 +199,7 @@ class AssignProjectHandler(_ProjectUseCase):
         return ProjectResult(updated, target, f"Assigned project {project_id} to {target.github_team_name}")
 
 
+@handles(c.UnassignProject)
 class UnassignProjectHandler(_ProjectUseCase):
     """Remove a project from its team; admins and leads of that team."""
 
@@ -215,6 +222,7 @@ class UnassignProjectHandler(_ProjectUseCase):
         return ProjectResult(updated, None, f"Unassigned project {project_id}")
 
 
+@handles(c.DeleteProject)
 class DeleteProjectHandler(_ProjectUseCase):
     """Delete a project; admins and leads of its team. An assigned project needs ``force``."""
 

@@ -54,6 +54,7 @@ from core.results import RefreshPlan, RefreshResult
 from core.subscribers.promotion import promoted
 from core.usecases.common import find_user, require, unassign_projects_of, update_with_retry
 from core.usecases.invitations import expired_among
+from core.usecases.registry import handles
 from ports.github import GitHubTeam, GitHubUser
 
 T = TypeVar("T")
@@ -93,6 +94,7 @@ def reconciled(team: Team, slug: str, member_ids: set[str]) -> Team | None:
     return None if _same(new, team) else new
 
 
+@handles(c.RefreshTeams)
 class RefreshTeamsHandler:
     """Reconcile stored teams and promotions with GitHub (see the module docstring)."""
 

@@ -51,6 +51,7 @@ from core.usecases.common import (
     users_by_github_ids,
 )
 from core.usecases.membership import store_from_github
+from core.usecases.registry import handles
 from core.validation import optional, require_github, team_slug
 
 __all__ = [
@@ -80,6 +81,7 @@ class _TeamHandler:
         self.settings = settings
 
 
+@handles(c.ListTeams)
 class ListTeamsHandler(_TeamHandler):
     """Every stored team, sorted by slug. Anyone may list."""
 
@@ -88,6 +90,7 @@ class ListTeamsHandler(_TeamHandler):
         return TeamList(sorted(teams, key=lambda t: t.github_team_name), page=cmd.page)
 
 
+@handles(c.ViewTeam)
 class ViewTeamHandler(_TeamHandler):
     """One team with its registered members, leads and projects. Anyone may view; NotFound if missing."""
 
@@ -95,6 +98,7 @@ class ViewTeamHandler(_TeamHandler):
         return await team_result(self.ports.store, await team_by_slug(self.ports.store, cmd.team))
 
 
+@handles(c.CreateTeam)
 class CreateTeamHandler(_TeamHandler):
     """Create a team on GitHub, then store it.
 
@@ -179,6 +183,7 @@ class CreateTeamHandler(_TeamHandler):
         return await team_result(store, record_, f"Created team {slug}", warnings)
 
 
+@handles(c.EditTeam)
 class EditTeamHandler(_TeamHandler):
     """Change a team's display name, platform or Drive folder (admins and its leads).
 
@@ -220,6 +225,7 @@ def _diff(before: Team, after: Team, names: tuple[str, ...]) -> tuple[FieldChang
     return tuple(FieldChange(n, old[n], new[n]) for n in names if old[n] != new[n])
 
 
+@handles(c.AddTeamMember)
 class AddTeamMemberHandler(_TeamHandler):
     """Add a registered user (with GitHub) to a team: GitHub first, then the directory, both
     storing what GitHub then answers (``core.usecases.membership``). Idempotent: adding a
@@ -254,6 +260,7 @@ def _last_lead_warning(actor: str, user: User, before: Team, after: Team) -> lis
     return []
 
 
+@handles(c.RemoveTeamMember)
 class RemoveTeamMemberHandler(_TeamHandler):
     """Remove a member (and their lead role) from a team: GitHub first, then the directory,
     storing what GitHub then answers. Idempotent: removing a non-member still asks
@@ -285,6 +292,7 @@ class RemoveTeamMemberHandler(_TeamHandler):
                                  f"{cmd.slack_id} was not a member of {slug}; nothing changed")
 
 
+@handles(c.SetTeamLead)
 class SetTeamLeadHandler(_TeamHandler):
     """Make a user a lead of a team (adding them as a member on GitHub first if needed), or
     with ``remove`` drop only the lead role (they stay a member; no GitHub change).
@@ -326,6 +334,7 @@ class SetTeamLeadHandler(_TeamHandler):
         return await team_result(store, updated, f"{cmd.slack_id} is now a lead of {slug}")
 
 
+@handles(c.DeleteTeam)
 class DeleteTeamHandler(_TeamHandler):
     """Delete a team on GitHub, then from the directory; its projects become unassigned.
 
@@ -349,6 +358,7 @@ class DeleteTeamHandler(_TeamHandler):
         return Deleted("team", current.github_team_name, f"Deleted team {current.github_team_name}{note}")
 
 
+@handles(c.SyncDrive)
 class SyncDriveHandler(_TeamHandler):
     """Share every stored team's folder with exactly its registered members' emails.
 

@@ -57,6 +57,7 @@ from core.usecases.common import (
 )
 from core.usecases.invitations import invitation_note
 from core.usecases.membership import store_from_github
+from core.usecases.registry import handles
 from core.validation import MAX_BIO, MAX_FIELD, clean_email, clean_github, clean_text, parse_permission
 from core.verification import Verifications
 from ports.identity import DeviceCode
@@ -80,6 +81,7 @@ def _not_registered(slack_id: str, actor: str) -> NotFound:
 
 
 # --- use-cases -------------------------------------------------------------------------
+@handles(c.AddUser)
 class AddUserHandler:
     """``user add [-f]``: register the actor with a fresh record (karma 1, member).
 
@@ -352,6 +354,7 @@ async def _drop_unverified_claims(store: Store, subject: str, login: str, github
     return dropped
 
 
+@handles(c.LinkVerifiedGitHub)
 class LinkVerifiedGitHubHandler:
     """``LinkVerifiedGitHub``: the device flow proved that ``actor`` controls ``login``.
 
@@ -385,6 +388,7 @@ class LinkVerifiedGitHubHandler:
         return UserResult(user, message=f"Verified and linked your GitHub account {login}", warnings=warnings)
 
 
+@handles(c.ViewUser)
 class ViewUserHandler:
     """``user view``: anyone may look up a user by Slack id, GitHub login or email (at most
     one selector; none means the actor). ``inspect`` fills the teams they are in and lead."""
@@ -437,6 +441,7 @@ _ORG_OUTCOME = {
 }
 
 
+@handles(c.DeleteUser)
 class DeleteUserHandler:
     """``user delete SLACK_ID [--org]``: offboarding, admins only.
 
@@ -536,6 +541,7 @@ def _unfinished(slack_id: str, org: bool, done: list[str], todo: list[str], exc:
     return "\n".join(lines)
 
 
+@handles(c.MakeAdmin)
 class MakeAdminHandler:
     """``rocket admin SLACK_ID`` (the operator; no permission check): create the user if
     missing (karma 1) and make them admin. ``InvalidInput`` for an empty id, storing nothing
