@@ -8,6 +8,7 @@ import pytest
 
 from adapters.memory.store import MemoryStore
 from adapters.slack.views import home_view, member_modal, profile_modal
+from adapters.unavailable import Unavailable
 from bench.home_bench import ADMIN, MEMBER, CountingStore, fill
 from core.commands import ViewHome
 from core.context import Ports, Settings
@@ -30,7 +31,9 @@ def big_store():
 
 
 def _ports(store, chat=None) -> Ports:
-    return Ports(store=store, github=None, chat=chat or FakeChat(), drive=None)  # type: ignore[arg-type]
+    """GitHub and Drive off, as in a directory with no integrations configured."""
+    return Ports(store=store, github=Unavailable("GitHub"), chat=chat or FakeChat(),
+                 drive=Unavailable("Google Drive"))
 
 
 def test_the_checker_finds_what_breaks_a_limit():
