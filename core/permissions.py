@@ -109,8 +109,14 @@ def can_create_named_team(actor: User | None, slug: str, admin_team: str = "", l
     return is_admin(actor) or not is_special_team(slug, admin_team, leads_team)
 
 
-def can_export_emails(actor: User | None) -> bool:
-    return actor is not None and actor.permission_level in (Permissions.admin, Permissions.team_lead)
+def can_export_emails(actor: User | None, team: Team | None = None) -> bool:
+    """``export emails``: admins for any team or all; team leads only ``--team`` of a team
+    they lead (``team`` None means every user's email)."""
+    if is_admin(actor):
+        return True
+    if actor is None or actor.permission_level != Permissions.team_lead or team is None:
+        return False
+    return leads(actor, team)
 
 
 def can_give_karma(actor_id: str, receiver_id: str) -> bool:

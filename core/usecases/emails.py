@@ -1,6 +1,7 @@
 """``export emails [--team TEAM]``: the email addresses of every user, or of one team.
 
-Admins and team leads only (``core.permissions.can_export_emails``). A team's people are
+Admins for every user or any team; team leads for the teams they lead
+(``core.permissions.can_export_emails``). A team's people are
 its members and leads (GitHub user ids), resolved to registered users with one storage
 query per ``QUERY_CHUNK`` ids (``users_by_github_ids``). Users without an email are listed
 in ``EmailList.missing`` by Slack id.
@@ -11,7 +12,7 @@ from __future__ import annotations
 from core import commands as c
 from core.context import Ports, Settings
 from core.models import User
-from core.permissions import can_export_emails
+from core.permissions import Permissions, can_export_emails
 from core.results import EmailList
 from core.usecases.common import find_user, require, team_by_slug, users_by_github_ids
 from core.validation import clean_text
@@ -26,14 +27,18 @@ class ExportEmailsHandler:
 
     async def __call__(self, cmd: c.ExportEmails) -> EmailList:
         store, actor, team = self._ports.store, cmd.actor, cmd.team
-        require(
-            can_export_emails(await find_user(store, actor)), "Only admins and team leads can export emails"
-        )
+        actor_user = await find_user(store, actor)
+        require(actor_user is not None and actor_user.permission_level in (Permissions.admin,
+                                                                            Permissions.team_lead),
+                "Only admins and team leads can export emails")
         found = None
         if team is None:
+            require(can_export_emails(actor_user), "Only admins can export every user's email")
             users = await store.query(User)
         else:
             found = await team_by_slug(store, clean_text("Team", team))
+            require(can_export_emails(actor_user, found),
+                    f"Team leads can export emails only for teams they lead (not {found.github_team_name})")
             users = await users_by_github_ids(store, found.members | found.team_leads)
         emails: dict[str, str] = {}
         missing: list[str] = []
