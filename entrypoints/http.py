@@ -21,6 +21,7 @@ from quart import Quart, Response, request
 from adapters.github.webhook import github_webhook_json, verify_github_signature
 from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
+from core.validation import bad_text_in
 from entrypoints.container import Container, close_container, resolved_bus, resolved_ports
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
@@ -148,6 +149,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return _refuse("/slack/events", "body is not JSON", 400)
         if not isinstance(envelope, dict):
             return _refuse("/slack/events", "body is not a JSON object", 400)
+        problem = bad_text_in(envelope)
+        if problem:
+            return _refuse("/slack/events", f"refused text in {problem}", 400)
         if not bolt_routable(envelope):  # shapes Bolt's routing cannot read: Rocket ignores them itself
             outcome = await (await handlers()).slack_event(envelope)
             return _json(outcome.body, outcome.status)
@@ -164,6 +168,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return _refuse("/slack/interactions", "the payload field is not JSON", 400)
         if not isinstance(payload, dict):
             return _refuse("/slack/interactions", "the payload field is not a JSON object", 400)
+        problem = bad_text_in(payload)
+        if problem:
+            return _refuse("/slack/interactions", f"refused text in {problem}", 400)
         return await to_bolt(payload)
 
     @app.post(config.webhook_path)
@@ -179,6 +186,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             payload = json.loads(github_webhook_json(body, request.mimetype))
         except (UnicodeDecodeError, ValueError, RecursionError):  # nested too deep is not JSON to us
             return _refuse(route, "body is not JSON (nor a form with a JSON payload field)", 400)
+        problem = bad_text_in(payload)
+        if problem:
+            return _refuse(route, f"refused text in {problem}", 400)
         event = request.headers.get("X-GitHub-Event", "")
         delivery = request.headers.get("X-GitHub-Delivery", "")[:200]
         outcome = await (await handlers()).github_webhook(event, delivery, payload)
