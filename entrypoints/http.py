@@ -17,6 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from quart import Quart, Response, request
+from werkzeug.exceptions import RequestTimeout
 
 from adapters.github.webhook import github_webhook_json, verify_github_signature
 from adapters.slack.verify import SlackRequestVerifier
@@ -30,6 +31,19 @@ from entrypoints.slack_app import bolt_routable, build_bolt_app, from_bolt_respo
 
 log = logging.getLogger("rocket.http")
 MAX_BODY_BYTES = 512 * 1024
+BODY_SECONDS = 10
+"""A request body must arrive completely within this many seconds (else 408, connection closed)."""
+MAX_PENDING_BODIES = 32
+"""At most this many request bodies are being received at once per process; more get 503 at
+once (so slow clients hold at most MAX_PENDING_BODIES × MAX_BODY_BYTES of memory)."""
+
+
+class SlowBody(Exception):
+    """A body that did not arrive in time, or one too many bodies arriving at once."""
+
+    def __init__(self, status: int, why: str) -> None:
+        super().__init__(why)
+        self.status, self.why = status, why
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
@@ -45,6 +59,8 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
     """The Rocket web app. ``handler_options`` go to ``RocketHandlers`` (tests use them)."""
     app = Quart("rocket")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["BODY_TIMEOUT"] = BODY_SECONDS  # Quart's own bound, as a backstop
+    pending = [0]  # bodies being received now (one event loop per process: no lock needed)
     config = container.config()
     metrics = Metrics()
     secret = config.slack_signing_secret
@@ -81,8 +97,25 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         await close_container(container)
 
     async def raw_body() -> bytes:
-        data = await request.get_data(cache=False, as_text=False)
+        """The whole request body, read before anything else looks at the request: within
+        ``BODY_SECONDS`` and while fewer than ``MAX_PENDING_BODIES`` are being read (else
+        ``SlowBody``, answered 408 / 503 with ``Connection: close``)."""
+        if pending[0] >= MAX_PENDING_BODIES:
+            raise SlowBody(503, "too many requests are still sending their bodies; try again")
+        pending[0] += 1
+        try:
+            data = await asyncio.wait_for(request.get_data(cache=False, as_text=False), BODY_SECONDS)
+        except (TimeoutError, RequestTimeout):
+            raise SlowBody(408, f"the body did not arrive within {BODY_SECONDS} seconds") from None
+        finally:
+            pending[0] -= 1
         return data.encode() if isinstance(data, str) else data
+
+    @app.errorhandler(SlowBody)
+    async def slow_body(error: SlowBody) -> Response:
+        response = _refuse(request.path, error.why, error.status)
+        response.headers["Connection"] = "close"
+        return response
 
     async def verified_slack_body(route: str) -> bytes | Response:
         if slack_verifier is None:
