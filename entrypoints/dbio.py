@@ -121,10 +121,12 @@ def _wrong_type(model: type, item: dict[str, Any]) -> str | None:
             if isinstance(value, bool) or not isinstance(value, int):
                 return f"{name} must be a whole number (not {json.dumps(value)[:40]})"
         elif name == "github_verified":
-            if not isinstance(value, bool):
-                return f"{name} must be true or false"
+            continue  # checked below, whether or not the model has the field yet
         elif not isinstance(value, str):
             return f"{name} must be a string"
+    verified = item.get("github_verified")
+    if model is User and verified is not None and not isinstance(verified, bool):
+        return "github_verified must be true or false"
     return None
 
 
