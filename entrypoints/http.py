@@ -33,9 +33,11 @@ log = logging.getLogger("rocket.http")
 MAX_BODY_BYTES = 512 * 1024
 BODY_SECONDS = 10
 """A request body must arrive completely within this many seconds (else 408, connection closed)."""
+GRACE_SECONDS = 1.0
+"""A body complete within this long never counts against ``MAX_PENDING_BODIES``."""
 MAX_PENDING_BODIES = 32
-"""At most this many request bodies are being received at once per process; more get 503 at
-once (so slow clients hold at most MAX_PENDING_BODIES × MAX_BODY_BYTES of memory)."""
+"""Bodies slower than ``GRACE_SECONDS``: at most this many are being received at once per
+process; more get 503 at once (so slow clients hold at most MAX_PENDING_BODIES × MAX_BODY_BYTES of memory)."""
 
 
 class SlowBody(Exception):
@@ -100,15 +102,23 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         """The whole request body, read before anything else looks at the request: within
         ``BODY_SECONDS`` and while fewer than ``MAX_PENDING_BODIES`` are being read (else
         ``SlowBody``, answered 408 / 503 with ``Connection: close``)."""
-        if pending[0] >= MAX_PENDING_BODIES:
-            raise SlowBody(503, "too many requests are still sending their bodies; try again")
-        pending[0] += 1
+        reading = asyncio.ensure_future(request.get_data(cache=False, as_text=False))
         try:
-            data = await asyncio.wait_for(request.get_data(cache=False, as_text=False), BODY_SECONDS)
+            done, _ = await asyncio.wait({reading}, timeout=GRACE_SECONDS)
+            if not done:  # a slow body: it counts against the cap while it keeps arriving
+                if pending[0] >= MAX_PENDING_BODIES:
+                    raise SlowBody(503, "too many requests are still sending their bodies; try again")
+                pending[0] += 1
+                try:
+                    await asyncio.wait_for(asyncio.shield(reading), BODY_SECONDS - GRACE_SECONDS)
+                finally:
+                    pending[0] -= 1
+            data = reading.result()
         except (TimeoutError, RequestTimeout):
             raise SlowBody(408, f"the body did not arrive within {BODY_SECONDS} seconds") from None
         finally:
-            pending[0] -= 1
+            if not reading.done():
+                reading.cancel()
         return data.encode() if isinstance(data, str) else data
 
     @app.errorhandler(SlowBody)
