@@ -22,11 +22,47 @@ _BAD_REPO = "{repo!r} is not a GitHub repository (use owner/repo or https://gith
 _PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/", re.IGNORECASE)
 
 
+def bad_char(text: str) -> str | None:
+    """A description of the first character Rocket refuses to store in ``text`` (a NUL or a
+    lone surrogate: neither can be written as UTF-8, so ``rocket db export`` would fail), or
+    None when the text is fine."""
+    for ch in text:
+        if ch == "\x00":
+            return "a NUL character"
+        if "\ud800" <= ch <= "\udfff":
+            return f"a lone surrogate (U+{ord(ch):04X})"
+    return None
+
+
+def bad_text_in(value: object, path: str = "") -> str | None:
+    """Where in a decoded JSON value (keys included) the first refused character is, as
+    ``"PATH: WHAT"``; None when every string in it is fine. Iterative: deep values are safe."""
+    stack: list[tuple[str, object]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            problem = bad_char(item)
+            if problem:
+                return f"{where or 'text'}: {problem}"
+        elif isinstance(item, dict):
+            for k, v in item.items():
+                sub = f"{where}.{k}" if where else str(k)
+                if isinstance(k, str) and bad_char(k):
+                    return f"{where or 'object'} key: {bad_char(k)}"
+                stack.append((sub, v))
+        elif isinstance(item, (list, tuple)):
+            stack.extend((f"{where}[{i}]", v) for i, v in enumerate(item))
+    return None
+
+
 def clean_text(label: str, value: str, max_len: int = MAX_FIELD) -> str:
     """``value`` stripped; ``InvalidInput`` for control characters or more than ``max_len`` chars."""
     if not isinstance(value, str):
         raise InvalidInput(f"{label} must be text")
     value = value.strip()
+    problem = bad_char(value)
+    if problem:
+        raise InvalidInput(f"{label} must not contain {problem}")
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise InvalidInput(f"{label} must not contain control characters (such as newlines or tabs)")
     if len(value) > max_len:

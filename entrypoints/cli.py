@@ -89,17 +89,20 @@ async def cmd_import(container: Container, path: str) -> int:
     import json
 
     from entrypoints.container import resolved_bus
-    from entrypoints.dbio import ImportFileError, import_from
+    from entrypoints.dbio import ImportFileError, import_from, loads_strict
 
     try:
         with open(path, encoding="utf-8") as f:
-            data = json.load(f)
+            data = loads_strict(f.read())
     except (OSError, UnicodeDecodeError) as e:
         return _fail(f"cannot read {path}: {e}", 1)
     except json.JSONDecodeError as e:
-        return _fail(f"{path} is not JSON: {e}", 1)
-    except RecursionError:
-        return _fail(f"{path} is not an export: nested too deeply; nothing was imported", 1)
+        return _fail(f"{path} is not JSON: {e}; nothing was imported", 1)
+    except ImportFileError as e:
+        return _fail(f"{path}: {e}; nothing was imported", 1)
+    except (RecursionError, ValueError):  # nested too deeply; an integer with too many digits
+        return _fail(f"{path} is not an export (nested too deeply or a number too long); "
+                     "nothing was imported", 1)
     from core.audit import audit_scope
 
     try:

@@ -19,8 +19,9 @@ from typing import IO, Any
 from core.bus import MessageBus
 from core.commands import ImportDirectory
 from core.limits import violation
-from core.models import Project, Team, User, from_dict, key_of, to_dict
+from core.models import INT_FIELDS, SET_FIELDS, Project, Team, User, field_names, from_dict, key_of, to_dict
 from core.results import ImportResult
+from core.validation import bad_text_in
 from ports.storage import Store
 
 SECTIONS: tuple[tuple[str, type], ...] = (("users", User), ("teams", Team), ("projects", Project))
@@ -42,6 +43,10 @@ async def export_to(store: Store, out: IO[str]) -> int:
         out.write(("," if index else "") + f'\n"{section}": [')
         for i, record in enumerate(records):
             line = json.dumps(to_dict(record, with_version=False), ensure_ascii=False)
+            try:
+                line.encode("utf-8")
+            except UnicodeEncodeError:  # stored before input was checked: still exportable, escaped
+                line = json.dumps(to_dict(record, with_version=False), ensure_ascii=True)
             out.write(("," if i else "") + "\n  " + line)
         out.write("\n]")
         count += len(records)
@@ -82,6 +87,9 @@ def parse_export(data: Any) -> dict[type, list[Any]]:
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 raise ImportFileError(f"{section}[{i}] must be an object")
+            problem = bad_text_in(item) or _wrong_type(model, item)
+            if problem:
+                raise ImportFileError(f"{section}[{i}]: {problem}")
             try:
                 record = from_dict(model, {**item, "version": 0})
             except (ValueError, TypeError) as e:
@@ -95,6 +103,56 @@ def parse_export(data: Any) -> dict[type, list[Any]]:
             raise ImportFileError(f"{section} has the same key twice")
         parsed[model] = records
     return parsed
+
+
+def _wrong_type(model: type, item: dict[str, Any]) -> str | None:
+    """The first field of ``item`` whose JSON type is not the export format's (no coercion:
+    ``{"a": 1}`` is no name, ``7.9`` no karma, ``"3"`` no karma either); None when all fit.
+    A missing or null field is left to ``from_dict`` (it takes the default)."""
+    sets, ints = SET_FIELDS[model], INT_FIELDS[model]
+    for name in field_names(model, with_version=False):
+        value = item.get(name)
+        if value is None:
+            continue
+        if name in sets:
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                return f"{name} must be a list of strings"
+        elif name in ints:
+            if isinstance(value, bool) or not isinstance(value, int):
+                return f"{name} must be a whole number (not {json.dumps(value)[:40]})"
+        elif name == "github_verified":
+            continue  # checked below, whether or not the model has the field yet
+        elif not isinstance(value, str):
+            return f"{name} must be a string"
+    verified = item.get("github_verified")
+    if model is User and verified is not None and not isinstance(verified, bool):
+        return "github_verified must be true or false"
+    return None
+
+
+def loads_strict(text: str) -> Any:
+    """``json.loads`` that refuses what Python's parser lets through silently: duplicate keys
+    in an object, ``NaN``/``Infinity``, and numbers too large for a float (``1e400``).
+    Raises ``ImportFileError`` naming the problem."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        seen: dict[str, Any] = {}
+        for k, v in items:
+            if k in seen:
+                raise ImportFileError(f"the key {json.dumps(k)[:60]} appears twice in one object")
+            seen[k] = v
+        return seen
+
+    def constant(name: str) -> Any:
+        raise ImportFileError(f"{name} is not a number in an export")
+
+    def real(literal: str) -> float:
+        value = float(literal)
+        if value in (float("inf"), float("-inf")):
+            raise ImportFileError(f"the number {literal[:40]} is too large")
+        return value
+
+    return json.loads(text, object_pairs_hook=pairs, parse_constant=constant, parse_float=real)
 
 
 async def import_from(bus: MessageBus, data: Any, actor: str = "") -> ImportSummary:

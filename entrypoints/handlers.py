@@ -24,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 import time
 import uuid
 import weakref
@@ -39,6 +40,7 @@ from core.context import Ports, Settings
 from core.errors import IntegrationUnavailable, RocketError, StorageUnavailable
 from core.results import EventOutcome
 from core.subscribers.home import CONCERNING, HomeRefresh
+from core.validation import bad_text_in
 from entrypoints.commands.dispatch import run_command
 from entrypoints.interactions import Surfaces
 from entrypoints.metrics import Metrics
@@ -68,8 +70,30 @@ def _text(*values: Any) -> str:
     return next((v for v in values if isinstance(v, str) and v), "")
 
 
+_MENTION = re.compile(r"<@[UW][A-Z0-9]{1,30}>")
+
+
+def escape_reply_text(text: str) -> str:
+    """``text`` escaped for Slack (``&``, ``<``, ``>``) as blocks are, so nothing echoed from a
+    user (``<!channel>``, ``<http://evil|Reset password>``) pings or forms a link. A person
+    as a mention, ``<@U…>``, is Rocket's own output and kept."""
+    out, last = [], 0
+    for m in _MENTION.finditer(text):
+        out.append(_escape(text[last:m.start()]))
+        out.append(m.group(0))
+        last = m.end()
+    out.append(_escape(text[last:]))
+    return "".join(out)
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def reply_payload(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    payload: dict[str, Any] = {"response_type": "ephemeral", "text": text}
+    """A slash command's reply for Slack: ``text`` escaped (``escape_reply_text``), blocks as given
+    (their user data is escaped where they are built)."""
+    payload: dict[str, Any] = {"response_type": "ephemeral", "text": escape_reply_text(text)}
     if blocks:
         payload["blocks"] = blocks
     return payload
@@ -187,6 +211,10 @@ class RocketHandlers:
 
     # --- Slack events ---------------------------------------------------------------------------
     async def slack_event(self, envelope: Mapping[str, Any]) -> Outcome:
+        problem = bad_text_in(envelope)
+        if problem:  # NUL or a lone surrogate anywhere: 400, nothing stored (every transport)
+            self.metrics.webhook("slack", "other", "refused")
+            return Outcome(400, {"ok": False, "error": f"refused text in {problem}"})
         kind = envelope.get("type")
         if kind == "url_verification":
             return Outcome(200, {"challenge": str(envelope.get("challenge", ""))})
@@ -255,6 +283,10 @@ class RocketHandlers:
 
     async def github_webhook(self, event: str, delivery: str, payload: Any) -> Outcome:
         label = event if event in KNOWN_GITHUB_EVENTS else "other"
+        problem = bad_text_in(payload) or bad_text_in([event, delivery])
+        if problem:  # NUL or a lone surrogate anywhere: 400, nothing applied
+            self.metrics.webhook("github", label, "refused")
+            return Outcome(400, {"ok": False, "error": f"refused text in {problem}"})
         key = f"github-delivery:{delivery}"
         owner = await self._first_time(key) if delivery else uuid.uuid4().hex
         if owner is None:

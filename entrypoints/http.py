@@ -17,10 +17,12 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from quart import Quart, Response, request
+from werkzeug.exceptions import RequestTimeout
 
 from adapters.github.webhook import github_webhook_json, verify_github_signature
 from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
+from core.validation import bad_text_in
 from entrypoints.container import Container, close_container, resolved_bus, resolved_ports
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
@@ -30,6 +32,21 @@ from entrypoints.status import integration_hints
 
 log = logging.getLogger("rocket.http")
 MAX_BODY_BYTES = 512 * 1024
+BODY_SECONDS = 10
+"""A request body must arrive completely within this many seconds (else 408, connection closed)."""
+GRACE_SECONDS = 1.0
+"""A body complete within this long never counts against ``MAX_PENDING_BODIES``."""
+MAX_PENDING_BODIES = 32
+"""Bodies slower than ``GRACE_SECONDS``: at most this many are being received at once per
+process; more get 503 at once (so slow clients hold at most MAX_PENDING_BODIES × MAX_BODY_BYTES of memory)."""
+
+
+class SlowBody(Exception):
+    """A body that did not arrive in time, or one too many bodies arriving at once."""
+
+    def __init__(self, status: int, why: str) -> None:
+        super().__init__(why)
+        self.status, self.why = status, why
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
@@ -45,6 +62,8 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
     """The Rocket web app. ``handler_options`` go to ``RocketHandlers`` (tests use them)."""
     app = Quart("rocket")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["BODY_TIMEOUT"] = BODY_SECONDS  # Quart's own bound, as a backstop
+    pending = [0]  # bodies being received now (one event loop per process: no lock needed)
     config = container.config()
     metrics = Metrics()
     secret = config.slack_signing_secret
@@ -81,8 +100,33 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         await close_container(container)
 
     async def raw_body() -> bytes:
-        data = await request.get_data(cache=False, as_text=False)
+        """The whole request body, read before anything else looks at the request: within
+        ``BODY_SECONDS`` and while fewer than ``MAX_PENDING_BODIES`` are being read (else
+        ``SlowBody``, answered 408 / 503 with ``Connection: close``)."""
+        reading = asyncio.ensure_future(request.get_data(cache=False, as_text=False))
+        try:
+            done, _ = await asyncio.wait({reading}, timeout=GRACE_SECONDS)
+            if not done:  # a slow body: it counts against the cap while it keeps arriving
+                if pending[0] >= MAX_PENDING_BODIES:
+                    raise SlowBody(503, "too many requests are still sending their bodies; try again")
+                pending[0] += 1
+                try:
+                    await asyncio.wait_for(asyncio.shield(reading), BODY_SECONDS - GRACE_SECONDS)
+                finally:
+                    pending[0] -= 1
+            data = reading.result()
+        except (TimeoutError, RequestTimeout):
+            raise SlowBody(408, f"the body did not arrive within {BODY_SECONDS} seconds") from None
+        finally:
+            if not reading.done():
+                reading.cancel()
         return data.encode() if isinstance(data, str) else data
+
+    @app.errorhandler(SlowBody)
+    async def slow_body(error: SlowBody) -> Response:
+        response = _refuse(request.path, error.why, error.status)
+        response.headers["Connection"] = "close"
+        return response
 
     async def verified_slack_body(route: str) -> bytes | Response:
         if slack_verifier is None:
@@ -149,6 +193,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return _refuse("/slack/events", "body is not JSON", 400)
         if not isinstance(envelope, dict):
             return _refuse("/slack/events", "body is not a JSON object", 400)
+        problem = bad_text_in(envelope)
+        if problem:
+            return _refuse("/slack/events", f"refused text in {problem}", 400)
         if not bolt_routable(envelope):  # shapes Bolt's routing cannot read: Rocket ignores them itself
             outcome = await (await handlers()).slack_event(envelope)
             return _json(outcome.body, outcome.status)
@@ -165,6 +212,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             return _refuse("/slack/interactions", "the payload field is not JSON", 400)
         if not isinstance(payload, dict):
             return _refuse("/slack/interactions", "the payload field is not a JSON object", 400)
+        problem = bad_text_in(payload)
+        if problem:
+            return _refuse("/slack/interactions", f"refused text in {problem}", 400)
         return await to_bolt(payload)
 
     @app.post(config.webhook_path)
@@ -180,6 +230,9 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             payload = json.loads(github_webhook_json(body, request.mimetype))
         except (UnicodeDecodeError, ValueError, RecursionError):  # nested too deep is not JSON to us
             return _refuse(route, "body is not JSON (nor a form with a JSON payload field)", 400)
+        problem = bad_text_in(payload)
+        if problem:
+            return _refuse(route, f"refused text in {problem}", 400)
         event = request.headers.get("X-GitHub-Event", "")
         delivery = request.headers.get("X-GitHub-Delivery", "")[:200]
         outcome = await (await handlers()).github_webhook(event, delivery, payload)

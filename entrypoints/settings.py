@@ -59,6 +59,17 @@ def _http_url(value: str) -> str:
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
+def without_password(url: str) -> str:
+    """``url`` fit for a message: any ``user:password@`` part dropped (host and path kept)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(a malformed URL)"
+    return parts._replace(netloc=f"{host}{port}").geturl() if "@" in parts.netloc else url
+
+
 def _on_off(value: str) -> str:
     lowered = value.strip().lower()
     if lowered in ("on", "true", "yes", "1"):
@@ -243,7 +254,11 @@ def load_settings(env: Mapping[str, str] | None = None, dotenv: Path | None = No
     try:
         if env is None:
             path = dotenv if dotenv is not None else Path.cwd() / ".env"
-            return RocketSettings(_env_file=path if path.is_file() else None)  # type: ignore[call-arg]
+            try:
+                return RocketSettings(_env_file=path if path.is_file() else None)  # type: ignore[call-arg]
+            except UnicodeDecodeError as e:
+                raise ConfigError(f"{path}: is not UTF-8 text (bad byte at position {e.start}); "
+                                  "save it as UTF-8") from None
         values: dict[str, Any] = {k: v for k, v in env.items() if isinstance(v, str) and v != ""}
         return RocketSettings.model_validate(values)
     except ValidationError as e:

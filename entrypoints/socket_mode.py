@@ -74,6 +74,7 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
     from entrypoints.handlers import RocketHandlers
     from entrypoints.jobs.scheduler import scheduler_enabled, start_scheduler, stop_scheduler
     from entrypoints.metrics import Metrics
+    from entrypoints.settings import without_password
     from entrypoints.slack_app import build_bolt_app
 
     token = app_token(config)
@@ -106,7 +107,9 @@ async def run_socket_mode(config: Config, stop: asyncio.Event | None = None) -> 
                 f"SLACK_APP_TOKEN: Slack refused to open a Socket Mode connection ({code})"
             ) from None
         except (OSError, TimeoutError, aiohttp.ClientError) as e:
-            raise SocketModeSetupError(f"SLACK_API_URL: cannot reach Slack at {base_url} ({e})") from None
+            raise SocketModeSetupError(
+                f"SLACK_API_URL: cannot reach Slack at {without_password(base_url)} ({type(e).__name__})"
+            ) from None
         handler.client.wss_uri = opened["url"]
         await handler.connect_async()
         if jobs_on:  # the same scheduled jobs as the HTTP app; leases keep each fire to one runner

@@ -102,6 +102,18 @@ def _check_file(path: str, fd: int) -> None:
         raise StorageUnavailable("The database file is not a SQLite database any more")
 
 
+def _create_private(path: str) -> None:
+    """Create a missing database file readable and writable by its owner only (0600): it
+    holds emails. SQLite gives its -wal and -shm files the database file's permissions. An
+    existing file is left as it is."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600))
+    except FileExistsError:
+        pass
+
+
 class SqliteStore:
     """The storage port on SQLite; create with ``await SqliteStore.open(path)``."""
 
@@ -119,6 +131,7 @@ class SqliteStore:
         if sqlite3.sqlite_version_info < (3, 35):
             raise StorageUnavailable(f"SQLite {sqlite3.sqlite_version} is too old; need 3.35+")
         with _guard("open the database"):
+            _create_private(path)
             conn = await aiosqlite.connect(
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )

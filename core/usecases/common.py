@@ -5,9 +5,10 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Awaitable, Callable, Collection
 
+from core.context import Settings
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.models import M, Project, Team, User
-from core.permissions import can_manage_team
+from core.permissions import can_manage_team, is_admin, is_special_team
 from core.results import TeamResult
 from ports.storage import Store
 
@@ -159,12 +160,28 @@ async def team_result(store: Store, team: Team, message: str = "", warnings: lis
     )
 
 
-async def managed_team(store: Store, actor: str, slug: str, doing: str) -> Team:
-    """The team ``slug``, after checking that ``actor`` may manage it (``doing`` names the act)."""
+async def managed_team(store: Store, actor: str, slug: str, doing: str,
+                       settings: Settings | None = None) -> Team:
+    """The team ``slug``, after checking that ``actor`` may manage it (``doing`` names the act).
+
+    With ``settings``, the admin and leads teams (``settings.admin_team`` / ``leads_team``)
+    are managed by admins only.
+    """
     team = await team_by_slug(store, slug)
     actor_user = await find_user(store, actor)
-    require(can_manage_team(actor_user, team), f"Only admins and leads of {slug} can {doing}")
+    require_manage(actor_user, team, doing, settings)
     return team
+
+
+def require_manage(actor_user: User | None, team: Team, doing: str, settings: Settings | None) -> None:
+    """``PermissionDenied`` unless ``actor_user`` may manage ``team`` (see ``can_manage_team``)."""
+    admin_team = settings.admin_team if settings else ""
+    leads_team = settings.leads_team if settings else ""
+    slug = team.github_team_name
+    if not is_admin(actor_user) and is_special_team(slug, admin_team, leads_team):
+        require(False, f"Only admins can {doing}: {slug} grants rank")
+    require(can_manage_team(actor_user, team, admin_team, leads_team),
+            f"Only admins and leads of {slug} can {doing}")
 
 
 async def unassign_projects_of(store: Store, team_ids: Collection[str]) -> list[str]:

@@ -1,7 +1,7 @@
 """``export emails [--team TEAM]``: the email addresses of every user, or of one team.
 
-Admins and team leads (``core.permissions.can_export_emails``); with ``--team``, also a
-member who leads that team. A team's people are
+Admins for every user or any team; the leads of a team (whatever their permission level) for
+that team (``core.permissions.can_export_emails``). A team's people are
 its members and leads (GitHub user ids), resolved to registered users with one storage
 query per ``QUERY_CHUNK`` ids (``users_by_github_ids``). Users without an email are listed
 in ``EmailList.missing`` by Slack id.
@@ -32,15 +32,12 @@ class ExportEmailsHandler:
         actor_user = await find_user(store, actor)
         found = None
         if team is None:
-            require(can_export_emails(actor_user), "Only admins and team leads can export emails")
+            require(can_export_emails(actor_user), "Only admins can export every user's email")
             users = await store.query(User)
         else:
             found = await team_by_slug(store, clean_text("Team", team))
-            # A member who leads this team may export its emails, whatever their level.
-            leads_it = actor_user is not None and bool(actor_user.github_user_id) \
-                and actor_user.github_user_id in found.team_leads
-            require(can_export_emails(actor_user) or leads_it,
-                    "Only admins and team leads can export emails (and a lead of this team its emails)")
+            require(can_export_emails(actor_user, found),
+                    f"Only admins and the leads of {found.github_team_name} can export its emails")
             users = await users_by_github_ids(store, found.members | found.team_leads)
         emails: dict[str, str] = {}
         missing: list[str] = []

@@ -7,7 +7,8 @@ Contract (see /rocket project …):
   ``https://github.com/owner/repo``; anything else is ``InvalidInput``.
 - Anyone lists and views. Create needs lead of the team or admin; assign needs manage rights
   on the target team (``can_manage_team``) and ``force`` when another team has the project
-  (``Conflict`` otherwise); edit, unassign and delete need lead of the assigned team or
+  (``Conflict`` otherwise), and taking it from that team needs manage rights on it too;
+  edit, unassign and delete need lead of the assigned team or
   admin (an unassigned project: admins only); deleting an assigned project needs ``force``.
 - Projects live only in the directory (no GitHub call). A refused command changes nothing.
 """
@@ -21,7 +22,7 @@ from core.context import Ports, Settings
 from core.errors import Conflict, InvalidInput, NotFound
 from core.events import FieldChange, ProjectAssigned, ProjectChanged, ProjectCreated, ProjectDeleted, record
 from core.limits import check_fields
-from core.models import Project, Team
+from core.models import Project, Team, User
 from core.permissions import can_manage_team, is_admin
 from core.results import Deleted, ProjectList, ProjectResult
 from core.usecases.common import find_user, require, team_by_slug, update_with_retry
@@ -78,11 +79,14 @@ class _ProjectUseCase:
         except NotFound:
             return None
 
+    def _manages(self, actor_user: User | None, team: Team) -> bool:
+        return can_manage_team(actor_user, team, self.settings.admin_team, self.settings.leads_team)
+
     async def _require_owner(self, actor: str, project: Project, doing: str) -> Team | None:
         """Admins, or leads of the team the project is assigned to; returns that team."""
         team = await self._team_of(project)
         actor_user = await find_user(self.ports.store, actor)
-        allowed = is_admin(actor_user) or (team is not None and can_manage_team(actor_user, team))
+        allowed = is_admin(actor_user) or (team is not None and self._manages(actor_user, team))
         if team is not None:
             why = f"Only admins and leads of {team.github_team_name} can {doing}"
         else:
@@ -122,7 +126,7 @@ class CreateProjectHandler(_ProjectUseCase):
         check_fields(Project, display_name=(name or "").strip())
         target = await team_by_slug(self.ports.store, team)
         actor_user = await find_user(self.ports.store, actor)
-        require(can_manage_team(actor_user, target),
+        require(self._manages(actor_user, target),
                 f"Only admins and leads of {target.github_team_name} can create projects for it")
         project = Project(
             project_id=self.ports.ids.new_id(),
@@ -177,16 +181,27 @@ class AssignProjectHandler(_ProjectUseCase):
         project_id = project.project_id
         target = await team_by_slug(self.ports.store, team)
         actor_user = await find_user(self.ports.store, actor)
-        require(can_manage_team(actor_user, target),
+        require(self._manages(actor_user, target),
                 f"Only admins and leads of {target.github_team_name} can assign projects to it")
         tid = target.github_team_id
+        if project.github_team_id and project.github_team_id != tid and force:
+            # Taking a project from another team needs the right to manage that team too.
+            owner = await self._team_of(project)
+            if owner is not None:
+                require(self._manages(actor_user, owner),
+                        f"Only admins and leads of {owner.github_team_name} can take project "
+                        f"{project_id} from it")
         previous: str | None = None
+
+        checked_owner = project.github_team_id
 
         def change(p: Project) -> Project | None:
             nonlocal previous
             previous = p.github_team_id
             if p.github_team_id == tid:
                 return None
+            if p.github_team_id and p.github_team_id != checked_owner:
+                raise Conflict(f"Project {project_id} was reassigned meanwhile; nothing changed")
             if p.github_team_id and not force:
                 raise Conflict(f"Project {project_id} is assigned to another team; use -f to reassign it")
             return dataclasses.replace(p, github_team_id=tid)

@@ -6,6 +6,8 @@ Contract (see /rocket team …):
   ids, so a user needs ``github`` set (``/rocket user edit --github``) before joining a team.
 - Anyone views. Team leads (permission ``team_lead``) and admins create teams; admins manage
   every team and a lead manages the teams they lead (``core.permissions.can_manage_team``).
+  Only admins create or manage the teams named by ``settings.admin_team`` /
+  ``settings.leads_team`` (their members are promoted).
 - GitHub is the source of truth: every change goes to GitHub first and is stored only after
   GitHub accepted it; if GitHub raises, nothing is stored. A refused command changes nothing.
 - Each change records its domain events (``MemberJoinedTeam``, ``MemberLeftTeam``,
@@ -33,7 +35,7 @@ from core.events import (
 )
 from core.limits import check_fields
 from core.models import Team, User
-from core.permissions import can_create_team, is_admin
+from core.permissions import can_create_named_team, can_create_team, is_admin
 from core.results import Deleted, DriveSyncResult, TeamList, TeamResult
 from core.subscribers.drive import sync_drive
 from core.usecases.common import (
@@ -119,6 +121,8 @@ class CreateTeamHandler(_TeamHandler):
                      platform=optional(cmd.platform), folder=optional(cmd.folder))
         actor_user = await find_user(store, cmd.actor)
         require(can_create_team(actor_user), "Only team leads and admins can create teams")
+        require(can_create_named_team(actor_user, slug, self.settings.admin_team, self.settings.leads_team),
+                f"Only admins can create {slug}: its members are given rank")
         await github.ensure_configured()
         if await store.query(Team, [("github_team_name", slug)]):
             raise Conflict(f"Team {slug!r} already exists")
@@ -194,7 +198,7 @@ class EditTeamHandler(_TeamHandler):
 
     async def __call__(self, cmd: c.EditTeam) -> TeamResult:
         store = self.ports.store
-        current = await managed_team(store, cmd.actor, cmd.team, "edit this team")
+        current = await managed_team(store, cmd.actor, cmd.team, "edit this team", self.settings)
         given = (("display_name", optional(cmd.name)), ("platform", optional(cmd.platform)),
                  ("folder", optional(cmd.folder)))
         changes = {k: v for k, v in given if v is not None}
@@ -234,7 +238,7 @@ class AddTeamMemberHandler(_TeamHandler):
 
     async def __call__(self, cmd: c.AddTeamMember) -> TeamResult:
         store = self.ports.store
-        current = await managed_team(store, cmd.actor, cmd.team, "add members to this team")
+        current = await managed_team(store, cmd.actor, cmd.team, "add members to this team", self.settings)
         await self.ports.github.ensure_configured()
         user = await registered_user(store, cmd.slack_id)
         require_github(user)
@@ -269,7 +273,8 @@ class RemoveTeamMemberHandler(_TeamHandler):
 
     async def __call__(self, cmd: c.RemoveTeamMember) -> TeamResult:
         store = self.ports.store
-        current = await managed_team(store, cmd.actor, cmd.team, "remove members from this team")
+        current = await managed_team(store, cmd.actor, cmd.team, "remove members from this team",
+                                     self.settings)
         await self.ports.github.ensure_configured()
         user = await registered_user(store, cmd.slack_id)
         gid = user.github_user_id
@@ -300,7 +305,8 @@ class SetTeamLeadHandler(_TeamHandler):
 
     async def __call__(self, cmd: c.SetTeamLead) -> TeamResult:
         store = self.ports.store
-        current = await managed_team(store, cmd.actor, cmd.team, "change the leads of this team")
+        current = await managed_team(store, cmd.actor, cmd.team, "change the leads of this team",
+                                     self.settings)
         user = await registered_user(store, cmd.slack_id)
         gid = user.github_user_id
         tid = current.github_team_id
@@ -344,7 +350,7 @@ class DeleteTeamHandler(_TeamHandler):
     """
 
     async def __call__(self, cmd: c.DeleteTeam) -> Deleted:
-        current = await managed_team(self.ports.store, cmd.actor, cmd.team, "delete this team")
+        current = await managed_team(self.ports.store, cmd.actor, cmd.team, "delete this team", self.settings)
         await self.ports.github.delete_team(current.github_team_id)
         # Projects first, then the team: if storage fails in between, no project points at a
         # missing team, and running the command again (GitHub's 404 is no error) finishes it.

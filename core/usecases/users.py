@@ -40,9 +40,11 @@ from core.events import (
 from core.limits import TEXT
 from core.models import Team, User
 from core.permissions import (
+    LEAD_FORBIDDEN_FIELDS,
     Permissions,
     can_change_permission,
     can_delete_user,
+    can_demote_self,
     can_edit_other_user,
     is_admin,
 )
@@ -81,12 +83,19 @@ def _not_registered(slack_id: str, actor: str) -> NotFound:
 
 
 # --- use-cases -------------------------------------------------------------------------
+_RESET_BY_FORCE: dict[str, Any] = {"name": "", "email": "", "major": "", "position": "", "bio": "",
+                                   "image_url": ""}
+"""What ``user add -f`` clears: the profile's text fields, never rank, karma or GitHub link."""
+
+
 @handles(c.AddUser)
 class AddUserHandler:
     """``user add [-f]``: register the actor with a fresh record (karma 1, member).
 
     Already registered and not ``force``: ``Conflict`` and nothing written. With ``force``
-    the existing record is replaced by a fresh one (compare-and-set on its current version).
+    the existing record's text fields (name, email, major, position, bio, image) are cleared
+    (compare-and-set on its current version); its permission level, karma and GitHub link
+    are kept.
     """
 
     def __init__(self, ports: Ports, settings: Settings) -> None:
@@ -101,7 +110,9 @@ class AddUserHandler:
             def fresh(cur: User) -> User:
                 nonlocal before
                 before = cur
-                return User(slack_id=actor, version=cur.version)
+                # The profile's text fields are reset; permission, karma and the GitHub link
+                # (with whatever else the model keeps about it) are never touched here.
+                return dataclasses.replace(cur, **_RESET_BY_FORCE)
 
             try:
                 user = await update_with_retry(store, User, actor, fresh)
@@ -110,7 +121,8 @@ class AddUserHandler:
             else:
                 if before is not None:
                     _record_changes(before, user, actor)
-                return UserResult(user, message="Overwrote your profile with a fresh one")
+                return UserResult(user, message="Cleared your profile's text fields "
+                                  "(permission, karma and GitHub link kept)")
         try:
             user = await store.store(User(slack_id=actor))
         except Conflict:
@@ -123,9 +135,10 @@ class EditUserHandler:
     """``user edit``: change profile fields of the actor (``target`` None) or of ``target``.
 
     - Editing yourself: anyone; an unregistered actor is registered on the way.
-    - Editing another user: admins and team leads; the actor must be registered and the
+    - Editing another user: admins; a team lead only a non-admin member of a team they lead,
+      and never their email, GitHub or permission. The actor must be registered and the
       target must exist (``NotFound`` otherwise).
-    - ``permission``: admins only.
+    - ``permission``: admins only; the last admin cannot demote themselves.
     - ``github`` (GitHub identity in the contract): for oneself with verification configured
       (``verifications.configured``: ``GITHUB_CLIENT_ID``), the device flow starts and the reply
       shows where to enter which code; the link is stored later, verified, by
@@ -163,6 +176,8 @@ class EditUserHandler:
         store = self._ports.store
         subject = (target or "").strip() or actor
         actor_user = await find_user(store, actor)
+        asked = set(changes) | ({"github"} if login is not None else set()) | (
+            {"permission_level"} if level is not None else set())
         if subject != actor:
             if actor_user is None:
                 raise _not_registered(actor, actor)
@@ -172,10 +187,16 @@ class EditUserHandler:
             before = await find_user(store, subject)
             if before is None:
                 raise _not_registered(subject, actor)
+            await self._require_may_edit(store, actor_user, before, asked)
         else:
             before = actor_user
         if level is not None:
             require(can_change_permission(actor_user), "Only admins can change permission levels")
+            if subject == actor and level != Permissions.admin and is_admin(actor_user):
+                others = [u for u in await store.query(User, [("permission_level", Permissions.admin)])
+                          if u.slack_id != actor]
+                require(can_demote_self(len(others)),
+                        "You are the last admin: make someone else admin before giving up your rank")
             changes["permission_level"] = level
 
         warnings: list[str] = []
@@ -229,6 +250,21 @@ class EditUserHandler:
         else:
             message = f"Updated {fields}"
         return UserResult(user, message=message, warnings=warnings)
+
+    @staticmethod
+    async def _require_may_edit(store: Store, actor_user: User, target: User, fields: set[str]) -> None:
+        """``PermissionDenied`` unless ``actor_user`` may change ``fields`` of ``target``
+        (``core.permissions.can_edit_other_user``), saying which rule refused it."""
+        if is_admin(actor_user):
+            return
+        require("permission_level" not in fields, "Only admins can change permission levels")
+        if is_admin(target):
+            require(False, f"Only admins can edit an admin's profile ({target.slack_id} is an admin)")
+        forbidden = sorted(_LABELS.get(f, f) for f in fields & LEAD_FORBIDDEN_FIELDS)
+        require(not forbidden, f"Only admins can change another user's {', '.join(forbidden)}")
+        teams = await store.query(Team, [("members", target.github_user_id)]) if target.github_user_id else []
+        require(can_edit_other_user(actor_user, target, teams, fields),
+                f"Team leads can edit only members of a team they lead ({target.slack_id} is not)")
 
     async def _link_github(self, login: str, subject: str, verified: bool, actor: str) -> str:
         """Invite ``login`` to the org and add it to the default team; its GitHub id.

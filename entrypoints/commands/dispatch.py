@@ -22,6 +22,7 @@ from core.errors import (
     StorageUnavailable,
     UpstreamError,
 )
+from core.validation import bad_char
 from entrypoints.commands.escapes import unescape
 from entrypoints.commands.grammar import Help, Parsed, ParseError, parse
 from entrypoints.commands.plain import render_plain
@@ -65,6 +66,9 @@ async def run_command(bus: MessageBus, actor: str, text: str) -> Reply:
     ``text`` is the raw slash-command text as Slack sends it (escapes are undone here).
     Lines longer than ``MAX_TEXT`` characters are refused without being parsed.
     """
+    problem = next((bad_char(v) for v in (actor, text) if isinstance(v, str) and bad_char(v)), None)
+    if problem:
+        return _refusal(f"That command contains {problem}, which Rocket cannot store. Nothing was done.")
     try:
         return await _run(bus, _clean(actor).strip(), _clean(text))
     except Exception:

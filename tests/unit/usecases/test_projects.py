@@ -235,8 +235,19 @@ async def test_reassign_needs_force(d):
     with pytest.raises(Conflict, match="-f"):
         await uc(d, AssignProject)("ULEAD", "P-BETA", "alpha")
     assert await snapshot(d.world) == before
-    await uc(d, AssignProject)("ULEAD", "P-BETA", "alpha", force=True)
+    await uc(d, AssignProject)("UADMIN", "P-BETA", "alpha", force=True)
     assert (await project(d, "P-BETA")).github_team_id == d.alpha.github_team_id
+
+
+async def test_finding5_a_lead_cannot_take_another_teams_project_with_force(d):
+    """Issue 11 finding 5: ``project assign -f`` needs the right to manage the current team."""
+    before = await snapshot(d.world)
+    with pytest.raises(PermissionDenied, match="leads of beta can take project P-BETA"):
+        await uc(d, AssignProject)("ULEAD", "P-BETA", "alpha", force=True)
+    assert await snapshot(d.world) == before
+    with pytest.raises(PermissionDenied):  # so they cannot delete it either
+        await uc(d, DeleteProject)("ULEAD", "P-BETA", force=True)
+    assert await snapshot(d.world) == before
 
 
 async def test_assign_to_same_team_writes_nothing(d):

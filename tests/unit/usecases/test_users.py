@@ -79,13 +79,37 @@ async def test_add_user_twice_is_a_conflict_that_changes_nothing(world: FakeWorl
     assert await snapshot(world) == before
 
 
-async def test_add_user_force_overwrites_with_a_fresh_record(world: FakeWorld) -> None:
+async def test_add_user_force_resets_text_fields_only(world: FakeWorld) -> None:
     old = await world.store.retrieve(User, "UMEM")
     result = await uc(AddUser, world)("UMEM", force=True)
     stored = await world.store.retrieve(User, "UMEM")
     assert stored == result.user
-    assert (stored.name, stored.email, stored.karma, stored.github_user_id) == ("", "", 1, "")
+    assert (stored.name, stored.email) == ("", "")
+    assert (stored.karma, stored.github, stored.github_user_id) == (7, "mem", "13")
     assert stored.version == old.version + 1
+
+
+async def test_finding10_user_add_force_keeps_an_admins_rank_karma_and_github(world: FakeWorld) -> None:
+    """Issue 11 finding 10: ``user add -f`` never resets permission, karma or the GitHub link."""
+    await update_with_retry(world.store, User, "UADMIN", lambda u: dataclasses.replace(
+        u, karma=42, github="ada", github_user_id="10", bio="hi", position="chair"))
+    await uc(AddUser, world)("UADMIN", force=True)
+    stored = await world.store.retrieve(User, "UADMIN")
+    assert (stored.permission_level, stored.karma, stored.github, stored.github_user_id) == (
+        Permissions.admin, 42, "ada", "10")
+    assert (stored.name, stored.bio, stored.position) == ("", "", "")
+
+
+async def test_finding10_the_last_admin_cannot_demote_themselves(world: FakeWorld) -> None:
+    """Issue 11 finding 10: the last admin keeps their rank; with a second admin they may step down."""
+    before = await snapshot(world)
+    with pytest.raises(PermissionDenied, match="last admin"):
+        await uc(EditUser, world)("UADMIN", permission="member")
+    assert await snapshot(world) == before
+    await update_with_retry(world.store, User, "ULEAD",
+                            lambda u: dataclasses.replace(u, permission_level=Permissions.admin))
+    await uc(EditUser, world)("UADMIN", permission="team_lead")
+    assert (await world.store.retrieve(User, "UADMIN")).permission_level == Permissions.team_lead
 
 
 async def test_add_user_force_when_missing_creates(world: FakeWorld) -> None:
