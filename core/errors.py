@@ -66,6 +66,7 @@ class UpstreamUnreachable(UpstreamError):
         self.message = (
             f"{integration} could not be reached ({detail}); nothing was changed, try again shortly"
         )
+        self.args = (self.message,)
 
 
 class RateLimited(UpstreamError):
