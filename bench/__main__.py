@@ -1,7 +1,9 @@
-"""``python -m bench`` (``make bench``): every measurement of issue 7 in one bounded run.
+"""``python -m bench`` (``make bench``): every measurement of issues 7 and 19 in one bounded run.
 
-Prints the machine and versions, the HTTP table (Rocket vs the baseline), the burst, team
-refresh, export figures, and whether each of issue 7's targets is met. Runs on 127.0.0.1 only.
+Prints the machine and versions, the HTTP table (Rocket vs the baseline, with the load
+average around it: judge by the ratios of one run, not by absolute figures on a busy
+machine), the burst, storage requests per command on every backend, team refresh, export
+figures, and whether each target of issues 7 and 19 is met. Runs on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from pathlib import Path
 from bench.export_bench import run_export
 from bench.http_bench import run_http
 from bench.refresh_bench import github_env, run_refresh
-from bench.report import burst_lines, export_lines, http_table, refresh_lines, targets
+from bench.report import burst_lines, export_lines, http_table, refresh_lines, targets, targets_19
+from bench.requests_bench import requests_lines, run_requests
 from tests.support.github_fixtures import APP_ID, ORG, make_app_key
 from tests.support.github_standin import GitHubStandIn
 from tests.support.slack_standin import SlackStandIn
@@ -43,14 +46,19 @@ def main() -> int:
     key = make_app_key()
     with tempfile.TemporaryDirectory(prefix="rocket-bench-") as tmp:
         workdir = Path(tmp)
+        load_before = _load()
         with GitHubStandIn(key.public_pem, app_id=APP_ID, org=ORG) as github, SlackStandIn() as slack:
             http = run_http(workdir, {**github_env(github, key), **slack.env()})
-        print("\n" + "\n".join(http_table(http) + [""] + burst_lines(http)), flush=True)
+        print(f"\nload average before / after the HTTP rounds: {load_before} / {_load()}")
+        print("\n".join(http_table(http) + [""] + burst_lines(http)), flush=True)
+        counts = run_requests(workdir)
+        print("\n" + "\n".join(requests_lines(counts)), flush=True)
         refresh = run_refresh(workdir, key, REFRESH_CASES)
         print("\n" + "\n".join(refresh_lines(refresh)), flush=True)
         export = run_export(workdir)
         print("\n" + "\n".join(export_lines(export)), flush=True)
     print("\n" + "\n".join(targets(http, refresh, export)))
+    print("\n" + "\n".join(targets_19(http, counts)))
     print(f"\nbench finished in {time.perf_counter() - started:.0f} s; load average now {_load()}")
     return 0
 

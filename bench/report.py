@@ -6,6 +6,7 @@ from bench.export_bench import ExportRun
 from bench.http_bench import BURST, REQUESTS, HttpResults
 from bench.load import LevelResult
 from bench.refresh_bench import RefreshRun
+from bench.requests_bench import EXPECTED, CommandCount, dynamo_edit_requests
 
 
 def _ms(seconds: float) -> str:
@@ -93,3 +94,25 @@ def targets(http: HttpResults, refresh: list[RefreshRun], export: ExportRun) -> 
         f"  {_met(export.peak_mb < 200)} export of {export.users} users < 200 MB peak: "
         f"{export.peak_mb:.1f} MB",
     ]
+
+
+def targets_19(http: HttpResults, counts: list[CommandCount]) -> list[str]:
+    """Issue 19: writes as fast as reads (ratios against the baseline of the same run)."""
+    at32 = {r.command: r for r in http.rounds if r.concurrency == 32}
+    lines = ["Issue 19 targets"]
+    for command in ("user edit", "karma ++"):
+        r = at32[command]
+        ratio = r.rocket.rps / r.baseline.rps if r.baseline.rps else 0.0
+        p99 = r.rocket.p(0.99)
+        lines.append(f"  {_met(ratio >= 0.70)} {command} throughput at c=32 >= 70% of baseline: {ratio:.0%} "
+                     f"(baseline p99 {_ms(r.baseline.p(0.99))} ms)")
+        lines.append(f"  {_met(p99 < 0.1)} {command} p99 < 100 ms at c=32: {_ms(p99)} ms")
+    delta = http.karma_after - http.karma_before
+    lines.append(f"  {_met(delta == BURST)} burst of {BURST} '++' adds exactly {BURST}: +{delta}")
+    over = [f"{c.command} on {c.backend} {c.reads}+{c.writes}" for c in counts
+            if (c.reads, c.writes) != EXPECTED[c.command] or not c.steady or not c.replied]
+    lines.append(f"  {_met(bool(counts) and not over)} storage requests per command on every backend "
+                 "(view 1, edit 1+1, ++ 1+1): " + (", ".join(over) if over else "all as expected"))
+    edit = dynamo_edit_requests(counts)
+    lines.append(f"  {_met(edit == 2)} DynamoDB (moto) requests per user edit = 2: {edit}")
+    return lines

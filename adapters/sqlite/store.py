@@ -4,10 +4,15 @@ Layout: one table per model (``User.TABLE`` …) with ``key TEXT PRIMARY KEY``,
 ``version INTEGER`` (the truth for optimistic concurrency) and ``doc TEXT`` (the JSON of
 ``core.models.to_dict``), plus ``leases(name, owner, expires_at)``.
 
-Every write is a single autocommit SQL statement (``INSERT``, compare-and-set ``UPDATE``,
+Every write is a single SQL statement (``INSERT``, compare-and-set ``UPDATE``,
 ``UPDATE … RETURNING``, upsert), so each is atomic across connections and processes, not
 only within this one; WAL mode and a busy timeout let several processes (Hypercorn
-workers) share the file. Filtering happens in SQL with ``json_extract``/``json_each``;
+workers) share the file. Writes go through ``GroupWriter`` (writer.py, group commit): the
+writes issued in one turn of the event loop are applied together in one transaction (on
+the loop's thread, or by a writer thread when the file is locked), each write keeping its
+own outcome; that module states what an acknowledged write survives (WAL +
+``synchronous = NORMAL``: a process crash, not a power loss or kernel crash).
+Filtering happens in SQL with ``json_extract``/``json_each``;
 values and JSON paths are always bound as parameters. ``retrieve`` (a primary-key lookup)
 runs on the event loop's thread through a second, read-only connection: in WAL mode a
 reader never waits for writers, it is set never to wait at all (busy timeout 0; when SQLite
@@ -30,6 +35,7 @@ from typing import Any
 
 import aiosqlite
 
+from adapters.sqlite.writer import DUPLICATE, GroupWriter
 from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, NotFound, StorageUnavailable
 from core.models import MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
@@ -100,11 +106,12 @@ class SqliteStore:
     """The storage port on SQLite; create with ``await SqliteStore.open(path)``."""
 
     def __init__(self, conn: aiosqlite.Connection, path: str = "", fd: int | None = None,
-                 reader: sqlite3.Connection | None = None) -> None:
+                 reader: sqlite3.Connection | None = None, writer: GroupWriter | None = None) -> None:
         self._conn = conn
         self._path = path
         self._fd = fd  # read-only, for ping(); closed only after the connection (see _check_file)
         self._reader = reader  # read-only, used on the event loop's thread (see _read_now)
+        self._writer = writer  # every write, batched (see _write); None: through ``conn``
 
     @classmethod
     async def open(cls, path: str) -> SqliteStore:
@@ -115,7 +122,7 @@ class SqliteStore:
             conn = await aiosqlite.connect(
                 path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None
             )
-            fd = reader = None
+            fd = reader = writer = None
             try:
                 await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
                 await conn.execute("PRAGMA journal_mode = WAL")
@@ -133,19 +140,36 @@ class SqliteStore:
                     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
                     reader = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
                     reader.execute("PRAGMA query_only = 1")
+                    writer = GroupWriter(path, BUSY_TIMEOUT_MS)
             except BaseException:
+                if writer is not None:
+                    await writer.close()
                 if reader is not None:
                     reader.close()
                 if fd is not None:
                     os.close(fd)
                 await conn.close()
                 raise
-        return cls(conn, path, fd, reader)
+        return cls(conn, path, fd, reader, writer)
 
     async def _fetch(self, action: str, sql: str, params: Iterable[Any] = ()) -> list[Any]:
         """Run one statement (autocommit) and return all its rows."""
         with _guard(action):
             return list(await self._conn.execute_fetchall(sql, tuple(params)))
+
+    async def _write(self, action: str, sql: str, params: tuple[Any, ...],
+                     allow_duplicate: bool = False) -> Any:
+        """Run one write statement; its rows, or ``DUPLICATE`` (``allow_duplicate``) when it
+        met an existing key. Through the group writer when there is one (file databases)."""
+        if self._writer is not None:
+            return await self._writer.write(sql, params, allow_duplicate)
+        with _guard(action):
+            try:
+                return list(await self._conn.execute_fetchall(sql, params))
+            except sqlite3.IntegrityError:
+                if not allow_duplicate:
+                    raise
+                return DUPLICATE
 
     async def _read_now(self, action: str, sql: str, params: tuple[Any, ...]) -> list[Any]:
         """Run a short read on the loop's thread; through ``_fetch`` when SQLite is busy."""
@@ -176,16 +200,14 @@ class SqliteStore:
         stored = dataclasses.replace(obj, version=obj.version + 1)
         doc = json.dumps(to_dict(stored))
         if obj.version == 0:
-            with _guard("create a record"):
-                try:
-                    await self._conn.execute_fetchall(
-                        f"INSERT INTO {model.TABLE} (key, version, doc) VALUES (?, 1, ?)",
-                        (key, doc),
-                    )
-                except sqlite3.IntegrityError:
-                    raise Conflict(f"{model.__name__} {key} already exists") from None
+            created = await self._write(
+                "create a record", f"INSERT INTO {model.TABLE} (key, version, doc) VALUES (?, 1, ?)",
+                (key, doc), allow_duplicate=True,
+            )
+            if created is DUPLICATE:
+                raise Conflict(f"{model.__name__} {key} already exists")
             return stored
-        rows = await self._fetch(
+        rows = await self._write(
             "update a record",
             f"UPDATE {model.TABLE} SET doc = ?, version = ? WHERE key = ? AND version = ? "
             "RETURNING version",
@@ -244,7 +266,7 @@ class SqliteStore:
 
     async def delete(self, model: type[M], key: str) -> bool:
         """Remove the record; True if it existed."""
-        rows = await self._fetch(
+        rows = await self._write(
             "delete a record", f"DELETE FROM {model.TABLE} WHERE key = ? RETURNING key", (key,)
         )
         return bool(rows)
@@ -257,7 +279,7 @@ class SqliteStore:
         """
         check_increment(model, field, amount)
         path = f"$.{field}"
-        rows = await self._fetch(
+        rows = await self._write(
             "increment a counter",
             f"UPDATE {model.TABLE} SET "
             "doc = json_set(doc, ?, json_extract(doc, ?) + ?, '$.version', version + 1), "
@@ -274,7 +296,7 @@ class SqliteStore:
         A single upsert whose update is guarded by ``expires_at <= now OR owner = ours``;
         a row comes back from ``RETURNING`` only when we inserted or updated it.
         """
-        rows = await self._fetch(
+        rows = await self._write(
             "take a lease",
             "INSERT INTO leases (name, owner, expires_at) VALUES (?, ?, ?) "
             "ON CONFLICT(name) DO UPDATE SET owner = excluded.owner, "
@@ -287,7 +309,7 @@ class SqliteStore:
 
     async def release_lease(self, name: str, owner: str) -> None:
         """Drop the lease if ``owner`` holds it; otherwise do nothing."""
-        await self._fetch(
+        await self._write(
             "release a lease", "DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner)
         )
 
@@ -299,7 +321,7 @@ class SqliteStore:
         test so only rows expired at ``now`` can go whatever the subquery picked.
         """
         check_purge_limit(limit)
-        rows = await self._fetch(
+        rows = await self._write(
             "purge expired leases",
             "DELETE FROM leases WHERE expires_at <= ? AND rowid IN "
             "(SELECT rowid FROM leases WHERE expires_at <= ? LIMIT ?) RETURNING 1",
@@ -321,6 +343,8 @@ class SqliteStore:
     async def close(self) -> None:
         """Close the connection; safe to call twice."""
         with _guard("close the database"):
+            if self._writer is not None:  # kept: a write after close is StorageUnavailable
+                await self._writer.close()  # the writes already queued are applied first
             if self._reader is not None:
                 reader, self._reader = self._reader, None
                 reader.close()

@@ -283,3 +283,56 @@ async def test_purge_expired_leases_refuses_a_limit_that_is_not_a_positive_integ
 
 async def test_ping(store):
     await store.ping()
+
+
+async def test_200_concurrent_stores_on_200_records_each_keep_their_own_outcome(store):
+    """Creates, fresh updates and stale updates of 200 records, all in flight at once.
+
+    Each write's outcome is its own: a stale neighbour in the same burst (on SQLite, the
+    same transaction) never turns a fresh write into a Conflict or the reverse.
+    """
+    n = 200
+    keys = [f"C{i:03d}" for i in range(n)]
+    created = await asyncio.gather(*(store.store(User(k, name="v1")) for k in keys))
+    assert [(u.slack_id, u.version, u.name) for u in created] == [(k, 1, "v1") for k in keys]
+    odd = created[1::2]
+    bumped = await asyncio.gather(*(store.store(dataclasses.replace(u, name="v2")) for u in odd))
+    assert all(u.version == 2 for u in bumped)
+
+    # even records: written from their current version; odd ones: from the stale v1 copy
+    burst = [dataclasses.replace(u, name=f"burst {i}") for i, u in enumerate(created)]
+    results = await asyncio.gather(*(store.store(u) for u in burst), return_exceptions=True)
+    for i, result in enumerate(results):
+        if i % 2 == 0:
+            assert isinstance(result, User) and result.version == 2, (i, result)
+            assert result.name == f"burst {i}"
+        else:
+            assert isinstance(result, Conflict), (i, result)
+    stored = {u.slack_id: u for u in await store.bulk_retrieve(User, keys)}
+    assert len(stored) == n  # nothing lost
+    for i, key in enumerate(keys):
+        assert stored[key].version == 2, key
+        assert stored[key].name == (f"burst {i}" if i % 2 == 0 else "v2"), key
+    again = await asyncio.gather(*(store.store(User(k)) for k in keys), return_exceptions=True)
+    assert all(isinstance(r, Conflict) for r in again)  # creates of existing keys, all refused
+    assert len(await store.query(User)) == n
+
+
+async def test_200_concurrent_stores_on_one_record_exactly_one_wins(store):
+    base = await store.store(User("U1", name="base", karma=5))
+    results = await asyncio.gather(
+        *(store.store(dataclasses.replace(base, name=f"writer {i}")) for i in range(200)),
+        return_exceptions=True,
+    )
+    wins = [r for r in results if isinstance(r, User)]
+    assert len(wins) == 1, [r for r in results if not isinstance(r, Conflict | User)]
+    assert sum(isinstance(r, Conflict) for r in results) == 199
+    got = await store.retrieve(User, "U1")
+    assert got == wins[0] and got.version == 2 and got.karma == 5
+
+    creates = await asyncio.gather(*(store.store(Team("T1", f"team {i}")) for i in range(200)),
+                                   return_exceptions=True)
+    made = [r for r in creates if isinstance(r, Team)]
+    assert len(made) == 1 and sum(isinstance(r, Conflict) for r in creates) == 199
+    assert await store.retrieve(Team, "T1") == made[0]
+
