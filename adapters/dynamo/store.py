@@ -85,7 +85,7 @@ from adapters.storage_common import (
     unique_keys,
 )
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
-from core.models import MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
+from core.models import FOLDED_FIELDS, MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
 
 LEASES = "leases"
 INDEX = "index"
@@ -510,6 +510,8 @@ class DynamoStore:
         found = await self._indexed(model, checked, "AND")
         if found is not None:
             return found
+        if any(name in FOLDED_FIELDS[model] for name, _ in checked):  # no lower() in filters
+            return [r for r in await self._scan(model, {}) if match_all(r, checked)]
         return await self._scan(model, _filter(model, checked, "AND"))
 
     async def query_or(self, model: type[M], params: Iterable[tuple[str, Any]] = ()) -> list[M]:
@@ -519,6 +521,8 @@ class DynamoStore:
         found = await self._indexed(model, checked, "OR")
         if found is not None:
             return found
+        if any(name in FOLDED_FIELDS[model] for name, _ in checked):  # no lower() in filters
+            return [r for r in await self._scan(model, {}) if match_any(r, checked)]
         return await self._scan(model, _filter(model, checked, "OR"))
 
     async def _scan(self, model: type[M], filter_kwargs: dict[str, Any]) -> list[M]:
