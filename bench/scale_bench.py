@@ -134,8 +134,8 @@ def _calls(c: Counter[str]) -> str:
 
 
 def scale_lines(rows: list[ScaleRow]) -> list[str]:
-    out = ["Scale (issue 15): median of %s runs through the bus; storage calls and DynamoDB operations "
-           "of one run (moto's Query walks its whole table: judge DynamoDB by the wire counts)" % RUNS_ON]
+    out = [f"Scale (issue 15): median of {RUNS_ON} runs through the bus; storage calls and DynamoDB "
+           "operations of one run (moto's Query walks its whole table: judge DynamoDB by the wire counts)"]
     by = {(r.backend, r.command, r.users): r for r in rows}
     for backend in sorted({r.backend for r in rows}):
         (small, _), (large, _) = SIZES[backend]

@@ -54,7 +54,8 @@ class MemoryStore:
         for entry in index_entries(obj):
             index.setdefault(entry, set()).add(key_of(obj))
 
-    def _candidates(self, model: type[M], checked: list[tuple[str, Any]], joiner: str) -> list[dict[str, Any]]:
+    def _candidates(self, model: type[M], checked: list[tuple[str, Any]],
+                    joiner: str) -> list[dict[str, Any]]:
         """The rows a query must look at: through the indexes, or the whole table (a scan)."""
         table = self._table(model)
         plan = index_plan(model, checked, joiner)
@@ -68,7 +69,8 @@ class MemoryStore:
             if folded is not None:
                 keys |= index.get((name, folded), set())
         seq = self._seq
-        return [table[k] for k in sorted((k for k in keys if k in table), key=lambda k: seq[(model.TABLE, k)])]
+        present = (k for k in keys if k in table)
+        return [table[k] for k in sorted(present, key=lambda k: seq[(model.TABLE, k)])]
 
     def _table(self, model: type[Model]) -> dict[str, dict[str, Any]]:
         return self._tables.setdefault(model.TABLE, {})

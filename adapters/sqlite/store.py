@@ -123,7 +123,8 @@ def _index_ddl() -> list[str]:
         table = model.TABLE
         sets = sorted(INDEXED_FIELDS[model] & SET_FIELDS[model])
         for name in sorted(INDEXED_FIELDS[model] - SET_FIELDS[model]):
-            ddl.append(f"CREATE INDEX IF NOT EXISTS {table}_by_{name} ON {table} ({_scalar_expr(model, name)})")
+            expr = _scalar_expr(model, name)
+            ddl.append(f"CREATE INDEX IF NOT EXISTS {table}_by_{name} ON {table} ({expr})")
         if not sets:
             continue
         fill = "; ".join(
