@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from core.errors import InvalidInput
-from core.models import INT_FIELDS, SET_FIELDS, check_field, matches
+from core.models import FOLDED_FIELDS, INDEXED_FIELDS, INT_FIELDS, SET_FIELDS, check_field, fold, matches
 
 
 def check_params(model: type, params: Iterable[tuple[str, Any]]) -> list[tuple[str, Any]]:
@@ -49,3 +49,41 @@ def check_purge_limit(limit: int) -> int:
     if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
         raise InvalidInput(f"purge limit must be a positive integer, not {limit!r}")
     return limit
+
+
+def index_value(model: type, name: str, value: Any) -> str | None:
+    """The value an index holds for ``(name, value)``: folded for ``FOLDED_FIELDS``; None when
+    the value is not a string (indexed fields hold strings only, so nothing can match)."""
+    if not isinstance(value, str):
+        return None
+    return fold(value) if name in FOLDED_FIELDS[model] else value
+
+
+def index_entries(obj: Any) -> set[tuple[str, str]]:
+    """Every ``(field, indexed value)`` the record ``obj`` is found under (empty values are
+    not indexed: no lookup asks for them)."""
+    model = type(obj)
+    entries: set[tuple[str, str]] = set()
+    for name in INDEXED_FIELDS[model]:
+        current = obj.__dict__[name]
+        values = current if name in SET_FIELDS[model] else (current,)
+        for value in values:
+            folded = index_value(model, name, value)
+            if folded:
+                entries.add((name, folded))
+    return entries
+
+
+def index_plan(model: type, params: list[tuple[str, Any]], joiner: str) -> list[tuple[str, Any]] | None:
+    """The pairs to read through indexes, or None when the query must scan.
+
+    AND: the first pair on an indexed field (the others filter its records). OR: every pair,
+    when all are on indexed fields. Empty params always scan (they ask for everything).
+    """
+    indexed = INDEXED_FIELDS[model]
+    if not params:
+        return None
+    if joiner == "AND":
+        first = next((p for p in params if p[0] in indexed), None)
+        return [first] if first is not None else None
+    return params if all(name in indexed for name, _ in params) else None

@@ -21,6 +21,7 @@ from bench.http_bench import run_http
 from bench.refresh_bench import github_env, run_refresh
 from bench.report import burst_lines, export_lines, http_table, refresh_lines, targets, targets_19
 from bench.requests_bench import requests_lines, run_requests
+from bench.scale_bench import run_scale, scale_lines
 from bench.startup import bins_to_compare, run_startup, startup_lines
 from tests.support.github_fixtures import APP_ID, ORG, make_app_key
 from tests.support.github_standin import GitHubStandIn
@@ -59,6 +60,7 @@ def main() -> int:
         print("\n" + "\n".join(refresh_lines(refresh)), flush=True)
         export = run_export(workdir)
         print("\n" + "\n".join(export_lines(export)), flush=True)
+        print("\n" + "\n".join(scale_lines(run_scale(workdir))), flush=True)
     print("\n" + "\n".join(targets(http, refresh, export)))
     print("\n" + "\n".join(targets_19(http, counts)))
     print(f"\nbench finished in {time.perf_counter() - started:.0f} s; load average now {_load()}")

@@ -139,6 +139,31 @@ BOOL_FIELDS: dict[type, frozenset[str]] = {
     Team: frozenset(),
     Project: frozenset(),
 }
+# Fields every backend serves through an index (``query``/``query_or`` on them never scan):
+# a pair on one of these costs one index read plus the matching records, whatever the size
+# of the table. See ports/storage.py for the cost of each query.
+INDEXED_FIELDS: dict[type, frozenset[str]] = {
+    User: frozenset({"github_user_id", "github", "email"}),
+    Team: frozenset({"github_team_name", "members", "team_leads"}),
+    Project: frozenset({"github_team_id", "github_urls"}),
+}
+# Fields matched case-insensitively (ASCII case folding, as GitHub compares logins and team
+# slugs): ``query(User, [("github", "OctoCat")])`` finds ``octocat``. Stored as written;
+# every backend indexes the folded value.
+FOLDED_FIELDS: dict[type, frozenset[str]] = {
+    User: frozenset({"github"}),
+    Team: frozenset({"github_team_name"}),
+    Project: frozenset(),
+}
+_ASCII_LOWER = {c: c + 32 for c in range(ord("A"), ord("Z") + 1)}
+
+
+def fold(value: str) -> str:
+    """The folded form of a GitHub login or team slug: ASCII letters lower-cased, nothing
+    else changed (the same as SQLite's ``lower()``, so every backend folds alike)."""
+    return value.translate(_ASCII_LOWER)
+
+
 INT_FIELDS: dict[type, frozenset[str]] = {
     User: frozenset({"karma", "version"}),
     Team: frozenset({"version"}),
@@ -207,12 +232,15 @@ def from_dict(model: type[M], data: dict[str, Any]) -> M:
 
 
 def matches(obj: Model, field_name: str, value: Any) -> bool:
-    """The query rule: equality, or membership for set-valued fields."""
+    """The query rule: equality (case-folded for ``FOLDED_FIELDS``), or membership for
+    set-valued fields."""
     current = obj.__dict__[field_name]
     if field_name in SET_FIELDS[type(obj)]:
         return value in current
     if isinstance(current, Permissions):
         return current.value == str(value)
+    if field_name in FOLDED_FIELDS[type(obj)] and isinstance(value, str):
+        return fold(current) == fold(value)
     return bool(current == value)
 
 

@@ -52,13 +52,26 @@ class Store(Protocol):
         """Records matching every ``(field, value)`` pair (AND); all records when empty.
 
         A set-valued field (``members``, ``team_leads``, ``github_urls``, ``tags``)
-        matches when it contains the value; other fields match on equality.
-        Raises ``InvalidInput`` for a field the model does not have.
+        matches when it contains the value; ``FOLDED_FIELDS`` (``User.github``,
+        ``Team.github_team_name``) match case-insensitively (``core.models.fold``); other
+        fields match on equality. Raises ``InvalidInput`` for a field the model does not have.
+
+        Cost: when at least one pair is on an ``INDEXED_FIELDS`` field, one index read for
+        that pair plus the records it matches (the other pairs filter those), independent of
+        the table's size: memory (dict index), SQLite (an expression index or the
+        ``set_index`` table), MongoDB (an index; ``find`` never a collection scan), DynamoDB
+        (a consistent ``Query`` of the index table, then ``BatchGetItem``; never ``Scan``).
+        Otherwise (no pair, or none indexed) a full scan of the table: only jobs, exports of
+        the whole directory and ``team list``/``project list`` do that.
         """
         ...
 
     async def query_or(self, model: type[M], params: Params = ()) -> list[M]:
-        """Records matching at least one ``(field, value)`` pair; all records when empty."""
+        """Records matching at least one ``(field, value)`` pair; all records when empty.
+
+        Cost: when every pair is on an indexed field, one index read per pair plus the
+        matching records (no scan); otherwise a full scan.
+        """
         ...
 
     async def delete(self, model: type[M], key: str) -> bool:

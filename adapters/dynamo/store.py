@@ -10,6 +10,20 @@ Guarantees come from DynamoDB itself: creates and compare-and-set updates are co
 are strongly consistent. Conditional failures become ``Conflict`` / ``NotFound`` / False;
 every other botocore error becomes ``StorageUnavailable``.
 
+Secondary lookups (``core.models.INDEXED_FIELDS``: GitHub id, folded login, email, folded
+team slug, team members and leads, a project's team and repositories) go through *index
+items* in one more table (``index``; by default ``<users table>_index``), not GSIs and never
+Scan: ``pk = "<table>#<field>#<value>"`` (folded values for ``FOLDED_FIELDS``), ``sk`` = the
+record's key, ``ver`` = the record version that wrote it. Why not GSIs: a GSI cannot index
+the elements of a set (``members``), rejects empty strings as keys, and is only eventually
+consistent (``team create X`` then ``team view X`` could miss); a consistent ``Query`` of the
+index table followed by ``BatchGetItem`` of the keys (which a GSI could not serve) is exact.
+The index is kept a *superset* of the truth: ``store`` puts the new record's entries
+(BatchWriteItem) before its conditional put, so a crash or a lost race leaves extra entries,
+never missing ones; a query re-checks every record it fetched against the pairs, and drops an
+entry its record no longer matches with a delete conditional on ``ver <= the version read``
+(so an entry a concurrent writer has just re-put survives). ``delete`` removes the entries.
+
 Retries. Reads (GetItem, BatchGetItem, Scan, DescribeTable) and table setup go through a
 client with botocore's standard retry mode: resending them is harmless. Writes (PutItem,
 UpdateItem, DeleteItem) go through a second client that never retries by itself
@@ -62,14 +76,21 @@ from adapters.storage_common import (
     check_increment,
     check_params,
     check_purge_limit,
+    index_entries,
+    index_plan,
+    index_value,
     is_set_field,
+    match_all,
+    match_any,
     unique_keys,
 )
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
-from core.models import MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
+from core.models import FOLDED_FIELDS, MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
 
 LEASES = "leases"
+INDEX = "index"
 KEYS: dict[str, str] = {**{getattr(m, "TABLE"): getattr(m, "KEY") for m in MODELS}, LEASES: "name"}  # noqa: B009
+WRITE_BATCH = 25  # BatchWriteItem's limit
 BATCH_SIZE = 100  # BatchGetItem's limit
 BATCH_ATTEMPTS = 8  # bounded retries of UnprocessedKeys
 PURGE_CONCURRENCY = 25  # conditional deletes in flight at once in purge_expired_leases
@@ -206,6 +227,7 @@ class DynamoStore:
         self._client = client  # reads and table setup; botocore retries them
         self._writer = writer  # PutItem / UpdateItem / DeleteItem; never retried by botocore
         self._tables = dict(tables)
+        self._tables.setdefault(INDEX, f"{self._tables['users']}_index")
 
     @classmethod
     async def open(
@@ -238,7 +260,7 @@ class DynamoStore:
             )
             store = cls(stack, client, writer, tables)
             results = await asyncio.gather(
-                *(store._ensure_table(name) for name in KEYS), return_exceptions=True
+                *(store._ensure_table(name) for name in (*KEYS, INDEX)), return_exceptions=True
             )
             for result in results:
                 if isinstance(result, BaseException):
@@ -286,13 +308,21 @@ class DynamoStore:
             except ClientError as exc:
                 if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                     raise
+                if logical == INDEX:
+                    schema: dict[str, Any] = {
+                        "AttributeDefinitions": [{"AttributeName": "pk", "AttributeType": "S"},
+                                                 {"AttributeName": "sk", "AttributeType": "S"}],
+                        "KeySchema": [{"AttributeName": "pk", "KeyType": "HASH"},
+                                      {"AttributeName": "sk", "KeyType": "RANGE"}],
+                    }
+                else:
+                    schema = {
+                        "AttributeDefinitions": [{"AttributeName": KEYS[logical], "AttributeType": "S"}],
+                        "KeySchema": [{"AttributeName": KEYS[logical], "KeyType": "HASH"}],
+                    }
                 try:
-                    await self._client.create_table(
-                        TableName=table,
-                        AttributeDefinitions=[{"AttributeName": KEYS[logical], "AttributeType": "S"}],
-                        KeySchema=[{"AttributeName": KEYS[logical], "KeyType": "HASH"}],
-                        BillingMode="PAY_PER_REQUEST",
-                    )
+                    await self._client.create_table(TableName=table, BillingMode="PAY_PER_REQUEST",
+                                                    **schema)
                 except ClientError as create_exc:
                     code = create_exc.response.get("Error", {}).get("Code")
                     if code != "ResourceInUseException":
@@ -356,6 +386,7 @@ class DynamoStore:
                 "ExpressionAttributeNames": {"#v": "version"},
                 "ExpressionAttributeValues": {":n": {"N": str(obj.version)}},
             }
+        await self._put_entries(model, key, index_entries(stored), stored.version)
         try:
             await self._write("put_item", TableName=self._table(model), Item=_encode(stored),
                               **condition)
@@ -397,13 +428,106 @@ class DynamoStore:
             await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
         raise StorageUnavailable("DynamoDB kept keys unprocessed; try again later")
 
+    @staticmethod
+    def _pk(model: type[Model], name: str, value: str) -> str:
+        return f"{model.TABLE}#{name}#{value}"
+
+    async def _batch_write(self, requests: list[dict[str, Any]]) -> None:
+        """BatchWriteItem in chunks of 25, retrying UnprocessedItems a bounded number of times."""
+        table = self._tables[INDEX]
+        for start in range(0, len(requests), WRITE_BATCH):
+            pending: dict[str, Any] = {table: requests[start:start + WRITE_BATCH]}
+            for attempt in range(BATCH_ATTEMPTS):
+                resp = await self._write("batch_write_item", RequestItems=pending)
+                pending = resp.get("UnprocessedItems") or {}
+                if not pending:
+                    break
+                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise StorageUnavailable("DynamoDB kept index writes unprocessed; try again later")
+
+    async def _put_entries(self, model: type[Model], key: str, entries: set[tuple[str, str]],
+                           version: int) -> None:
+        """Put the index entries of a record about to be written at ``version``."""
+        await self._batch_write([
+            {"PutRequest": {"Item": {"pk": {"S": self._pk(model, name, value)}, "sk": {"S": key},
+                                     "ver": {"N": str(version)}}}}
+            for name, value in sorted(entries)
+        ])
+
+    async def _index_keys(self, model: type[Model], name: str, value: Any) -> list[str]:
+        """The keys an index entry lists for ``(name, value)``: a consistent, paginated Query."""
+        folded = index_value(model, name, value)
+        if not folded:
+            return []
+        kwargs: dict[str, Any] = {
+            "TableName": self._tables[INDEX], "ConsistentRead": True,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": self._pk(model, name, folded)}},
+            "ProjectionExpression": "sk",
+        }
+        keys: list[str] = []
+        while True:
+            resp = await self._call("query", **kwargs)
+            keys.extend(item["sk"]["S"] for item in resp.get("Items", []))
+            if not resp.get("LastEvaluatedKey"):
+                return keys
+            kwargs["ExclusiveStartKey"] = resp["LastEvaluatedKey"]
+
+    async def _drop_stale(self, model: type[Model], name: str, value: str, key: str, version: int) -> None:
+        """Delete an entry its record (read at ``version``) no longer matches, unless rewritten since."""
+        try:
+            await self._write(
+                "delete_item", TableName=self._tables[INDEX],
+                Key={"pk": {"S": self._pk(model, name, value)}, "sk": {"S": key}},
+                ConditionExpression="#v <= :n", ExpressionAttributeNames={"#v": "ver"},
+                ExpressionAttributeValues={":n": {"N": str(version)}},
+            )
+        except (_ConditionFailed, StorageUnavailable):
+            pass  # rewritten meanwhile, or left for the next reader: the index stays a superset
+
+    async def _indexed(self, model: type[M], checked: list[tuple[str, Any]], joiner: str) -> list[M] | None:
+        """The query answered through index items, or None when it has to scan."""
+        plan = index_plan(model, checked, joiner)
+        if plan is None:
+            return None
+        key_lists = await asyncio.gather(*(self._index_keys(model, n, v) for n, v in plan))
+        records = await self.bulk_retrieve(model, [k for keys in key_lists for k in keys])
+        by_key = {key_of(r): r for r in records}
+        stale = []
+        for (name, value), keys in zip(plan, key_lists, strict=True):
+            for k in keys:
+                record = by_key.get(k)
+                if record is not None and not match_any(record, [(name, value)]):
+                    stale.append(self._drop_stale(model, name, index_value(model, name, value) or "",
+                                                  k, record.version))
+        if stale:
+            await asyncio.gather(*stale)
+        match = match_all if joiner == "AND" else match_any
+        return sorted((r for r in records if match(r, checked)), key=key_of)
+
     async def query(self, model: type[M], params: Iterable[tuple[str, Any]] = ()) -> list[M]:
-        """Records matching every pair (set fields: contains); all records when empty."""
-        return await self._scan(model, _filter(model, check_params(model, params), "AND"))
+        """Records matching every pair (set fields: contains); all records when empty.
+
+        Through the index items when a pair is on an indexed field (no Scan), else a Scan."""
+        checked = check_params(model, params)
+        found = await self._indexed(model, checked, "AND")
+        if found is not None:
+            return found
+        if any(name in FOLDED_FIELDS[model] for name, _ in checked):  # no lower() in filters
+            return [r for r in await self._scan(model, {}) if match_all(r, checked)]
+        return await self._scan(model, _filter(model, checked, "AND"))
 
     async def query_or(self, model: type[M], params: Iterable[tuple[str, Any]] = ()) -> list[M]:
-        """Records matching at least one pair; all records when empty."""
-        return await self._scan(model, _filter(model, check_params(model, params), "OR"))
+        """Records matching at least one pair; all records when empty (indexed when every
+        pair is on an indexed field, else a Scan)."""
+        checked = check_params(model, params)
+        found = await self._indexed(model, checked, "OR")
+        if found is not None:
+            return found
+        if any(name in FOLDED_FIELDS[model] for name, _ in checked):  # no lower() in filters
+            return [r for r in await self._scan(model, {}) if match_any(r, checked)]
+        return await self._scan(model, _filter(model, checked, "OR"))
 
     async def _scan(self, model: type[M], filter_kwargs: dict[str, Any]) -> list[M]:
         """A paginated, consistent Scan of the model's table."""
@@ -423,7 +547,17 @@ class DynamoStore:
             return False
         resp = await self._write("delete_item", TableName=self._table(model),
                                  Key={model.KEY: {"S": key}}, ReturnValues="ALL_OLD")
-        return bool(resp.get("Attributes"))
+        old = resp.get("Attributes")
+        if old:
+            entries = sorted(index_entries(_decode(model, old)))
+            try:  # left-over entries are harmless (queries re-check), so this is best effort
+                await self._batch_write([
+                    {"DeleteRequest": {"Key": {"pk": {"S": self._pk(model, n, v)}, "sk": {"S": key}}}}
+                    for n, v in entries
+                ])
+            except StorageUnavailable:
+                pass
+        return bool(old)
 
     async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
         """Atomically add ``amount`` to a counter and bump ``version``; the new value."""

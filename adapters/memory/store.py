@@ -2,6 +2,8 @@
 
 Every method runs without awaiting in its critical section, so each is atomic on the
 event loop; this is the reference behaviour the other backends are tested against.
+``INDEXED_FIELDS`` are served from dict indexes (field, folded value) -> keys kept beside the
+tables; ``scans`` counts the queries that read a whole table (the counting tests read it).
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ from adapters.storage_common import (
     check_increment,
     check_params,
     check_purge_limit,
+    index_entries,
+    index_plan,
+    index_value,
     match_all,
     match_any,
     unique_keys,
@@ -27,6 +32,45 @@ class MemoryStore:
     def __init__(self) -> None:
         self._tables: dict[str, dict[str, dict[str, Any]]] = {}
         self._leases: dict[str, tuple[str, float]] = {}
+        # table -> (field, indexed value) -> keys
+        self._indexes: dict[str, dict[tuple[str, str], set[str]]] = {}
+        self.scans = 0  # queries that read a whole table
+        self._seq: dict[tuple[str, str], int] = {}  # creation order of every key (results keep it)
+        self._next = 0
+
+    def _unindex(self, model: type[Model], key: str, data: dict[str, Any] | None) -> None:
+        if data is None:
+            return
+        index = self._indexes.setdefault(model.TABLE, {})
+        for entry in index_entries(from_dict(model, data)):  # type: ignore[type-var]
+            keys = index.get(entry)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del index[entry]
+
+    def _index(self, obj: Model) -> None:
+        index = self._indexes.setdefault(type(obj).TABLE, {})
+        for entry in index_entries(obj):
+            index.setdefault(entry, set()).add(key_of(obj))
+
+    def _candidates(self, model: type[M], checked: list[tuple[str, Any]],
+                    joiner: str) -> list[dict[str, Any]]:
+        """The rows a query must look at: through the indexes, or the whole table (a scan)."""
+        table = self._table(model)
+        plan = index_plan(model, checked, joiner)
+        if plan is None:
+            self.scans += 1
+            return list(table.values())
+        index = self._indexes.get(model.TABLE, {})
+        keys: set[str] = set()
+        for name, value in plan:
+            folded = index_value(model, name, value)
+            if folded is not None:
+                keys |= index.get((name, folded), set())
+        seq = self._seq
+        present = (k for k in keys if k in table)
+        return [table[k] for k in sorted(present, key=lambda k: seq[(model.TABLE, k)])]
 
     def _table(self, model: type[Model]) -> dict[str, dict[str, Any]]:
         return self._tables.setdefault(model.TABLE, {})
@@ -40,7 +84,12 @@ class MemoryStore:
         if obj.version > 0 and (current is None or current["version"] != obj.version):
             raise Conflict(f"{type(obj).__name__} {key} was changed by someone else")
         stored = dataclasses.replace(obj, version=obj.version + 1)
+        self._unindex(type(obj), key, current)
+        if current is None:
+            self._next += 1
+            self._seq[(type(obj).TABLE, key)] = self._next
         table[key] = to_dict(stored)
+        self._index(stored)
         return stored
 
     async def retrieve(self, model: type[M], key: str) -> M:
@@ -55,16 +104,18 @@ class MemoryStore:
 
     async def query(self, model: type[M], params=()) -> list[M]:
         checked = check_params(model, params)
-        records = (from_dict(model, d) for d in self._table(model).values())
+        records = (from_dict(model, d) for d in self._candidates(model, checked, "AND"))
         return [r for r in records if match_all(r, checked)]
 
     async def query_or(self, model: type[M], params=()) -> list[M]:
         checked = check_params(model, params)
-        records = (from_dict(model, d) for d in self._table(model).values())
+        records = (from_dict(model, d) for d in self._candidates(model, checked, "OR"))
         return [r for r in records if match_any(r, checked)]
 
     async def delete(self, model: type[M], key: str) -> bool:
-        return self._table(model).pop(key, None) is not None
+        data = self._table(model).pop(key, None)
+        self._unindex(model, key, data)
+        return data is not None
 
     async def increment(self, model: type[M], key: str, field: str, amount: int) -> int:
         check_increment(model, field, amount)

@@ -41,7 +41,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 
 from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
-from core.models import MODELS, M, Model, from_dict, key_of, to_dict
+from core.models import FOLDED_FIELDS, MODELS, M, Model, fold, from_dict, key_of, to_dict
 from ports.storage import Params
 
 log = logging.getLogger(__name__)
@@ -56,11 +56,21 @@ BAD_INPUT_CODE = 2  # MongoDB's BadValue, e.g. "Failed to apply $inc operations"
 # InvalidDocument): raised by the driver before anything is sent.
 UNENCODABLE = (OverflowError, UnicodeEncodeError, InvalidDocument)
 
+# Every INDEXED_FIELDS field has an index; a FOLDED_FIELDS field is indexed (and queried)
+# through its folded shadow ``_fold_<field>``, written beside it by ``store``.
+FOLD_PREFIX = "_fold_"
 INDEXES: dict[str, tuple[str, ...]] = {
-    "users": ("github", "github_user_id", "email", "permission_level"),
-    "teams": ("github_team_name", "members", "team_leads"),
+    "users": ("_fold_github", "github_user_id", "email", "permission_level"),
+    "teams": ("_fold_github_team_name", "members", "team_leads"),
     "projects": ("github_team_id", "github_urls"),
 }
+
+
+def _with_folds(model: type[Model], doc: dict[str, Any]) -> dict[str, Any]:
+    """``doc`` plus the folded shadow of each FOLDED_FIELDS field."""
+    for name in FOLDED_FIELDS[model]:
+        doc[FOLD_PREFIX + name] = fold(doc[name])
+    return doc
 
 
 @contextmanager
@@ -91,7 +101,7 @@ def _bson_ok(value: Any) -> bool:
 
 
 def _doc_to_model(model: type[M], doc: dict[str, Any]) -> M:
-    data = dict(doc)
+    data = {k: v for k, v in doc.items() if not k.startswith(FOLD_PREFIX)}
     data.pop("_id", None)
     return from_dict(model, data)
 
@@ -116,6 +126,8 @@ def _clauses(model: type[Model], params: list[tuple[str, Any]]) -> list[dict[str
     for field, value in params:
         name = "_id" if field == model.KEY else field
         value = _query_value(model, field, value)
+        if field in FOLDED_FIELDS[model] and isinstance(value, str):
+            name, value = FOLD_PREFIX + field, fold(value)
         out.append({name: {"$eq": value}} if _bson_ok(value) else None)
     return out
 
@@ -186,7 +198,7 @@ class MongoStore:
         model = type(obj)
         key = key_of(obj)
         stored = dataclasses.replace(obj, version=obj.version + 1)
-        doc = {"_id": key, **to_dict(stored)}
+        doc = _with_folds(model, {"_id": key, **to_dict(stored)})
         coll = self._coll(model)
         with _unavailable(), _encodable(f"{model.__name__} {key}"):
             if obj.version == 0:

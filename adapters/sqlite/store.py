@@ -38,7 +38,18 @@ import aiosqlite
 from adapters.sqlite.writer import DUPLICATE, GroupWriter
 from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, NotFound, StorageUnavailable
-from core.models import MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
+from core.models import (
+    FOLDED_FIELDS,
+    INDEXED_FIELDS,
+    MODELS,
+    SET_FIELDS,
+    M,
+    Model,
+    fold,
+    from_dict,
+    key_of,
+    to_dict,
+)
 from ports.storage import Params
 
 BUSY_TIMEOUT_MS = 5000
@@ -55,12 +66,21 @@ def _guard(action: str) -> Iterator[None]:
         raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
 
 
+def _scalar_expr(model: type[Model], name: str) -> str:
+    """The SQL expression of a scalar field: the one the expression indexes are built on for
+    ``INDEXED_FIELDS`` (so the planner uses them); ``name`` is a validated field name."""
+    expr = f"json_extract(doc, '$.{name}')"
+    return f"lower({expr})" if name in FOLDED_FIELDS[model] else expr
+
+
 def _condition(model: type[Model], name: str, value: Any) -> tuple[str, list[Any]]:
     """SQL for one query pair (field validated by the caller) and its parameters.
 
     Same rule as ``core.models.matches``: membership for set-valued fields, equality
-    otherwise (ints compare as ints, the permission level as its string value). The JSON
-    path is bound as a parameter too, so nothing from the caller is spliced into SQL.
+    otherwise (ints compare as ints, the permission level as its string value, folded
+    fields through ``lower()`` on both sides). Indexed fields are written as the expression
+    their index holds (the field name, checked against the model, is the only thing spliced
+    into the SQL); other paths and every value are bound as parameters.
     """
     if name == "permission_level":
         value = str(value)
@@ -70,6 +90,11 @@ def _condition(model: type[Model], name: str, value: Any) -> tuple[str, list[Any
         return "0", []  # stored fields are never None or containers: nothing matches
     path = f"$.{name}"
     if name in SET_FIELDS[model]:
+        if name in INDEXED_FIELDS[model]:
+            if not isinstance(value, str):
+                return "0", []
+            return ("key IN (SELECT key FROM set_index WHERE tbl = ? AND field = ? AND value = ?)",
+                    [model.TABLE, name, value])
         return "EXISTS (SELECT 1 FROM json_each(doc, ?) WHERE json_each.value = ?)", [path, value]
     if name == model.KEY and isinstance(value, str):
         return "key = ?", [value]
@@ -77,7 +102,59 @@ def _condition(model: type[Model], name: str, value: Any) -> tuple[str, list[Any
         if isinstance(value, str):
             return "0", []  # an int field never equals a string
         return "version = ?", [value]
+    if name in INDEXED_FIELDS[model]:
+        if not isinstance(value, str):
+            return "0", []  # indexed fields hold strings
+        folded = fold(value) if name in FOLDED_FIELDS[model] else value
+        return f"{_scalar_expr(model, name)} = ?", [folded]
     return "json_extract(doc, ?) = ?", [path, value]
+
+
+def _index_ddl() -> list[str]:
+    """Expression indexes on the indexed scalar fields; the ``set_index`` table (one row per
+    element of an indexed set field) kept by triggers inside every writing statement, so it
+    is as atomic as the write itself, whichever process or connection writes."""
+    ddl = [
+        "CREATE TABLE IF NOT EXISTS set_index (tbl TEXT NOT NULL, field TEXT NOT NULL, "
+        "value TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (tbl, field, value, key)) WITHOUT ROWID",
+        "CREATE INDEX IF NOT EXISTS set_index_by_key ON set_index (tbl, key)",
+    ]
+    for model in MODELS:
+        table = model.TABLE
+        sets = sorted(INDEXED_FIELDS[model] & SET_FIELDS[model])
+        for name in sorted(INDEXED_FIELDS[model] - SET_FIELDS[model]):
+            expr = _scalar_expr(model, name)
+            ddl.append(f"CREATE INDEX IF NOT EXISTS {table}_by_{name} ON {table} ({expr})")
+        if not sets:
+            continue
+        fill = "; ".join(
+            f"INSERT OR IGNORE INTO set_index (tbl, field, value, key) SELECT '{table}', '{name}', "
+            f"value, NEW.key FROM json_each(NEW.doc, '$.{name}')"
+            for name in sets
+        )
+        drop = f"DELETE FROM set_index WHERE tbl = '{table}' AND key = OLD.key"
+        ddl += [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_ix_insert AFTER INSERT ON {table} BEGIN {fill}; END",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_ix_update AFTER UPDATE OF doc ON {table} "
+            f"WHEN json_extract(OLD.doc, '$.{sets[0]}') IS NOT json_extract(NEW.doc, '$.{sets[0]}')"
+            + "".join(f" OR json_extract(OLD.doc, '$.{n}') IS NOT json_extract(NEW.doc, '$.{n}')"
+                      for n in sets[1:])
+            + f" BEGIN {drop}; {fill}; END",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_ix_delete AFTER DELETE ON {table} BEGIN {drop}; END",
+        ]
+    return ddl
+
+
+def _backfill_sql() -> list[str]:
+    """Fill ``set_index`` from the tables (a database written before the index existed)."""
+    out = []
+    for model in MODELS:
+        for name in sorted(INDEXED_FIELDS[model] & SET_FIELDS[model]):
+            out.append(
+                f"INSERT OR IGNORE INTO set_index (tbl, field, value, key) SELECT '{model.TABLE}', "
+                f"'{name}', j.value, t.key FROM {model.TABLE} t, json_each(t.doc, '$.{name}') j"
+            )
+    return out
 
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -149,6 +226,20 @@ class SqliteStore:
                     "CREATE TABLE IF NOT EXISTS leases "
                     "(name TEXT PRIMARY KEY, owner TEXT NOT NULL, expires_at REAL NOT NULL)"
                 )
+                had_index = await conn.execute_fetchall(
+                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'set_index'"
+                )
+                await conn.execute("BEGIN IMMEDIATE")
+                try:
+                    for statement in _index_ddl():
+                        await conn.execute(statement)
+                    if not had_index:
+                        for statement in _backfill_sql():
+                            await conn.execute(statement)
+                    await conn.execute("COMMIT")
+                except BaseException:
+                    await conn.execute("ROLLBACK")
+                    raise
                 if path and path != ":memory:":
                     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
                     reader = sqlite3.connect(path, timeout=0, isolation_level=None, check_same_thread=False)
@@ -255,7 +346,8 @@ class SqliteStore:
                 found[key] = self._load(model, version, doc)
         return [found[k] for k in wanted if k in found]
 
-    async def _select(self, model: type[M], params: Params, joiner: str) -> list[M]:
+    @staticmethod
+    def _select_sql(model: type[M], params: Params, joiner: str) -> tuple[str, list[Any]]:
         checked = check_params(model, params)
         sql = f"SELECT version, doc FROM {model.TABLE}"
         args: list[Any] = []
@@ -266,8 +358,19 @@ class SqliteStore:
                 parts.append(f"({clause})")
                 args.extend(clause_args)
             sql += " WHERE " + f" {joiner} ".join(parts)
-        rows = await self._fetch("query records", sql + " ORDER BY rowid", args)
+        return sql + " ORDER BY rowid", args
+
+    async def _select(self, model: type[M], params: Params, joiner: str) -> list[M]:
+        sql, args = self._select_sql(model, params, joiner)
+        rows = await self._fetch("query records", sql, args)
         return [self._load(model, version, doc) for version, doc in rows]
+
+    async def query_plan(self, model: type[M], params: Params = (), joiner: str = "AND") -> list[str]:
+        """The ``EXPLAIN QUERY PLAN`` details of the SELECT ``query`` (AND) or ``query_or``
+        (OR) runs: the counting tests check an indexed query holds no ``SCAN`` of a table."""
+        sql, args = self._select_sql(model, params, joiner)
+        rows = await self._fetch("explain a query", "EXPLAIN QUERY PLAN " + sql, args)
+        return [str(row[-1]) for row in rows]
 
     async def query(self, model: type[M], params: Params = ()) -> list[M]:
         """Records matching every pair (set fields: contains); InvalidInput for unknown fields."""
