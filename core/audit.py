@@ -167,8 +167,9 @@ class AuditEntry:
         set_ = object.__setattr__
         set_(self, "id", _text("id", self.id, MAX_ID))
         set_(self, "time", audit_time(self.time))
-        for name in ("actor", "action", "target"):
-            set_(self, name, _text(name, getattr(self, name)))
+        set_(self, "actor", _text("actor", self.actor))
+        set_(self, "action", _text("action", self.action))
+        set_(self, "target", _text("target", self.target))
         changes = self.changes
         if isinstance(changes, str | bytes) or not isinstance(changes, Iterable):
             raise InvalidInput("audit changes must be a list of (field, old, new)")

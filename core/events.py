@@ -26,7 +26,8 @@ REFRESH = "refresh"  # a refresh reconciling with GitHub (it promotes and syncs 
 
 @dataclass(frozen=True)
 class Event:
-    """Base of every domain event."""
+    """Base of every domain event: each one says who made the change (an ``actor`` field) and
+    through what (a ``via`` field: ``rocket``, ``github`` or ``refresh``)."""
 
 
 # --- teams -------------------------------------------------------------------------------------

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from adapters.github.events import WebhookScope, ignored_summary, parse_webhook
+from adapters.unavailable import Unavailable
 from core.audit import audit_scope
 from core.bus import MessageBus
 from core.commands import OnboardUser
@@ -266,11 +267,15 @@ class RocketHandlers:
     async def _webhook_scope(self) -> WebhookScope | None:
         """Our organization and installation, from the GitHub adapter (``GitHubApp.webhook_scope``);
         None when the adapter has no scope to offer (GitHub not configured, or a test fake)."""
-        scope_of = getattr(self.ports.github, "webhook_scope", None)
-        if scope_of is None:
+        github = self.ports.github
+        if isinstance(github, Unavailable):
+            return None
+        from adapters.github.client import GitHubApp  # imported already when GitHub is configured
+
+        if not isinstance(github, GitHubApp):
             return None
         try:
-            scope = await scope_of()
+            scope = await github.webhook_scope()
         except IntegrationUnavailable:
             return None
         return scope if isinstance(scope, WebhookScope) else None

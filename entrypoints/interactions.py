@@ -210,7 +210,7 @@ class Surfaces:
         target = _str(view.get("private_metadata")).strip() or user_id
         before = await find_user(self.ports.store, target)
         changed = {k: v for k, v in values.items()
-                   if v.strip() != str(getattr(before, k, "") if before is not None else "").strip()}
+                   if v.strip() != str(vars(before).get(k, "") if before is not None else "").strip()}
         if before is not None and not changed:
             return None
         if "github" in changed and not changed["github"].strip():

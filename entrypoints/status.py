@@ -15,12 +15,12 @@ Contract:
 
 from __future__ import annotations
 
-import functools
-import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from adapters.watched import unwrap, watched
 
 if TYPE_CHECKING:
     from entrypoints.settings import RocketSettings
@@ -35,7 +35,7 @@ MAX_REASON = 200
 
 
 def _is_set(rocket: RocketSettings, variable: str) -> bool:
-    value = getattr(rocket, variable.lower(), "")
+    value = vars(rocket).get(variable.lower(), "")
     if hasattr(value, "get_secret_value"):
         value = value.get_secret_value()
     return bool(str(value or "").strip())
@@ -79,55 +79,4 @@ class IntegrationHealth:
         return outcome.describe() if outcome else "no call yet"
 
 
-def _failed(error: BaseException) -> bool:
-    from core.errors import RocketError, UpstreamError
-
-    return isinstance(error, UpstreamError) or not isinstance(error, RocketError)
-
-
-class _Watched:
-    """``adapter`` with every coroutine method recording its outcome in ``health``."""
-
-    def __init__(self, adapter: Any, name: str, health: IntegrationHealth) -> None:
-        object.__setattr__(self, "_adapter", adapter)
-        object.__setattr__(self, "_name", name)
-        object.__setattr__(self, "_health", health)
-
-    def __getattr__(self, attr: str) -> Any:
-        value = getattr(self._adapter, attr)
-        if not inspect.iscoroutinefunction(value):
-            return value
-        name, health = self._name, self._health
-
-        @functools.wraps(value)
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            try:
-                result = await value(*args, **kwargs)
-            except BaseException as e:
-                if isinstance(e, Exception):
-                    health.record(name, e if _failed(e) else None)
-                raise
-            health.record(name)
-            return result
-
-        return call
-
-    @property  # type: ignore[misc]
-    def __class__(self) -> type:  # isinstance(watched(app), GitHubApp) holds, as before
-        return type(self._adapter)
-
-    def __setattr__(self, attr: str, value: Any) -> None:
-        setattr(self._adapter, attr, value)
-
-    def __repr__(self) -> str:
-        return f"watched({self._adapter!r})"
-
-
-def watched(adapter: Any, name: str, health: IntegrationHealth) -> Any:
-    """``adapter`` seen through a recorder of its calls' outcomes."""
-    return _Watched(adapter, name, health)
-
-
-def unwrap(adapter: Any) -> Any:
-    """The adapter under ``watched`` (itself otherwise)."""
-    return adapter._adapter if isinstance(adapter, _Watched) else adapter
+__all__ = ["TURNS_ON", "IntegrationHealth", "integration_hints", "unwrap", "watched"]

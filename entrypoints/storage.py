@@ -8,7 +8,6 @@ it serves), ``check_url(url)`` (``ValueError`` with a reason that never repeats 
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import AsyncIterator
 from types import ModuleType
 from typing import Any
@@ -69,19 +68,28 @@ async def store_resource(url: str, settings: Any) -> AsyncIterator[Store]:
         await store.close()
 
 
-AUDIT_LOGS = {"memory": "MemoryAuditLog", "sqlite": "SqliteAuditLog", "mongo": "MongoAuditLog",
-              "dynamo": "DynamoAuditLog"}
-
-
 async def open_audit(store: Store) -> AuditLog:
-    """The audit log beside ``store`` (same SQLite file, Mongo database, DynamoDB clients; a
-    memory store gets a memory log): ``adapters/<backend>/audit.py``'s ``for_store``."""
-    parts = type(store).__module__.split(".")
-    backend = parts[1] if len(parts) > 1 and parts[0] == "adapters" else ""
-    if backend not in AUDIT_LOGS:
-        backend = "memory"  # a store of tests or an embedding: its changes are still recorded
-    module = importlib.import_module(f"adapters.{backend}.audit")
-    audit: AuditLog = await getattr(module, AUDIT_LOGS[backend]).for_store(store)
+    """The audit log beside ``store`` (same SQLite file, Mongo database, DynamoDB clients): the
+    ``for_store`` of ``adapters/<backend>/audit.py``; any other store (tests, an embedding) gets
+    a memory log, so its changes are still recorded. Each backend is imported only when used."""
+    kind = type(store).__module__
+    audit: AuditLog
+    if kind == "adapters.sqlite.store":
+        from adapters.sqlite.audit import SqliteAuditLog
+
+        audit = await SqliteAuditLog.for_store(store)
+    elif kind == "adapters.mongo.store":
+        from adapters.mongo.audit import MongoAuditLog
+
+        audit = await MongoAuditLog.for_store(store)
+    elif kind == "adapters.dynamo.store":
+        from adapters.dynamo.audit import DynamoAuditLog
+
+        audit = await DynamoAuditLog.for_store(store)  # type: ignore[arg-type]
+    else:
+        from adapters.memory.audit import MemoryAuditLog
+
+        audit = await MemoryAuditLog.for_store(store)
     return audit
 
 

@@ -157,9 +157,10 @@ def actor_of(command: object, event: ev.Event) -> str:
     scope = current_scope()
     if scope is not None and scope.actor:
         return scope.actor
-    if getattr(event, "via", "") == ev.GITHUB or type(command).__name__.startswith("GitHub"):
+    fields = vars(event)  # every event is a dataclass with ``actor`` and ``via``
+    if fields.get("via") == ev.GITHUB or type(command).__name__.startswith("GitHub"):
         return "github"
-    actor = getattr(command, "actor", "") or getattr(event, "actor", "")
+    actor = (command.actor if isinstance(command, c.Command) else "") or fields.get("actor", "")
     return actor if isinstance(actor, str) and actor.strip() else "unknown"
 
 

@@ -27,7 +27,7 @@ CONCERNING = (ProfileChanged, UserRegistered, UserPromoted, MemberJoinedTeam, Me
 
 def concerned(event: Event) -> str:
     """The Slack id a change concerns ("" when none is known)."""
-    return str(getattr(event, "slack_id", "") or "")
+    return event.slack_id if isinstance(event, CONCERNING) else ""
 
 
 class HomeRefresh:
