@@ -25,6 +25,7 @@ from entrypoints.config import load_config
 from entrypoints.container import make_container
 from entrypoints.dbio import export_to
 from entrypoints.http import create_app
+from entrypoints.storage import open_audit
 from tests.e2e.conftest import FORM, slack_headers
 from tests.e2e.test_socket_mode import RecordingSocketClient, envelope, handle_socket_request, socket_handlers
 from tests.support.blockkit import assert_within_limits
@@ -155,9 +156,14 @@ async def test_home_edit_profile_submit_republish_retry_and_invalid_email(world,
     assert initial["major"] == "Physics" and initial["bio"] is None
 
     # submit: the export changes, the Home is published again with the new values
+    audit = await open_audit(store)  # the audit log beside the store (issue 14: the interaction path)
+    entries_before = {e.id for e in await audit.query(limit=1000)}
     before = await exported(store)
     good = submit(modal, opened.view_id, "h1", name="Fake User Renamed", bio="Likes <!channel> & rockets")
     assert await driver.interaction(good) == (200, None)
+    [entry] = [e for e in await audit.query(limit=1000) if e.id not in entries_before]
+    assert (entry.actor, entry.action, entry.target) == (ME, "user edit", f"user:{ME}")
+    assert ("name", "Fake User", "Fake User Renamed") in entry.changes
     after = await exported(store)
     [me] = [u for u in after["users"] if u["slack_id"] == ME]
     assert (me["name"], me["bio"], me["email"]) == ("Fake User Renamed", "Likes <!channel> & rockets",
@@ -173,6 +179,7 @@ async def test_home_edit_profile_submit_republish_retry_and_invalid_email(world,
     assert await driver.interaction(copy.deepcopy(good)) == (200, None)
     assert (await store.retrieve(User, ME)).name == "Changed Elsewhere"
     assert len(slack_standin.homes(ME)) == 2
+    assert len([e for e in await audit.query(limit=1000) if e.id not in entries_before]) == 1
 
     # an invalid email: the error on its field, nothing changed
     snapshot = await exported(store)
@@ -181,6 +188,8 @@ async def test_home_edit_profile_submit_republish_retry_and_invalid_email(world,
     assert status == 200 and body["response_action"] == "errors"
     assert list(body["errors"]) == ["email"] and "email" in body["errors"]["email"]
     assert await exported(store) == snapshot
+    assert len([e for e in await audit.query(limit=1000) if e.id not in entries_before]) == 1
+    await audit.close()
 
 
 async def test_rocket_user_edit_without_options_opens_the_editor(world, slack_standin):  # noqa: F811
