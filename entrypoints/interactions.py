@@ -27,6 +27,7 @@ import json
 import logging
 import re
 import uuid
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -55,6 +56,8 @@ from core.validation import MAX_BIO, MAX_FIELD, clean_email, clean_github, clean
 log = logging.getLogger("rocket.slack")
 
 IN_PROGRESS_SECONDS = 60
+HOME_SEEN_SECONDS = 3600  # a Home opened within this long is kept up to date after changes
+HOME_SEEN_MAX = 10_000  # users remembered per process (the oldest forgotten first)
 DONE_SECONDS = 24 * 3600
 _CHECKS: dict[str, Callable[[str], str]] = {
     "name": lambda v: clean_text("Name", v, MAX_FIELD),
@@ -87,6 +90,11 @@ class Surfaces:
         self.bus = bus
         self.ports = ports
         self.responder = responder
+        # Users whose Home this process published lately (Slack id -> when): only their Home is
+        # republished after a change, so a change costs no Home reads or views.publish for the
+        # many who never look at it. Slack sends app_home_opened on every visit, so a Home
+        # nobody republished is rebuilt when it is next opened.
+        self._home_seen: OrderedDict[str, float] = OrderedDict()
 
     # --- leases ------------------------------------------------------------------------------
     async def _claim(self, key: str) -> str | None:
@@ -108,9 +116,17 @@ class Surfaces:
         """Publish ``user_id``'s Home tab."""
         home = await self.bus.handle(ViewHome(user_id))
         await self.ports.chat.publish_home(user_id, home_view(home))
+        self._home_seen[user_id] = self.ports.clock.now()
+        self._home_seen.move_to_end(user_id)
+        while len(self._home_seen) > HOME_SEEN_MAX:
+            self._home_seen.popitem(last=False)
 
     async def refresh_home(self, user_id: str) -> None:
-        """``HomeRefresh``'s publisher: like ``home_opened``, a Slack failure only logged."""
+        """``HomeRefresh``'s publisher: republish the Home of a user who opened it within
+        ``HOME_SEEN_SECONDS`` (others' is rebuilt when they open it); a Slack failure is only logged."""
+        seen = self._home_seen.get(user_id)
+        if seen is None or self.ports.clock.now() - seen > HOME_SEEN_SECONDS:
+            return
         try:
             await self.home_opened(user_id)
         except StorageUnavailable:

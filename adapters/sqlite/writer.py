@@ -68,7 +68,7 @@ from typing import Any
 from core.errors import StorageUnavailable
 
 MAX_BATCH = 512
-CHECKPOINT_EVERY = 1000  # writes applied on the loop between two checkpoints by the thread
+CHECKPOINT_EVERY = 250  # writes applied on the loop between two checkpoints by the thread
 CHECKPOINT_WAIT_MS = 50  # how long a checkpoint may hold the write lock waiting for readers
 DUPLICATE = object()  # the outcome of an INSERT that met an existing key (allow_duplicate=True)
 
