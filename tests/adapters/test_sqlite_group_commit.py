@@ -125,9 +125,9 @@ async def test_the_wal_is_checkpointed_although_the_loops_connection_never_does_
                 await store.increment(User, "U1", "karma", 1)
             await asyncio.sleep(0.5)  # let the last checkpoint finish
             sizes.append(wal.stat().st_size // 4096)
-        # Without checkpoints every commit appends its frames, so the second 5000 writes would
-        # double the WAL; with them its size stays where the first round left it.
-        assert sizes[1] <= sizes[0] * 1.1 + 64, sizes
+        # Without checkpoints every commit appends at least one frame: more than 10,000 pages
+        # after 10,000 commits. With them the WAL is reused from its start after each one.
+        assert sizes[1] < 10_000, sizes
         assert (await store.retrieve(User, "U1")).karma == 10001
     finally:
         await store.close()
