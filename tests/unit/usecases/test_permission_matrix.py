@@ -14,10 +14,8 @@ Every row names who may run the command; everyone else must get ``PermissionDeni
 leave storage, the GitHub fake and the Drive fake as they were. An allowed actor's command
 must succeed outright (any other error is a broken row, not a pass).
 
-The claimant's row needs TRUST-A's ``github_verified`` flag (``leads()`` honours it there);
-until that field exists the claimant is modelled as a plain link, and the ``C`` cases that
-differ from a verified lead are expected to fail (strict xfail, so they turn into errors the
-moment the flag lands and must then pass).
+The claimant's link is stored with ``github_verified=False`` (``leads()`` and promotion ignore
+such links), the other actors' links verified.
 """
 
 from __future__ import annotations
@@ -36,7 +34,6 @@ from core.permissions import Permissions
 from tests.fakes.observe import snapshot
 from tests.unit.usecases.team_world import Directory, make_directory
 
-HAS_VERIFIED = "github_verified" in {f.name for f in dataclasses.fields(User)}
 SETTINGS = Settings(default_team="all", admin_team="admins", leads_team="leads")
 ACTORS = {"M": "UMEM", "L": "ULEAD", "O": "UOTHER", "A": "UADMIN", "C": "UCLAIM"}
 EVERYONE = "MLOAC"
@@ -94,11 +91,6 @@ TABLE: list[tuple[str, Build, str]] = [
 ]
 
 
-LEAD_ID_ROWS = {"team edit", "team add", "team remove", "team lead", "team delete", "project create",
-                "project edit", "project assign (unassigned)", "project unassign", "project delete -f"}
-"""Rows where a lead id alone (without the verified flag) would let the claimant through."""
-
-
 def _claimant_may(allowed: str) -> str:
     return allowed + "C" if "M" in allowed else allowed
 
@@ -108,15 +100,12 @@ def _cases() -> list[Any]:
     for row, build, allowed in TABLE:
         allowed = _claimant_may(allowed)
         for key in EVERYONE:
-            marks = []
-            if key == "C" and not HAS_VERIFIED and row in LEAD_ID_ROWS:
-                marks.append(pytest.mark.xfail(strict=True, reason="needs TRUST-A's github_verified"))
-            cases.append(pytest.param(build, key, key in allowed, id=f"{row} | {key}", marks=marks))
+            cases.append(pytest.param(build, key, key in allowed, id=f"{row} | {key}"))
     return cases
 
 
 def _verified(user: User, value: bool = True) -> User:
-    return dataclasses.replace(user, github_verified=value) if HAS_VERIFIED else user  # type: ignore[call-arg]
+    return dataclasses.replace(user, github_verified=value)
 
 
 async def matrix_directory() -> Directory:
