@@ -22,6 +22,7 @@ Grammar (CONTRACT.md, "The /rocket commands"):
 from __future__ import annotations
 
 import argparse
+import re
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -400,11 +401,58 @@ def sub_help(group: str, sub: str) -> str:
     return GRAMMAR[group].subs[sub].format_help().strip()
 
 
+_SPACE_CLASS = "".join(re.escape(ch) for ch in WHITESPACE)
+_SEGMENT = re.compile(
+    rf"""([^{_SPACE_CLASS}'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([{_SPACE_CLASS}]+)""", re.S
+)
+_ESCAPED_IN_DOUBLE = re.compile(r'\\(["\\])')
+
+
+def _words(text: str) -> list[str] | None:
+    """``shlex`` (POSIX, whitespace-split, no comments) words of well-formed ``text``, or None
+    when its quoting is malformed (``tokenize`` then asks shlex for the exact error).
+
+    The same words as shlex, one regular-expression match per segment instead of shlex's
+    character loop: a plain run, a '…' run (literal), a "…" run (backslash escapes only " and
+    itself), a backslash-escaped character, or a run of whitespace ending a word. Segments
+    without whitespace between them join into one word; an empty quoted segment is a word.
+    """
+    words: list[str] = []
+    current: str | None = None
+    pos, end = 0, len(text)
+    while pos < end:
+        match = _SEGMENT.match(text, pos)
+        if match is None:
+            return None
+        plain, single, double, escaped, space = match.groups()
+        pos = match.end()
+        if space is not None:
+            if current is not None:
+                words.append(current)
+                current = None
+            continue
+        if plain is not None:
+            piece = plain
+        elif single is not None:
+            piece = single
+        elif escaped is not None:
+            piece = escaped
+        else:
+            piece = _ESCAPED_IN_DOUBLE.sub(r"\1", double)
+        current = piece if current is None else current + piece
+    if current is not None:
+        words.append(current)
+    return words
+
+
 def tokenize(text: str) -> list[str]:
     """POSIX shlex words; raises ``ParseError`` (with the overview) for bad quoting.
 
     Non-breaking and other Unicode spaces separate words too.
     """
+    words = _words(text)
+    if words is not None:
+        return words
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.whitespace = WHITESPACE
