@@ -150,6 +150,9 @@ def _tags(name: str, values: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(_text(name, v) for v in values))
 
 
+_ENCODER = json.JSONEncoder(ensure_ascii=False)
+
+
 @dataclass(frozen=True)
 class AuditEntry:
     """One recorded change; see the module docstring for each field."""
@@ -191,8 +194,16 @@ class AuditEntry:
         set_(self, "teams", _tags("teams", self.teams))
         if len(self.users) + len(self.teams) > MAX_TAGS:
             raise InvalidInput(f"an audit entry is about at most {MAX_TAGS} users and teams")
-        if len(json.dumps(self.to_dict(), ensure_ascii=False).encode()) > MAX_ENTRY_BYTES:
+        doc = _ENCODER.encode(self.to_dict())
+        if len(doc) > MAX_ENTRY_BYTES or len(doc.encode()) > MAX_ENTRY_BYTES:
             raise InvalidInput(f"an audit entry is at most {MAX_ENTRY_BYTES} bytes of JSON")
+        set_(self, "_doc", doc)
+
+    @property
+    def doc_json(self) -> str:
+        """``to_dict()`` as JSON (non-ASCII kept), computed once when the entry was checked."""
+        doc: str = self.__dict__["_doc"]
+        return doc
 
     @property
     def day(self) -> str:

@@ -141,12 +141,12 @@ class RocketHandlers:
             except RocketError as exc:
                 log.warning(json.dumps({"kind": "modal", "outcome": "not opened", "error": str(exc)[:200]}))
         task = asyncio.create_task(self._timed_command(actor, text))
-        try:
-            reply = await asyncio.wait_for(asyncio.shield(task), self.inline_seconds)
-        except TimeoutError:
+        done, _ = await asyncio.wait((task,), timeout=self.inline_seconds)
+        if not done:  # slower than the inline budget: it goes on, and its answer follows
             url = form.get("response_url", "")
             self._keep(asyncio.create_task(self._finish_later(task, url)))
             return reply_payload("Working on it… the answer will follow here shortly.")
+        reply = task.result()
         return reply_payload(reply.text, reply.blocks)
 
     async def _respond(self, url: str, payload: dict[str, Any]) -> None:
@@ -159,8 +159,9 @@ class RocketHandlers:
         name = reply.command or "unparsed"
         outcome = "ok" if reply.ok else "refused"
         self.metrics.command(name, outcome, seconds)
-        log.info(json.dumps({"kind": "command", "command": name, "user": actor, "outcome": outcome,
-                             "ms": round(seconds * 1000, 1)}))
+        if log.isEnabledFor(logging.INFO):
+            log.info(json.dumps({"kind": "command", "command": name, "user": actor, "outcome": outcome,
+                                 "ms": round(seconds * 1000, 1)}))
         return reply
 
     async def _finish_later(self, task: asyncio.Task[Any], url: str) -> None:

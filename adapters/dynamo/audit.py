@@ -220,7 +220,7 @@ class DynamoAuditLog:
 
         ``InvalidInput`` when the entry is too large for one DynamoDB transaction.
         """
-        doc = json.dumps(entry.to_dict(), ensure_ascii=False)
+        doc = entry.doc_json
         pks = _index_pks(entry)
         if len(doc.encode()) * len(pks) > MAX_TRANSACTION_BYTES:  # core's limits keep it below
             raise InvalidInput("the audit entry is too large to store")

@@ -89,7 +89,7 @@ def _guard(action: str) -> Iterator[None]:
 
 def _row(entry: AuditEntry) -> tuple[str, str, str, str, str, str]:
     return (entry.id, entry.time, entry.actor, json.dumps(list(entry.users)),
-            json.dumps(list(entry.teams)), json.dumps(entry.to_dict(), ensure_ascii=False))
+            json.dumps(list(entry.teams)), entry.doc_json)
 
 
 def audit_statements(entries: Iterable[AuditEntry]) -> list[tuple[str, tuple[Any, ...]]]:
