@@ -19,7 +19,15 @@ from pathlib import Path
 from bench.export_bench import run_export
 from bench.http_bench import run_http
 from bench.refresh_bench import github_env, run_refresh
-from bench.report import burst_lines, export_lines, http_table, refresh_lines, targets, targets_19
+from bench.report import (
+    audit_cost_lines,
+    burst_lines,
+    export_lines,
+    http_table,
+    refresh_lines,
+    targets,
+    targets_19,
+)
 from bench.requests_bench import requests_lines, run_requests
 from bench.scale_bench import run_scale, scale_lines
 from bench.startup import bins_to_compare, run_startup, startup_lines
@@ -53,7 +61,8 @@ def main() -> int:
         with GitHubStandIn(key.public_pem, app_id=APP_ID, org=ORG) as github, SlackStandIn() as slack:
             http = run_http(workdir, {**github_env(github, key), **slack.env()})
         print(f"\nload average before / after the HTTP rounds: {load_before} / {_load()}")
-        print("\n".join(http_table(http) + [""] + burst_lines(http)), flush=True)
+        tables = http_table(http) + [""] + burst_lines(http) + [""] + audit_cost_lines(http)
+        print("\n".join(tables), flush=True)
         counts = run_requests(workdir)
         print("\n" + "\n".join(requests_lines(counts)), flush=True)
         refresh = run_refresh(workdir, key, REFRESH_CASES)

@@ -5,6 +5,11 @@ Rocket runs on a fresh SQLite file holding ``USERS`` registered users (imported 
 ``ROCKET_SCHEDULER=off``. Each command runs at each concurrency level on both servers, in
 two halves (baseline, Rocket, baseline, Rocket), then 200 simultaneous ``++`` on one user;
 the target's karma is read from the database before and after the burst.
+
+The audit rounds (issue 14, must show 6): ``user edit`` and ``++`` at c=32 against the
+baseline, ``rocket serve`` and the same app without its audit trail (``bench.unaudited``, on a
+copy of the database), interleaved in halves, so "ratio with audit" and "ratio without" come
+from the same minute of the same machine.
 """
 
 from __future__ import annotations
@@ -49,6 +54,18 @@ class Round:
     bad_replies: int  # Rocket replies that do not say the command worked
 
 
+AUDIT_COMMANDS = ("user edit", "karma ++")
+AUDIT_LEVEL = 32
+
+
+@dataclass
+class AuditRound:
+    command: str
+    baseline: LevelResult
+    audited: LevelResult
+    unaudited: LevelResult
+
+
 @dataclass
 class HttpResults:
     rounds: list[Round] = field(default_factory=list)
@@ -57,6 +74,7 @@ class HttpResults:
     karma_before: int = 0
     karma_after: int = 0
     burst_bad_replies: int = 0
+    audit_rounds: list[AuditRound] = field(default_factory=list)
 
 
 def write_users(path: Path) -> None:
@@ -95,6 +113,18 @@ async def _rounds(base: str, rocket: str, results: HttpResults, db: Path) -> Non
     results.burst_bad_replies = _bad("karma ++", results.burst_rocket)
 
 
+async def _audit_rounds(base: str, audited: str, unaudited: str, results: HttpResults) -> None:
+    for command in AUDIT_COMMANDS:
+        make = COMMANDS[command]
+        runs = [LevelResult(), LevelResult(), LevelResult()]
+        for half in range(2):
+            for run, url in zip(runs, (base, audited, unaudited), strict=True):
+                run.merge(await run_level(url + "/slack/commands", SECRET, make, AUDIT_LEVEL, REQUESTS // 2,
+                                          warmup=2 * AUDIT_LEVEL, offset=(2 + half) * REQUESTS))
+        results.audit_rounds.append(AuditRound(command, *runs))
+        print(f"  audit {command:<10} done", file=sys.stderr, flush=True)
+
+
 def run_http(workdir: Path, integration_env: dict[str, str]) -> HttpResults:
     """Import the users, serve both apps, run every round; returns the measurements."""
     db = workdir / "rocket.db"
@@ -110,4 +140,13 @@ def run_http(workdir: Path, integration_env: dict[str, str]) -> HttpResults:
     with serving(rocket_argv, rocket_port, env, workdir, workdir / "rocket.log") as rocket, \
             serving(base_argv, base_port, env, workdir, workdir / "baseline.log") as base:
         asyncio.run(_rounds(base, rocket, results, db))
+    bare_db = workdir / "unaudited.db"
+    bare_env = {**env, "DATABASE_URL": f"sqlite:///{bare_db}"}
+    rocket_cli(["db", "import", str(users_file)], bare_env, workdir)
+    bare_port = free_port()
+    bare_argv = [sys.executable, "-m", "bench.unaudited", "--port", str(bare_port)]
+    with serving(rocket_argv, rocket_port, env, workdir, workdir / "rocket2.log") as rocket, \
+            serving(base_argv, base_port, env, workdir, workdir / "baseline2.log") as base, \
+            serving(bare_argv, bare_port, bare_env, workdir, workdir / "unaudited.log") as bare:
+        asyncio.run(_audit_rounds(base, rocket, bare, results))
     return results

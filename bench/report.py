@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.export_bench import ExportRun
-from bench.http_bench import BURST, REQUESTS, HttpResults
+from bench.http_bench import AUDIT_LEVEL, BURST, REQUESTS, HttpResults
 from bench.load import LevelResult
 from bench.refresh_bench import RefreshRun
 from bench.requests_bench import EXPECTED, CommandCount, dynamo_edit_requests
@@ -43,6 +43,22 @@ def burst_lines(http: HttpResults) -> list[str]:
             f"  karma of UTARGET: {http.karma_before} -> {http.karma_after}, delta {delta} "
             f"(expected {BURST}: {'zero lost updates' if delta == BURST else 'UPDATES LOST'}); "
             f"replies not saying 'Gave UTARGET one karma': {http.burst_bad_replies}"]
+
+
+def audit_cost_lines(http: HttpResults) -> list[str]:
+    """Issue 14, must show 6: what the audit trail costs over HTTP, as ratios to the baseline."""
+    lines = [f"Audit cost over HTTP at c={AUDIT_LEVEL} ({REQUESTS} requests each; ratio = server / baseline "
+             "in the same interleaved round; without = bench.unaudited, the same app minus the audit trail)"]
+    for r in http.audit_rounds:
+        base = r.baseline.rps
+        with_audit = r.audited.rps / base if base else 0.0
+        without = r.unaudited.rps / base if base else 0.0
+        cost = 1 - with_audit / without if without else 0.0
+        lines.append(f"  {r.command:<10} baseline {base:6.0f}/s | ratio without audit {without:.2f}, "
+                     f"with audit {with_audit:.2f} (p99 {_ms(r.unaudited.p(0.99))} / "
+                     f"{_ms(r.audited.p(0.99))} ms) | "
+                     f"{_met(cost <= 0.10)} audit costs {cost:.0%} of the throughput (target <= 10%)")
+    return lines
 
 
 def refresh_lines(runs: list[RefreshRun]) -> list[str]:

@@ -12,6 +12,7 @@ import argparse
 import gc
 
 from dependency_injector import providers
+from quart import Quart
 
 from entrypoints.config import load_config
 from entrypoints.container import make_container
@@ -19,7 +20,7 @@ from entrypoints.http import create_app
 from entrypoints.logs import configure_logging
 
 
-def create_unaudited_app():  # type: ignore[no-untyped-def]
+def create_unaudited_app() -> Quart:
     """The Rocket app of this environment's configuration, minus the audit subscriber."""
     container = make_container(load_config())
     container.audit.override(providers.Object(None))

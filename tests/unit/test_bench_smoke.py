@@ -15,9 +15,9 @@ from hypercorn.asyncio import serve
 from hypercorn.config import Config
 
 from bench.baseline import create_baseline_app
-from bench.http_bench import COMMANDS, HttpResults, Round
-from bench.load import burst, percentile, run_level
-from bench.report import burst_lines, http_table
+from bench.http_bench import COMMANDS, AuditRound, HttpResults, Round
+from bench.load import LevelResult, burst, percentile, run_level
+from bench.report import audit_cost_lines, burst_lines, http_table
 
 SECRET = "smoke-test-signing-secret"
 
@@ -72,6 +72,11 @@ async def test_load_generator_against_the_baseline(baseline_url):
     table = http_table(results)
     assert len(table) == 3 and "1.00" in table[2]
     assert "delta 10" in "\n".join(burst_lines(results))
+
+    slower = LevelResult(seconds=level.seconds * 1.25, latencies=level.latencies, statuses=level.statuses)
+    results.audit_rounds = [AuditRound("user edit", level, slower, level)]
+    [_, line] = audit_cost_lines(results)  # 80% of the unaudited throughput: a 20% cost, over target
+    assert "without audit 1.00, with audit 0.80" in line and "NOT MET" in line and "costs 20%" in line
 
 
 def test_percentile_is_nearest_rank():
