@@ -501,7 +501,7 @@ def parse(text: str) -> Parsed | Help:
     if len(rest) == 2 and rest[1].lower() == "help" and rest[0] in group.subs:
         return Help(sub_help(group.name, rest[0]), f"{group.name} {rest[0]} help")
     try:
-        namespace, extra = group.parser.parse_known_args(rest)
+        namespace, extra = _parse_group(group, rest)
     except _HelpRequested as exc:
         return Help(exc.text, exc.name)
     except ParseError as exc:
@@ -518,6 +518,19 @@ def parse(text: str) -> Parsed | Help:
     fields = vars(namespace)
     kwargs = {k: v for k, v in fields.items() if k not in _INTERNAL}
     return Parsed(fields[COMMAND], kwargs, f"{group.name} {sub}")
+
+
+def _parse_group(group: Group, rest: list[str]) -> tuple[argparse.Namespace, list[str]]:
+    """``group.parser.parse_known_args(rest)``, straight through the subcommand's parser when
+    ``rest[0]`` names one: the group parser would only hand it every later word (its
+    subcommand action takes them all, options included) and set ``command``; skipping it saves
+    a second argparse pass on every command."""
+    sub = group.subs.get(rest[0])
+    if sub is None:
+        return group.parser.parse_known_args(rest)
+    namespace, extra = sub.parse_known_args(rest[1:])
+    namespace.command = rest[0]
+    return namespace, extra
 
 
 def _fold_options(parser: argparse.ArgumentParser, words: list[str]) -> list[str]:

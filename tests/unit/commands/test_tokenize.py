@@ -1,4 +1,5 @@
-"""The tokenizer's fast path gives exactly shlex's words, and shlex's error for bad quoting."""
+"""The parser's fast paths: the tokenizer gives exactly shlex's words (and shlex's error for bad
+quoting); a subcommand's words parsed by its own parser give what the group parser gives."""
 
 from __future__ import annotations
 
@@ -8,9 +9,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from entrypoints.commands.grammar import WHITESPACE, ParseError, _words, tokenize
+from entrypoints.commands.grammar import (
+    GRAMMAR,
+    WHITESPACE,
+    ParseError,
+    _HelpRequested,
+    _parse_group,
+    _words,
+    tokenize,
+)
 
-PIECES = ["a", "bc", " ", "\t", "\n", "\u00a0", "\u3000", "'", '"', "\\", "é", "--name", "<@U1|x>", "🚀", "\r"]
+PIECES = ["a", "bc", " ", "\t", "\n", "\u00a0", "\u3000", "'", '"', "\\", "é", "--name", "<@U1|x>", "🚀",
+          "\r"]
 
 
 def shlex_words(text: str) -> list[str] | None:
@@ -56,3 +66,34 @@ def test_bad_quoting_is_shlex_s_error(text: str, message: str) -> None:
     with pytest.raises(ParseError) as caught:
         tokenize(text)
     assert message in caught.value.message
+
+
+# --- the subcommand shortcut of parse() -----------------------------------------------------
+
+WORDS = sorted({opt for group in GRAMMAR.values() for sub in group.subs.values()
+                for action in sub._actions for opt in action.option_strings}
+               | {"U1", "<@U2>", "backend", "x y", "-", "--", "3", "-1", "help", "true"})
+SUBCOMMANDS = [(g, s) for g, group in GRAMMAR.items() for s in group.subs]
+
+
+def _through_argparse(group: str, words: list[str]) -> object:
+    try:
+        namespace, extra = GRAMMAR[group].parser.parse_known_args(words)
+        return vars(namespace), extra
+    except (ParseError, _HelpRequested) as exc:
+        return type(exc).__name__, str(exc)
+
+
+def _through_shortcut(group: str, words: list[str]) -> object:
+    try:
+        namespace, extra = _parse_group(GRAMMAR[group], words)
+        return vars(namespace), extra
+    except (ParseError, _HelpRequested) as exc:
+        return type(exc).__name__, str(exc)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.sampled_from(SUBCOMMANDS), st.lists(st.sampled_from(WORDS), max_size=6))
+def test_the_subcommand_shortcut_parses_as_the_group_parser(pick: tuple[str, str], words: list[str]) -> None:
+    group, sub = pick
+    assert _through_shortcut(group, [sub, *words]) == _through_argparse(group, [sub, *words])
