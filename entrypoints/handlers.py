@@ -77,12 +77,27 @@ def escape_reply_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+MAX_MESSAGE_TEXT = 40_000  # Slack cuts a message's text beyond this
+
+
+def clip_message_text(text: str, limit: int = MAX_MESSAGE_TEXT) -> str:
+    """``text`` within Slack's limit for a message, cut at a line end (so no mention, link or
+    entity is cut in half) with a line saying so."""
+    if len(text) <= limit:
+        return text
+    note = "\n… cut short for Slack; `rocket exec` on the command line shows everything."
+    head = text[: limit - len(note)]
+    cut = head.rfind("\n")
+    return (head[:cut] if cut > 0 else head.rsplit(" ", 1)[0]) + note
+
+
 def reply_payload(text: str, blocks: list[dict[str, Any]] | None = None,
                   slack_text: str = "") -> dict[str, Any]:
     """A slash command's reply for Slack: ``slack_text`` (mrkdwn the renderer built, user data
     escaped) when given, else ``text`` escaped (``escape_reply_text``); blocks as given (their
     user data is escaped where they are built)."""
-    payload: dict[str, Any] = {"response_type": "ephemeral", "text": slack_text or escape_reply_text(text)}
+    payload: dict[str, Any] = {"response_type": "ephemeral",
+                               "text": clip_message_text(slack_text or escape_reply_text(text))}
     if blocks:
         payload["blocks"] = blocks
     return payload
