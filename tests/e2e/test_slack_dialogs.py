@@ -26,7 +26,14 @@ from entrypoints.http import create_app
 from entrypoints.manifest import build_manifest
 from tests.e2e.conftest import FORM, rocket_env, slack_headers
 from tests.e2e.test_device_flow_e2e import CLIENT_ID, eventually
-from tests.e2e.test_slack_surfaces import BLOCK_ACTIONS, HOME_OPENED, SECRET, VIEW_SUBMISSION, Driver, exported
+from tests.e2e.test_slack_surfaces import (
+    BLOCK_ACTIONS,
+    HOME_OPENED,
+    SECRET,
+    VIEW_SUBMISSION,
+    Driver,
+    exported,
+)
 from tests.e2e.test_socket_mode import (
     RecordingSocketClient,
     envelope,
@@ -100,7 +107,8 @@ def submission(view: dict[str, Any], view_id: str, user: str, values: dict[str, 
     payload = copy.deepcopy(VIEW_SUBMISSION)
     payload["user"] = {**payload["user"], "id": user}
     payload["view"] = {**payload["view"], "id": view_id, "hash": view_hash, "blocks": view["blocks"],
-                       "callback_id": view["callback_id"], "private_metadata": view.get("private_metadata", ""),
+                       "callback_id": view["callback_id"],
+                       "private_metadata": view.get("private_metadata", ""),
                        "state": {"values": {k: {"value": v} for k, v in values.items()}}}
     return payload
 
@@ -199,7 +207,8 @@ async def test_team_view_buttons_member_modal_and_forged_presses(world, slack_st
     # a member forges the lead's press: refused by the same check, a modal says why, nothing changes
     snapshot = await exported(store)
     add = buttons(mine)["Add member"]
-    assert await driver.interaction(pressed(ALICE, add["action_id"], add["value"], "9.9.forged")) == (200, None)
+    forged_press = pressed(ALICE, add["action_id"], add["value"], "9.9.forged")
+    assert await driver.interaction(forged_press) == (200, None)
     [refusal] = slack_standin.opened()
     assert refusal.target == "9.9.forged"
     refused = json.dumps(assert_within_limits(refusal.view))
@@ -225,7 +234,8 @@ async def test_team_view_buttons_member_modal_and_forged_presses(world, slack_st
 
     # the lead removes Alice
     remove = buttons(mine)["Remove member"]
-    assert await driver.interaction(pressed(LEAD, remove["action_id"], remove["value"], "9.9.rm")) == (200, None)
+    press_remove = pressed(LEAD, remove["action_id"], remove["value"], "9.9.rm")
+    assert await driver.interaction(press_remove) == (200, None)
     picker = slack_standin.opened()[-1]
     assert picker.view["private_metadata"] == "remove:ios"
     status, body = await driver.interaction(submission(picker.view, picker.view_id, LEAD, {
@@ -235,7 +245,8 @@ async def test_team_view_buttons_member_modal_and_forged_presses(world, slack_st
 
     # "Open team page": the team as a modal
     page = buttons(mine)["Open team page"]
-    assert await driver.interaction(pressed(LEAD, page["action_id"], page["value"], "9.9.open")) == (200, None)
+    press_open = pressed(LEAD, page["action_id"], page["value"], "9.9.open")
+    assert await driver.interaction(press_open) == (200, None)
     opened = slack_standin.opened()[-1]
     assert opened.target == "9.9.open" and "iOS" in json.dumps(assert_within_limits(opened.view))
 
@@ -249,7 +260,8 @@ async def test_link_github_shows_the_device_code_and_updates_the_modal_when_link
     assert (await driver.event(home_opened))[0] == 200
     [home] = slack_standin.homes(NOGH)
     link = buttons(home)["Link GitHub"]
-    assert await driver.interaction(pressed(NOGH, link["action_id"], link["value"], "4.4.link")) == (200, None)
+    press_link = pressed(NOGH, link["action_id"], link["value"], "4.4.link")
+    assert await driver.interaction(press_link) == (200, None)
     [asked] = slack_standin.opened()
     assert asked.target == "4.4.link" and asked.view["callback_id"] == "rocket_link_github"
     assert_within_limits(asked.view)
@@ -298,7 +310,8 @@ async def test_shortcut_opens_the_editor_and_view_closed_changes_nothing(world, 
     snapshot, views = await exported(store), len(slack_standin.views)
     closed = {"type": "view_closed", "team": {"id": "T1", "domain": "w"},
               "user": {"id": ALICE, "username": "alice", "team_id": "T1"}, "api_app_id": "A1",
-              "is_cleared": False, "view": {**modal, "id": opened.view_id, "hash": "h", "state": {"values": {}}}}
+              "is_cleared": False,
+              "view": {**modal, "id": opened.view_id, "hash": "h", "state": {"values": {}}}}
     assert await driver.interaction(closed) == (200, None)
     assert await exported(store) == snapshot and len(slack_standin.views) == views
 

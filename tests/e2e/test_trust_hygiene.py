@@ -82,10 +82,9 @@ async def test_finding8_reply_text_escapes_user_text_and_refusals(http_world: Ht
 
 
 async def test_finding8_mentions_of_people_are_kept() -> None:
-    from entrypoints.handlers import reply_payload
-
     from adapters.slack.render import render_slack_text
     from core.results import KarmaResult
+    from entrypoints.handlers import reply_payload
 
     # a person Rocket names is a mention (the renderer's Slack text); what a user typed is escaped
     rich = render_slack_text(KarmaResult(User("U123", name="<@U9> & co")))
