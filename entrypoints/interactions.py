@@ -87,6 +87,7 @@ from core.usecases.common import find_user, require_manage, team_by_slug
 from core.validation import (
     MAX_BIO,
     MAX_FIELD,
+    bad_text_in,
     clean_email,
     clean_github,
     clean_text,
@@ -327,6 +328,10 @@ class Surfaces:
         if not user_id:
             return None
         key = f"slack-view:{_str(view.get('id'))}:{_str(view.get('hash'))}"
+        problems = {block: f"This contains {bad.partition(': ')[2] or bad}, which Rocket cannot store."
+                    for block, given in input_values(view).items() if (bad := bad_text_in(given))}
+        if problems:  # NUL or a lone surrogate (HTTP refuses them before; Socket Mode gets here)
+            return errors(**problems)
         if callback == PROFILE_CALLBACK:
             problems = self._field_problems(profile_values(view))
         elif callback == TEAM_CREATE_CALLBACK:

@@ -166,6 +166,14 @@ async def test_team_create_modal_checks_fields_creates_once_and_refuses_non_lead
         submission(modal, opened.view_id, LEAD, values("rockets", [ALICE, NOGH]), "h2"))
     assert body["response_action"] == "errors" and list(body["errors"]) == ["members"]
     assert "GitHub" in body["errors"]["members"]
+    # a NUL in a field: refused at the HTTP edge (400); over Socket Mode on its field
+    status, body = await driver.interaction(
+        submission(modal, opened.view_id, LEAD, values("nul\u0000team", []), "h2b"))
+    if driver.transport == "http":
+        assert status == 400
+    else:
+        assert body["response_action"] == "errors" and list(body["errors"]) == ["slug"]
+        assert "cannot store" in body["errors"]["slug"]
     assert await exported(store) == snapshot and len(github.teams) == teams_on_github
 
     # a good submission: CreateTeam (the creator leads), then the members picked are added
