@@ -216,8 +216,14 @@ class Surfaces:
             adding = action_id == TEAM_ADD
             doing = "add members" if adding else "remove members"
             refused = await self._manage_refusal(user_id, value, doing)
-            view = notice_modal("Team member", escape(refused)) if refused else member_modal(value, adding)
-            await self.ports.chat.open_view(trigger, view)
+            on = payload.get("view")
+            parent = _str(on.get("id")) if isinstance(on, dict) and on.get("type") == "modal" else ""
+            view = notice_modal("Team member", escape(refused)) if refused \
+                else member_modal(value, adding, parent)
+            if parent:  # pressed on the team page modal: on top of it, which is refreshed afterwards
+                await self.ports.chat.push_view(trigger, view)
+            else:
+                await self.ports.chat.open_view(trigger, view)
         elif action_id == TEAM_OPEN and value:
             await self.ports.chat.open_view(trigger, await self._team_page(user_id, value))
 
@@ -249,11 +255,14 @@ class Surfaces:
         try:
             if result is None:
                 result = await self.bus.handle(ViewTeam(user_id, slug))
-            blocks = render_blocks(result)[:90]
+            blocks = render_blocks(result)[:89]
+            buttons = await self.team_buttons(user_id, result.team)
         except StorageUnavailable:
             raise
         except RocketError as exc:
             return notice_modal("Team", escape(refusal_text(exc)))
+        if buttons:  # Add / Remove member, pushed over this modal (which is refreshed after)
+            blocks.append(team_actions(result.team.github_team_name, page=False))
         for warning in (warnings or [])[:10]:
             blocks.append({"type": "context", "elements": [
                 {"type": "mrkdwn", "text": f":warning: {escape(warning)[:2000]}"}]})
@@ -400,7 +409,8 @@ class Surfaces:
         return None
 
     async def _member(self, user_id: str, view: dict[str, Any]) -> dict[str, Any] | None:
-        verb, _, slug = _str(view.get("private_metadata")).partition(":")
+        what, _, parent = _str(view.get("private_metadata")).partition("\n")
+        verb, _, slug = what.partition(":")
         picked = _str((input_values(view).get("member") or {}).get("selected_user"))
         if not slug or verb not in ("add", "remove"):
             return None
@@ -412,7 +422,15 @@ class Surfaces:
         except StorageUnavailable:
             raise
         except RocketError as exc:
-            return errors(member=str(exc))
+            return errors(member=refusal_text(exc))
+        if parent:  # the team page this picker was pushed over shows the change (views.update)
+            try:
+                await self.ports.chat.update_view(parent, await self._team_page(user_id, slug))
+            except StorageUnavailable:
+                raise
+            except RocketError as exc:
+                log.warning(json.dumps({"kind": "team_page", "outcome": "not updated",
+                                        "error": str(exc)[:200]}))
         return None
 
     # --- team dialog ---------------------------------------------------------------------------

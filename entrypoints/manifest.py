@@ -35,7 +35,7 @@ BOT_EVENTS = ("team_join", "app_home_opened")
 # commands: the slash command; chat:write (+ .public: post notices to a public channel the bot
 # has not joined); im:write: open the welcome DM; channels:read: conversations.list/.members on
 # public channels; users:read (+ .email): the team_join event and the newcomer's email.
-# views.open / views.publish / views.update and app_home_opened need no scope (Slack's reference).
+# views.open / .publish / .update / .push and app_home_opened need no scope (Slack's reference).
 BOT_SCOPES = (
     "commands",
     "chat:write",

@@ -15,8 +15,9 @@ Contract:
   labelled with those words, filled with the current values; ``private_metadata`` is the user's
   Slack id.
 - ``profile_values(view)``: the submitted values by block id (a missing or cleared input is "").
-- ``member_modal(slug, adding)``: callback ``rocket_team_member``, a ``users_select`` in block
-  ``member``; ``private_metadata`` carries ``add:SLUG`` or ``remove:SLUG``.
+- ``member_modal(slug, adding, parent)``: callback ``rocket_team_member``, a ``users_select`` in
+  block ``member``; ``private_metadata`` carries ``add:SLUG`` or ``remove:SLUG`` (slugs have no
+  whitespace), then a newline and the team page modal's view id when it was pushed over one.
 - ``team_create_modal()``: callback ``rocket_team_create``; inputs ``slug``, ``name``,
   ``platform`` (plain text), ``lead`` (``users_select``), ``members`` (``multi_users_select``),
   ``folder`` (plain text); ``team_create_values(view)`` reads them back.
@@ -195,12 +196,14 @@ def profile_modal(user: User | None, slack_id: str) -> dict[str, Any]:
     return view.to_dict()
 
 
-def member_modal(slug: str, adding: bool) -> dict[str, Any]:
-    """Pick a person to add to (or remove from) team ``slug``."""
+def member_modal(slug: str, adding: bool, parent: str = "") -> dict[str, Any]:
+    """Pick a person to add to (or remove from) team ``slug``; ``parent``: the id of the team page
+    modal it was pushed over (refreshed with ``views.update`` after the change)."""
     verb = "Add to" if adding else "Remove from"
+    metadata = f"{'add' if adding else 'remove'}:{slug}" + (f"\n{parent}" if parent else "")
     view = View(
         type="modal", callback_id=MEMBER_CALLBACK,
-        private_metadata=f"{'add' if adding else 'remove'}:{slug}"[:3000],
+        private_metadata=metadata[:3000],
         title=PlainTextObject(text="Team member"), submit=PlainTextObject(text="Add" if adding else "Remove"),
         close=PlainTextObject(text="Cancel"),
         blocks=[InputBlock(block_id="member", label=_clip(f"{verb} {slug}", 2000),
@@ -277,14 +280,17 @@ def team_create_values(view: Any) -> dict[str, Any]:
     return out
 
 
-def team_actions(slug: str) -> dict[str, Any]:
-    """The actions block under a ``team view`` reply for those who may manage team ``slug``."""
+def team_actions(slug: str, page: bool = True) -> dict[str, Any]:
+    """The actions block under a ``team view`` reply (and on the team page modal, ``page``
+    False: without "Open team page") for those who may manage team ``slug``."""
     value = slug[:2000]
-    return ActionsBlock(block_id="team_actions", elements=[
+    elements = [
         ButtonElement(text="Add member", action_id=TEAM_ADD, value=value),
         ButtonElement(text="Remove member", action_id=TEAM_REMOVE, value=value, style="danger"),
-        ButtonElement(text="Open team page", action_id=TEAM_OPEN, value=value),
-    ]).to_dict()
+    ]
+    if page:
+        elements.append(ButtonElement(text="Open team page", action_id=TEAM_OPEN, value=value))
+    return ActionsBlock(block_id="team_actions", elements=elements).to_dict()
 
 
 def link_modal(login: str) -> dict[str, Any]:

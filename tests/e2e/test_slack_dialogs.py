@@ -117,8 +117,13 @@ def text(value: str) -> dict[str, Any]:
     return {"type": "plain_text_input", "value": value}
 
 
-def pressed(user: str, action_id: str, value: str, trigger: str) -> dict[str, Any]:
+def pressed(user: str, action_id: str, value: str, trigger: str,
+            on_view: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A button press; ``on_view``: the modal it was pressed on (else a message or the Home)."""
     payload = copy.deepcopy(BLOCK_ACTIONS)
+    if on_view is not None:
+        payload["container"] = {"type": "view", "view_id": on_view["id"]}
+        payload["view"] = on_view
     payload["user"] = {**payload["user"], "id": user}
     payload["trigger_id"] = trigger
     payload["actions"] = [{"action_id": action_id, "block_id": "team_actions", "type": "button",
@@ -257,6 +262,26 @@ async def test_team_view_buttons_member_modal_and_forged_presses(world, slack_st
     assert await driver.interaction(press_open) == (200, None)
     opened = slack_standin.opened()[-1]
     assert opened.target == "9.9.open" and "iOS" in json.dumps(assert_within_limits(opened.view))
+
+    # on that page, "Add member" pushes the picker over it; after the change the page is updated
+    assert set(buttons(opened.view)) == {"Add member", "Remove member"}
+    on_page = {**opened.view, "id": opened.view_id, "hash": "p1"}
+    press = pressed(LEAD, add["action_id"], add["value"], "9.9.push", on_view=on_page)
+    assert await driver.interaction(press) == (200, None)
+    [push] = [v for v in slack_standin.views if v.method == "views.push"]
+    assert push.target == "9.9.push" and push.view["callback_id"] == "rocket_team_member"
+    assert_within_limits(push.view)
+    pick_alice = submission(push.view, push.view_id, LEAD, {"member": {"type": "users_select",
+                                                                      "selected_user": ALICE}})
+    assert await driver.interaction(pick_alice) == (200, None)  # closes the picker only
+    assert (await team(store, "ios")).members == {lead_gid, bob_gid, alice_gid}
+    [update] = [v for v in slack_standin.views if v.method == "views.update"]
+    assert update.target == opened.view_id  # the team page, changed in place
+    assert "<@UALICE>" in json.dumps(assert_within_limits(update.view))
+    # a member opening the page sees no buttons
+    press_theirs = pressed(ALICE, page["action_id"], page["value"], "9.9.theirs")
+    assert await driver.interaction(press_theirs) == (200, None)
+    assert buttons(slack_standin.opened()[-1].view) == {}
 
 
 async def test_link_github_shows_the_device_code_and_updates_the_modal_when_linked(  # noqa: F811
