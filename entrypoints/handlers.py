@@ -121,7 +121,7 @@ class RocketHandlers:
         self.responder = responder
         self.inline_seconds = inline_seconds
         self._background: set[asyncio.Task[Any]] = set()
-        self.surfaces = Surfaces(bus, ports, self._respond, settings)
+        self.surfaces = Surfaces(bus, ports, self._respond, settings, inline_seconds)
         if bus not in _REFRESHED_BUSES:  # once per bus, however many handlers share it
             _REFRESHED_BUSES.add(bus)
             refresh = HomeRefresh(self.surfaces.refresh_home)
@@ -209,6 +209,7 @@ class RocketHandlers:
         """Wait for delayed replies still in flight (on shutdown, and in tests)."""
         if self._background:
             await asyncio.wait(list(self._background), timeout=timeout)
+        await self.surfaces.drain(timeout)
 
     # --- de-duplication -------------------------------------------------------------------------
     async def _first_time(self, key: str) -> str | None:

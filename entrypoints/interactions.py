@@ -40,6 +40,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -135,8 +136,10 @@ def errors(**by_block: str) -> dict[str, Any]:
 
 class Surfaces:
     def __init__(self, bus: MessageBus, ports: Ports, responder: Responder | None = None,
-                 settings: Settings | None = None) -> None:
+                 settings: Settings | None = None, inline_seconds: float = 2.0) -> None:
         self.bus = bus
+        self.inline_seconds = inline_seconds  # a submission answers within this (Slack waits 3 s)
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.ports = ports
         self.responder = responder
         self.settings = settings
@@ -355,6 +358,8 @@ class Surfaces:
         if owner is None:
             log.info(json.dumps({"kind": "interaction", "view": key[:120], "outcome": "duplicate"}))
             return None
+        if callback == TEAM_CREATE_CALLBACK:
+            return await self._create_team_in_time(user_id, view, key, owner)
         done = False
         try:
             if callback == PROFILE_CALLBACK:
@@ -464,6 +469,62 @@ class Surfaces:
                 except InvalidInput as exc:
                     found[block_id] = str(exc)
         return found
+
+    async def _create_team_in_time(self, user_id: str, view: dict[str, Any], key: str,
+                                   owner: str) -> dict[str, Any] | None:
+        """The team dialog's answer within ``inline_seconds`` (Slack waits 3 s): the outcome when
+        GitHub was quick enough, else a "Creating…" view that ``views.update`` replaces with the
+        outcome when it is known. The claim on ``key`` is settled when the creation ends."""
+        values = team_create_values(view)
+
+        async def create_and_settle() -> dict[str, Any]:
+            done = False
+            try:
+                answer = await self._create_team(user_id, values)
+                done = answer.get("response_action") != "errors"
+                return answer
+            finally:
+                await self._settle(key, owner, done)
+
+        creation = asyncio.ensure_future(create_and_settle())
+        try:
+            return await asyncio.wait_for(asyncio.shield(creation), self.inline_seconds)
+        except TimeoutError:
+            pass
+        slug = values["slug"].strip()
+        self._keep(asyncio.create_task(self._finish_team(creation, _str(view.get("id")), slug)))
+        return {"response_action": "update", "view": notice_modal(
+            "Create a team", f":hourglass_flowing_sand: Creating *{escape(slug)}* on GitHub…")}
+
+    async def _finish_team(self, creation: asyncio.Future[dict[str, Any]], view_id: str, slug: str) -> None:
+        """Replace the "Creating…" view with the outcome (``views.update``)."""
+        try:
+            answer = await creation
+            if answer.get("response_action") == "update":
+                view = answer["view"]
+            else:
+                why = "; ".join(str(v) for v in (answer.get("errors") or {}).values())
+                view = notice_modal("Create a team", escape(f"{slug} was not created: {why}"))
+        except RocketError as exc:
+            view = notice_modal("Create a team", escape(f"{slug} was not created: {refusal_text(exc)}"))
+        except Exception:
+            log.exception("creating a team from the dialog failed")
+            why = f"Something went wrong creating {slug}; it was logged."
+            view = notice_modal("Create a team", escape(why))
+        try:
+            await self.ports.chat.update_view(view_id, view)
+        except RocketError as exc:
+            log.warning(json.dumps({"kind": "team_create", "outcome": "not updated",
+                                    "error": str(exc)[:200]}))
+
+    def _keep(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def drain(self, timeout: float = 30) -> None:
+        """Wait for work still finishing after its answer (a slow team creation)."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
 
     async def _create_team(self, user_id: str, values: dict[str, Any]) -> dict[str, Any]:
         lead = values["lead"] if values["lead"] and values["lead"] != user_id else None

@@ -89,7 +89,8 @@ async def world(request, tmp_path, github_env, github_standin, slack_standin,  #
     if request.param == "http":
         app = create_app(container)
         async with app.test_app() as test_app:
-            yield Dialogs("http", http=test_app.test_client()), store, github_standin
+            handlers = await app.extensions["rocket_handlers"]()
+            yield Dialogs("http", http=test_app.test_client(), handlers=handlers), store, github_standin
     else:
         class Side:
             pass
@@ -115,6 +116,13 @@ def submission(view: dict[str, Any], view_id: str, user: str, values: dict[str, 
 
 def text(value: str) -> dict[str, Any]:
     return {"type": "plain_text_input", "value": value}
+
+
+def team_values(slug: str, members: list[str], lead: str = "") -> dict[str, dict[str, Any]]:
+    """The team dialog's state: ``slug``, members picked, and the lead (none: the creator)."""
+    return {"slug": text(slug), "name": text("Rocket Team"), "platform": text("iOS"),
+            "lead": {"type": "users_select", "selected_user": lead or None},
+            "members": {"type": "multi_users_select", "selected_users": members}, "folder": text("")}
 
 
 def pressed(user: str, action_id: str, value: str, trigger: str,
@@ -158,11 +166,7 @@ async def test_team_create_modal_checks_fields_creates_once_and_refuses_non_lead
     teams_on_github = len(github.teams)
     snapshot = await exported(store)
 
-    def values(slug: str, members: list[str], lead: str = "") -> dict[str, dict[str, Any]]:
-        return {"slug": text(slug), "name": text("Rocket Team"), "platform": text("iOS"),
-                "lead": {"type": "users_select", "selected_user": lead or None},
-                "members": {"type": "multi_users_select", "selected_users": members}, "folder": text("")}
-
+    values = team_values
     # a slug with a space (the slash command's own check): the error on its field, nothing created
     status, body = await driver.interaction(submission(modal, opened.view_id, LEAD, values("two words", [])))
     assert status == 200 and body["response_action"] == "errors" and list(body["errors"]) == ["slug"]
@@ -201,6 +205,31 @@ async def test_team_create_modal_checks_fields_creates_once_and_refuses_non_lead
     # a member (not a lead) gets a refusal, no modal
     reply = await driver.command(ALICE, "team create", trigger="1111.2222.nolead")
     assert "Permission denied" in reply["text"] and len(slack_standin.opened()) == 1
+
+
+async def test_a_slow_github_answers_creating_then_updates_the_modal_with_the_team(world, slack_standin):  # noqa: F811
+    driver, store, github = world
+    driver.handlers.surfaces.inline_seconds = 0.05  # GitHub slower than the answer may wait
+    reply = await driver.command(LEAD, "team create", trigger="1111.2222.slow")
+    assert "team dialog" in reply["text"]
+    [opened] = slack_standin.opened()
+    github.latency = 0.3
+    teams_on_github = len(github.teams)
+    slow = submission(opened.view, opened.view_id, LEAD, team_values("slowpokes", [ALICE]))
+    status, body = await driver.interaction(slow)
+    assert status == 200 and body["response_action"] == "update"
+    assert "Creating" in json.dumps(assert_within_limits(body["view"]))
+    assert await driver.interaction(copy.deepcopy(slow)) == (200, None)  # Slack retries meanwhile: once
+    await driver.handlers.drain()
+    github.latency = 0.0
+    [update] = [v for v in slack_standin.views if v.method == "views.update"]
+    assert update.target == opened.view_id  # the same modal, now showing the team
+    assert "slowpokes" in json.dumps(assert_within_limits(update.view))
+    created = await team(store, "slowpokes")
+    assert created is not None and created.members == {await gid(store, u) for u in (LEAD, ALICE)}
+    assert len(github.teams) == teams_on_github + 1
+    assert await driver.interaction(copy.deepcopy(slow)) == (200, None)  # and after it: still once
+    assert len(github.teams) == teams_on_github + 1
 
 
 async def test_team_view_buttons_member_modal_and_forged_presses(world, slack_standin):  # noqa: F811
