@@ -23,7 +23,9 @@
   builds the same ``CreateTeam`` as the slash command (the lead picked, or the creator), then one
   ``AddTeamMember`` per person picked; every value is checked first (the same validation
   functions, and each person picked must be registered with GitHub), so a bad one is shown on its
-  field and nothing is created. The modal then shows the new team (``response_action: update``).
+  field and nothing is created. The modal then shows the new team (``response_action: update``);
+  when GitHub takes longer than ``inline_seconds`` the answer is a "Creating…" view, replaced
+  with ``views.update`` once the outcome is known (``drain()`` waits for such work).
 - "Add member" / "Remove member" check ``require_manage`` (the handlers' own rule) before the
   users picker opens: anyone else gets a modal saying why, and a forged submission is refused by
   the handler (the error on the field), so nothing changes either way.
