@@ -4,9 +4,11 @@
 - ``home_opened(user)``: ``ViewHome`` through the bus, rendered by ``adapters.slack.views``,
   published with ``views.publish``. Also what ``HomeRefresh`` (core/subscribers/home.py) calls
   after a change that concerns a user.
-- ``block_action(payload)``: "Edit profile" / "Link GitHub" open the profile editor
-  (``views.open`` with the payload's ``trigger_id``); "Add member" / "Remove member" open a users
-  picker; "Open" opens the team's page as a modal. Unknown actions are ignored.
+- ``block_action(payload)``: "Edit profile" opens the profile editor and "Link GitHub" the GitHub
+  link modal (``views.open`` with the payload's ``trigger_id``); "Add member" / "Remove member"
+  open a users picker (``views.push`` when pressed on the team page modal, which is refreshed
+  with ``views.update`` after the change); "Open" opens the team's page as a modal. Unknown
+  actions are ignored.
 - "More" under a long list (``team list``, ``project list``: action ``rocket_more``, value the
   next page's command line, only ``team|project list --page N`` accepted) runs that command as
   the presser and POSTs the reply to the payload's ``response_url``.
