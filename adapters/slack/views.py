@@ -51,7 +51,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.views import View
 
-from adapters.slack.render import escape
+from adapters.slack.render import escape, github_profile_link
 from core.models import Project, Team, User
 from core.results import HomeView
 from core.validation import MAX_BIO, MAX_FIELD
@@ -94,8 +94,9 @@ def _clip(text: str, limit: int) -> str:
 
 
 def github_link(login: str) -> str:
-    """A GitHub login linked to its profile (logins are [A-Za-z0-9-], nothing to escape)."""
-    return f"<https://github.com/{login}|{login}>" if login else "—"
+    """A GitHub login linked to its profile on the configured GitHub (``render.github_profile_link``:
+    github.com or the GitHub Enterprise Server); "—" when there is none."""
+    return github_profile_link(login) if login else "—"
 
 
 def _team_name(team: Team) -> str:
