@@ -53,7 +53,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from adapters.slack.render import MORE_ACTION, escape, render_blocks, render_text
+from adapters.slack.render import MORE_ACTION, escape, github_profile_link, render_blocks, render_text
 from adapters.slack.views import (
     DEVICE_CALLBACK,
     EDIT_PROFILE,
@@ -582,7 +582,8 @@ class Surfaces:
             return errors(github=refusal_text(exc))
         code = result.device
         if code is None:  # no device flow configured: stored as the slash command stores it
-            text = escape("\n".join([result.message, *result.warnings]))
+            text = f"*GitHub:* {github_profile_link(result.user.github or login)}\n" + \
+                escape("\n".join([result.message, *result.warnings]))
             return {"response_action": "update", "view": notice_modal("Link GitHub", text)}
         self._device_views[user_id] = (_str(view.get("id")), login)
         minutes = max(1, round(code.expires_in / 60))

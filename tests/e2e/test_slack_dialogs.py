@@ -383,3 +383,27 @@ def test_the_manifest_lists_the_shortcut_rocket_answers() -> None:
     [shortcut] = build_manifest("https://rocket.example.org")["features"]["shortcuts"]
     assert (shortcut["type"], shortcut["callback_id"]) == ("global", PROFILE_SHORTCUT)
     assert shortcut["name"] == "Edit my profile"
+
+
+async def test_link_github_without_the_device_flow_stores_it_unverified_and_says_so(http_world):
+    """GitHub configured, ``GITHUB_CLIENT_ID`` not: the link modal's submission runs the same
+    ``EditUser`` as ``/rocket user edit --github``, which stores the link unverified."""
+    w = http_world
+    w.github.add_user("plain-gh")
+
+    async def interact(payload: dict[str, Any]) -> tuple[int, Any]:
+        raw = urlencode({"payload": json.dumps(payload)})
+        r = await w.client.post("/slack/interactions", data=raw,
+                                headers={**slack_headers(raw), "Content-Type": FORM})
+        data = await r.get_data()
+        return r.status_code, json.loads(data) if data else None
+
+    assert await interact(pressed(NOGH, "rocket_link_github", NOGH, "4.4.plain")) == (200, None)
+    [asked] = w.slack.opened()
+    status, body = await interact(submission(asked.view, asked.view_id, NOGH, {"github": text("plain-gh")}))
+    assert status == 200 and body["response_action"] == "update"
+    shown = json.dumps(assert_within_limits(body["view"]))
+    assert "unverified" in shown and "plain-gh" in shown
+    me = await w.store.retrieve(User, NOGH)
+    assert (me.github, me.github_verified) == ("plain-gh", False)
+    assert not [v for v in w.slack.views if v.method == "views.update"]  # no device flow to wait for
