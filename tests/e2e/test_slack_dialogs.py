@@ -352,8 +352,9 @@ async def test_link_github_shows_the_device_code_and_updates_the_modal_when_link
     assert "Verified" in json.dumps(assert_within_limits(update.view))
     me = await store.retrieve(User, NOGH)
     assert (me.github, me.github_verified) == ("nogh-gh", True)
-    # the Home was republished, the login linked to its profile on the configured GitHub
-    assert f"<http://127.0.0.1:{github.port}/nogh-gh|nogh-gh>" in json.dumps(slack_standin.homes(NOGH)[-1])
+    # the Home is republished, the login linked to its profile on the configured GitHub
+    linked = f"<http://127.0.0.1:{github.port}/nogh-gh|nogh-gh>"
+    await eventually(lambda: linked in json.dumps(slack_standin.homes(NOGH)[-1]), what="the Home republished")
 
 
 async def test_shortcut_opens_the_editor_and_view_closed_changes_nothing(world, slack_standin):  # noqa: F811
