@@ -408,3 +408,30 @@ async def test_link_github_without_the_device_flow_stores_it_unverified_and_says
     me = await w.store.retrieve(User, NOGH)
     assert (me.github, me.github_verified) == ("plain-gh", False)
     assert not [v for v in w.slack.views if v.method == "views.update"]  # no device flow to wait for
+
+
+def test_the_readme_shows_the_views_these_builders_make() -> None:
+    """README "Slack surfaces" (issue 13, must show 4): the JSON of each new surface is what its
+    builder returns (the team dialog with three of its inputs, the reply with its buttons)."""
+    import re
+    from pathlib import Path
+
+    from adapters.slack.views import device_modal, team_actions, team_create_modal
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+
+    def example(after: str) -> Any:
+        at = readme.index(after)
+        block = re.compile(r"```json\n(.*?)```", re.S).search(readme, at)
+        assert block is not None, after
+        return json.loads(block.group(1))
+
+    shown = example("`views.team_create_modal`:")
+    built = team_create_modal()
+    kept = [b["block_id"] for b in shown["blocks"]]
+    assert kept == ["slug", "lead", "members"]
+    assert shown == {**built, "blocks": [b for b in built["blocks"] if b["block_id"] in kept]}
+    reply = example("`render.render_blocks` and `views.team_actions`:")
+    assert reply["blocks"][-1] == team_actions("ios") and "<@U0ALICE>" in reply["text"]
+    assert example("`views.device_modal`:") == device_modal("octocat", "https://github.com/login/device",
+                                                            "WDJB-MJHT", 15)
