@@ -435,3 +435,24 @@ def test_the_readme_shows_the_views_these_builders_make() -> None:
     assert reply["blocks"][-1] == team_actions("ios") and "<@U0ALICE>" in reply["text"]
     assert example("`views.device_modal`:") == device_modal("octocat", "https://github.com/login/device",
                                                             "WDJB-MJHT", 15)
+
+
+async def test_a_closed_device_flow_modal_is_not_updated_when_the_link_completes(  # noqa: F811
+        world, slack_standin, oauth):
+    driver, store, github = world
+    github.add_user("closer-gh")
+    press_link = pressed(NOGH, "rocket_link_github", NOGH, "4.4.closer")
+    assert await driver.interaction(press_link) == (200, None)
+    [asked] = slack_standin.opened()
+    status, body = await driver.interaction(submission(asked.view, asked.view_id, NOGH,
+                                                       {"github": text("closer-gh")}))
+    assert body["response_action"] == "update"
+    closed = {"type": "view_closed", "team": {"id": "T1", "domain": "w"},
+              "user": {"id": NOGH, "username": "nogh", "team_id": "T1"}, "api_app_id": "A1",
+              "is_cleared": False, "view": {**body["view"], "id": asked.view_id, "hash": "h9",
+                                            "state": {"values": {}}}}
+    assert await driver.interaction(closed) == (200, None)
+    oauth.approve(oauth.grant().user_code, "closer-gh")
+    await eventually(lambda: any("Verified" in t for t in slack_standin.dm_texts(NOGH)), what="the DM")
+    assert (await store.retrieve(User, NOGH)).github_verified  # linked all the same
+    assert not [v for v in slack_standin.views if v.method == "views.update"]  # the closed modal left alone
