@@ -10,6 +10,7 @@ from typing import Any
 
 from core.models import Project, Team, User
 from ports.chat import Channel
+from ports.identity import DeviceCode
 
 
 @dataclass
@@ -22,6 +23,7 @@ class UserResult:
     leading: list[Team] | None = None  # with --inspect: teams the user leads
     warnings: list[str] = field(default_factory=list)
     invitation: str = ""  # user view: their GitHub organization invitation, when pending
+    device: DeviceCode | None = None  # user edit --github: the device flow begun (code to show)
 
 
 @dataclass

@@ -122,6 +122,9 @@ async def resolved_bus(container: Container) -> MessageBus:
 
 def make_container(config: Config) -> Container:
     """A container for ``config``; build integrations eagerly so bad settings fail at start-up."""
+    from adapters.slack.render import set_github_web_url  # GitHub profile links in replies
+
+    set_github_web_url(str(config.rocket.github_api_url), str(config.rocket.github_oauth_url))
     container = Container(config=config)
     container.github()
     container.chat()

@@ -24,7 +24,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 import uuid
 import weakref
@@ -39,7 +38,7 @@ from core.bus import MessageBus
 from core.commands import OnboardUser
 from core.context import Ports, Settings
 from core.errors import IntegrationUnavailable, RocketError, StorageUnavailable
-from core.results import EventOutcome
+from core.results import EventOutcome, TeamResult
 from core.subscribers.home import CONCERNING, HomeRefresh
 from core.validation import bad_text_in
 from entrypoints.commands.dispatch import run_command
@@ -71,30 +70,34 @@ def _text(*values: Any) -> str:
     return next((v for v in values if isinstance(v, str) and v), "")
 
 
-_MENTION = re.compile(r"<@[UW][A-Z0-9]{1,30}>")
-
-
 def escape_reply_text(text: str) -> str:
     """``text`` escaped for Slack (``&``, ``<``, ``>``) as blocks are, so nothing echoed from a
-    user (``<!channel>``, ``<http://evil|Reset password>``) pings or forms a link. A person
-    as a mention, ``<@U…>``, is Rocket's own output and kept."""
-    out, last = [], 0
-    for m in _MENTION.finditer(text):
-        out.append(_escape(text[last:m.start()]))
-        out.append(m.group(0))
-        last = m.end()
-    out.append(_escape(text[last:]))
-    return "".join(out)
-
-
-def _escape(text: str) -> str:
+    user (``<!channel>``, ``<@U1>``, ``<http://evil|Reset password>``) pings or forms a link.
+    Rocket's own mentions and links come from the renderer (``Reply.slack_text``)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def reply_payload(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A slash command's reply for Slack: ``text`` escaped (``escape_reply_text``), blocks as given
-    (their user data is escaped where they are built)."""
-    payload: dict[str, Any] = {"response_type": "ephemeral", "text": escape_reply_text(text)}
+MAX_MESSAGE_TEXT = 40_000  # Slack cuts a message's text beyond this
+
+
+def clip_message_text(text: str, limit: int = MAX_MESSAGE_TEXT) -> str:
+    """``text`` within Slack's limit for a message, cut at a line end (so no mention, link or
+    entity is cut in half) with a line saying so."""
+    if len(text) <= limit:
+        return text
+    note = "\n… cut short for Slack; `rocket exec` on the command line shows everything."
+    head = text[: limit - len(note)]
+    cut = head.rfind("\n")
+    return (head[:cut] if cut > 0 else head.rsplit(" ", 1)[0]) + note
+
+
+def reply_payload(text: str, blocks: list[dict[str, Any]] | None = None,
+                  slack_text: str = "") -> dict[str, Any]:
+    """A slash command's reply for Slack: ``slack_text`` (mrkdwn the renderer built, user data
+    escaped) when given, else ``text`` escaped (``escape_reply_text``); blocks as given (their
+    user data is escaped where they are built)."""
+    payload: dict[str, Any] = {"response_type": "ephemeral",
+                               "text": clip_message_text(slack_text or escape_reply_text(text))}
     if blocks:
         payload["blocks"] = blocks
     return payload
@@ -118,7 +121,7 @@ class RocketHandlers:
         self.responder = responder
         self.inline_seconds = inline_seconds
         self._background: set[asyncio.Task[Any]] = set()
-        self.surfaces = Surfaces(bus, ports, self._respond)
+        self.surfaces = Surfaces(bus, ports, self._respond, settings, inline_seconds)
         if bus not in _REFRESHED_BUSES:  # once per bus, however many handlers share it
             _REFRESHED_BUSES.add(bus)
             refresh = HomeRefresh(self.surfaces.refresh_home)
@@ -140,14 +143,35 @@ class RocketHandlers:
                 raise
             except RocketError as exc:
                 log.warning(json.dumps({"kind": "modal", "outcome": "not opened", "error": str(exc)[:200]}))
+        if trigger and text.replace("\u00a0", " ").lower().split() == ["team", "create"]:
+            try:  # no arguments: the team dialog, a modal
+                refused = await self.surfaces.open_team_creator(actor, trigger)
+                return reply_payload(refused or "Opening the team dialog…")
+            except StorageUnavailable:
+                raise
+            except RocketError as exc:
+                log.warning(json.dumps({"kind": "modal", "outcome": "not opened", "error": str(exc)[:200]}))
         task = asyncio.create_task(self._timed_command(actor, text))
         done, _ = await asyncio.wait((task,), timeout=self.inline_seconds)
         if not done:  # slower than the inline budget: it goes on, and its answer follows
             url = form.get("response_url", "")
-            self._keep(asyncio.create_task(self._finish_later(task, url)))
+            self._keep(asyncio.create_task(self._finish_later(task, url, actor)))
             return reply_payload("Working on it… the answer will follow here shortly.")
         reply = task.result()
-        return reply_payload(reply.text, reply.blocks)
+        return reply_payload(reply.text, await self._with_buttons(actor, reply), reply.slack_text)
+
+    async def _with_buttons(self, actor: str, reply: Any) -> list[dict[str, Any]]:
+        """The reply's blocks, plus the team buttons under a ``team view`` for its leads and admins
+        (``Surfaces.team_buttons``); a lookup failure only leaves the buttons out."""
+        blocks: list[dict[str, Any]] = list(reply.blocks or [])
+        if reply.command != "team view" or not isinstance(reply.result, TeamResult) or not blocks:
+            return blocks
+        try:
+            extra = await self.surfaces.team_buttons(actor, reply.result.team)
+        except RocketError as exc:
+            log.warning(json.dumps({"kind": "team_buttons", "outcome": "left out", "error": str(exc)[:200]}))
+            return blocks
+        return (blocks[: 50 - len(extra)] + extra) if extra else blocks
 
     async def _respond(self, url: str, payload: dict[str, Any]) -> None:
         await self.responder(url, payload)
@@ -164,10 +188,10 @@ class RocketHandlers:
                                  "ms": round(seconds * 1000, 1)}))
         return reply
 
-    async def _finish_later(self, task: asyncio.Task[Any], url: str) -> None:
+    async def _finish_later(self, task: asyncio.Task[Any], url: str, actor: str = "") -> None:
         try:
             reply = await asyncio.wait_for(task, MAX_COMMAND_SECONDS)
-            payload = reply_payload(reply.text, reply.blocks)
+            payload = reply_payload(reply.text, await self._with_buttons(actor, reply), reply.slack_text)
         except TimeoutError:
             payload = reply_payload("That took too long and was stopped; check the result and try again.")
         if not url:
@@ -186,6 +210,7 @@ class RocketHandlers:
         """Wait for delayed replies still in flight (on shutdown, and in tests)."""
         if self._background:
             await asyncio.wait(list(self._background), timeout=timeout)
+        await self.surfaces.drain(timeout)
 
     # --- de-duplication -------------------------------------------------------------------------
     async def _first_time(self, key: str) -> str | None:

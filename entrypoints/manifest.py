@@ -9,6 +9,8 @@ manifest". It declares:
 - Events API subscriptions at ``https://HOST/slack/events`` for the bot events ``team_join`` and
   ``app_home_opened`` (the Home tab, which is enabled);
 - interactivity (buttons, modals) at ``https://HOST/slack/interactions``;
+- the global shortcut "Edit my profile" (callback id ``PROFILE_SHORTCUT``, the one
+  ``adapters.slack.views`` answers; kept as a literal so the manifest imports no Slack models);
 - the bot scopes the Slack adapter and the events need (``BOT_SCOPES``).
 
 With ``--socket`` Socket Mode is enabled and no request URL is written (``--url`` is then
@@ -22,6 +24,8 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+PROFILE_SHORTCUT = "rocket_profile_shortcut"
+
 APP_NAME = "Rocket"
 COMMAND = "/rocket"
 COMMANDS_PATH = "/slack/commands"
@@ -31,7 +35,7 @@ BOT_EVENTS = ("team_join", "app_home_opened")
 # commands: the slash command; chat:write (+ .public: post notices to a public channel the bot
 # has not joined); im:write: open the welcome DM; channels:read: conversations.list/.members on
 # public channels; users:read (+ .email): the team_join event and the newcomer's email.
-# views.open / views.publish / views.update and app_home_opened need no scope (Slack's reference).
+# views.open / .publish / .update / .push and app_home_opened need no scope (Slack's reference).
 BOT_SCOPES = (
     "commands",
     "chat:write",
@@ -93,6 +97,8 @@ def build_manifest(url: str | None, socket: bool = False, name: str = APP_NAME) 
                          "messages_tab_read_only_enabled": False},
             "bot_user": {"display_name": name.lower(), "always_online": True},
             "slash_commands": [command],
+            "shortcuts": [{"name": "Edit my profile", "type": "global", "callback_id": PROFILE_SHORTCUT,
+                           "description": "Open your Rocket profile editor"}],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},
         "settings": {

@@ -185,13 +185,28 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
             log.warning(json.dumps({"kind": "interaction", "type": "view_submission", "outcome": "failed",
                                     "error": str(e)[:200]}))
             answer = None
-        if answer:
-            await ack(response_action=answer["response_action"], errors=answer["errors"])
+        if answer:  # response_action "errors" (with errors) or "update" (with view)
+            await ack(**answer)
         else:
             await ack()
 
-    app.view_closed(ANY)(acknowledge)
-    app.shortcut(ANY)(acknowledge)
+    @app.view_closed(ANY)
+    async def view_closed(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """Nothing changes (``Surfaces.view_closed`` only forgets a closed device-flow modal)."""
+        await (await handlers()).surfaces.view_closed(body)
+        await acknowledge(ack, body)
+
+    @app.shortcut(ANY)
+    async def shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
+        """The global shortcut "Edit my profile" opens the profile editor (``Surfaces.shortcut``)."""
+        try:
+            await (await handlers()).surfaces.shortcut(body)
+        except StorageUnavailable:
+            raise
+        except RocketError as e:  # the trigger lapses in 3 s: nothing to retry
+            log.warning(json.dumps({"kind": "interaction", "type": "shortcut", "outcome": "failed",
+                                    "error": str(e)[:200]}))
+        await acknowledge(ack, body)
 
     # --- whatever no listener took --------------------------------------------------------------
     @app.error

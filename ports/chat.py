@@ -50,3 +50,8 @@ class Chat(Protocol):
     async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
         """Replace the open view ``view_id`` with ``view`` (``views.update``)."""
         ...
+
+    async def push_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """Put ``view`` on top of the modal the interaction ``trigger_id`` came from
+        (``views.push``); the new view's id. Closing it shows that modal again."""
+        ...

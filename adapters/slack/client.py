@@ -172,6 +172,11 @@ class SlackChat:
         """``views.update`` of the open view ``view_id``."""
         await self._call(lambda: self.client.views_update(view_id=view_id, view=view))
 
+    async def push_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        """``views.push`` over the modal the interaction came from; the pushed view's id."""
+        pushed = await self._call(lambda: self.client.views_push(trigger_id=trigger_id, view=view))
+        return str((pushed.get("view") or {}).get("id") or "")
+
     # -- helpers ----------------------------------------------------------------------------
 
     async def _resolve(self, channel: str) -> str:

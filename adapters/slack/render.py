@@ -9,11 +9,21 @@ formatted in one place, and the text and the blocks never disagree.
 Block Kit limits are respected: at most 50 blocks, headers of at most 150 characters,
 section texts of at most 3,000, at most 10 fields of at most 2,000 characters each; user
 data is escaped for mrkdwn (``&``, ``<``, ``>``) so it can never form a mention or a link.
+
+Replies that read like Slack: a piece of a view may be ``Markup``, a ``str`` whose plain value is
+what the CLI prints (``Alice (U1, @alice)``) and whose ``mrkdwn`` is what Slack shows (``Alice
+(<@U1>, <https://github.com/alice|alice>)``): people as mentions, GitHub logins linked to their
+profile on ``github_web_url()`` (github.com, or the GitHub Enterprise Server the app is configured
+for). Only Rocket builds ``Markup``, from ids it checked the shape of; every other piece is escaped
+(``slack``), so text a user typed never becomes a mention or a link. ``render_slack_text`` is the
+Slack ``text`` of a result (the plain text with those mentions and links, the rest escaped).
 """
 
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import singledispatch
 from typing import Any
@@ -83,14 +93,71 @@ def _page(items: list[str], page: int, command: str) -> tuple[list[str], str, st
 
 
 def _fields(pairs: list[tuple[str, Any]]) -> list[tuple[str, str]]:
-    """Label/value pairs with the empty values left out."""
-    return [(label, str(value)) for label, value in pairs if value not in ("", None)]
+    """Label/value pairs with the empty values left out (a ``Markup`` value is kept as it is)."""
+    return [(label, value if isinstance(value, str) else str(value))
+            for label, value in pairs if value not in ("", None)]
 
 
-def user_label(user: User) -> str:
-    """``Alice (U1, @alice)``; the Slack id alone when nothing else is known."""
+class Markup(str):
+    """Plain text (the ``str`` itself) with the mrkdwn Slack shows for it (escaped already)."""
+
+    mrkdwn: str
+
+    def __new__(cls, plain: str, mrkdwn: str) -> Markup:
+        obj = super().__new__(cls, plain)
+        obj.mrkdwn = mrkdwn
+        return obj
+
+
+_SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{1,30}$")
+_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+_GITHUB_WEB = ["https://github.com"]
+
+
+def set_github_web_url(api_url: str = "", oauth_url: str = "") -> None:
+    """Where GitHub profiles live (process-wide; the container sets it from the configuration):
+    ``GITHUB_OAUTH_URL`` when it is not github.com, else the web address of ``GITHUB_API_URL``
+    (``https://api.github.com`` is github.com; a GitHub Enterprise Server's ``…/api/v3`` is its
+    host)."""
+    oauth = (oauth_url or "").rstrip("/")
+    api = (api_url or "").rstrip("/")
+    if oauth and oauth != "https://github.com":
+        web = oauth
+    elif not api or api == "https://api.github.com":
+        web = "https://github.com"
+    else:
+        web = api[: -len("/api/v3")] if api.endswith("/api/v3") else api
+    _GITHUB_WEB[0] = web
+
+
+def github_web_url() -> str:
+    """The base URL of GitHub profile pages (see ``set_github_web_url``)."""
+    return _GITHUB_WEB[0]
+
+
+def slack(text: str) -> str:
+    """``text`` as Slack mrkdwn: a ``Markup``'s own mrkdwn, anything else escaped."""
+    return text.mrkdwn if isinstance(text, Markup) else escape(text)
+
+
+def mention(slack_id: str) -> str:
+    """``<@U1>`` for a Slack user id, else the id escaped (never a forged mention)."""
+    return f"<@{slack_id}>" if _SLACK_ID.match(slack_id) else escape(slack_id)
+
+
+def github_profile_link(login: str) -> str:
+    """``<https://github.com/login|login>`` (on the configured GitHub), else the login escaped."""
+    return f"<{github_web_url()}/{login}|{login}>" if _LOGIN.match(login) else escape(login)
+
+
+def user_label(user: User) -> Markup:
+    """``Alice (U1, @alice)``; the Slack id alone when nothing else is known. In Slack the id is
+    a mention and the login a link to the GitHub profile."""
     extra = ", ".join(x for x in (user.slack_id, f"@{user.github}" if user.github else "") if x)
-    return f"{user.name} ({extra})" if user.name else extra
+    plain = f"{user.name} ({extra})" if user.name else extra
+    rich = ", ".join(x for x in (mention(user.slack_id) if user.slack_id else "",
+                                 github_profile_link(user.github) if user.github else "") if x)
+    return Markup(plain, f"{escape(user.name)} ({rich})" if user.name else rich)
 
 
 def team_label(team: Team) -> str:
@@ -115,12 +182,14 @@ def project_label(project: Project, short: str = "") -> str:
 
 
 def _user_fields(user: User) -> list[tuple[str, str]]:
-    github = user.github
-    if github and user.github_user_id:
-        github = f"{github} (id {user.github_user_id})"
+    github: str = user.github
+    if github:
+        suffix = f" (id {user.github_user_id})" if user.github_user_id else ""
+        github = Markup(github + suffix, github_profile_link(user.github) + escape(suffix))
+    slack_id = Markup(user.slack_id, mention(user.slack_id)) if user.slack_id else ""
     return _fields(
         [
-            ("Slack ID", user.slack_id),
+            ("Slack ID", slack_id),
             ("Name", user.name),
             ("Email", user.email),
             ("GitHub", github),
@@ -162,7 +231,7 @@ def _(result: UserResult) -> View:
 def _(result: TeamResult) -> View:
     team = result.team
     unregistered = len(team.members) - len(result.members)
-    members = [user_label(u) for u in result.members]
+    members: list[str] = [user_label(u) for u in result.members]
     if unregistered > 0:
         plural = "s" if unregistered != 1 else ""
         members.append(f"and {unregistered} GitHub member{plural} not registered here")
@@ -179,7 +248,7 @@ def _(result: TeamResult) -> View:
                 ]
             )
         ),
-        Section("Leads", items=[user_label(u) for u in result.leads], empty="none"),
+        Section("Leads", items=list[str]([user_label(u) for u in result.leads]), empty="none"),
         Section("Members", items=members, empty="none"),
         Section("Projects", items=[project_label(p) for p in result.projects], empty="none"),
     ]
@@ -310,30 +379,35 @@ def plan_sections(plan: RefreshPlan) -> list[Section]:
 # --- view -> plain text --------------------------------------------------------------------
 
 
-def _section_text(section: Section) -> list[str]:
-    body: list[str] = [f"{label}: {value}" for label, value in section.fields]
-    body += [f"- {item}" for item in section.items]
+def _plain(text: str) -> str:
+    return text
+
+
+def _section_text(section: Section, fmt: Callable[[str], str] = _plain) -> list[str]:
+    body: list[str] = [f"{fmt(label)}: {fmt(value)}" for label, value in section.fields]
+    body += [f"- {fmt(item)}" for item in section.items]
     if section.paragraph:
-        body.append(section.paragraph)
+        body.append(fmt(section.paragraph))
     if not body and section.empty:
-        body = [section.empty]
+        body = [fmt(section.empty)]
     if not body:
         return []
     if section.heading:
-        return [f"{section.heading}:", *(f"  {line}" for line in body)]
+        return [f"{fmt(section.heading)}:", *(f"  {line}" for line in body)]
     return body
 
 
-def text_of(view: View) -> str:
-    """The view as plain text: message, title, sections, then warnings."""
-    lines = [line for line in (view.message, view.title) if line]
+def text_of(view: View, fmt: Callable[[str], str] = _plain) -> str:
+    """The view as plain text: message, title, sections, then warnings. ``fmt`` writes each
+    piece (``slack``: Slack's ``text``, escaped, with Rocket's mentions and links)."""
+    lines = [fmt(line) for line in (view.message, view.title) if line]
     for section in view.sections:
-        lines += _section_text(section)
+        lines += _section_text(section, fmt)
     if view.warnings:
         lines.append("Warnings:")
-        lines += [f"  ! {w}" for w in view.warnings]
+        lines += [f"  ! {fmt(w)}" for w in view.warnings]
     if view.more:
-        lines.append(f"More: {view.more}")
+        lines.append(f"More: {fmt(view.more)}")
     return "\n".join(lines)
 
 
@@ -364,8 +438,14 @@ def _(result: AuditPage) -> View:
 
 
 def render_text(result: Any) -> str:
-    """Plain, readable text for a use-case result (CLI output, Slack fallback text)."""
+    """Plain, readable text for a use-case result (CLI output)."""
     return text_of(view_of(result))
+
+
+def render_slack_text(result: Any) -> str:
+    """The same text as Slack's ``text``: user data escaped, people as mentions, GitHub logins
+    linked (see the module docstring)."""
+    return text_of(view_of(result), slack)
 
 
 # --- view -> Block Kit ---------------------------------------------------------------------
@@ -410,7 +490,7 @@ def _section_blocks(section: Section) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     heading = f"*{escape(section.heading)}*" if section.heading else ""
     fields = [
-        {"type": "mrkdwn", "text": _clip(f"*{escape(label)}*\n{escape(value)}", MAX_FIELD)}
+        {"type": "mrkdwn", "text": _clip(f"*{escape(label)}*\n{slack(value)}", MAX_FIELD)}
         for label, value in section.fields
     ]
     for start in range(0, len(fields), MAX_FIELDS):
@@ -419,7 +499,7 @@ def _section_blocks(section: Section) -> list[dict[str, Any]]:
             block["text"] = {"type": "mrkdwn", "text": heading}
             heading = ""
         blocks.append(block)
-    body = [f"• {escape(item)}" for item in section.items]
+    body = [f"• {slack(item)}" for item in section.items]
     if section.paragraph:
         body.append(escape(section.paragraph))
     if not body and not fields and section.empty:

@@ -238,7 +238,7 @@ class EditUserHandler:
                       f"{code.user_code} within {max(1, round(code.expires_in / 60))} minutes; "
                       "I will send you a direct message when it is done")
             message = verify if not fields else f"Updated {fields}. {verify}"
-            return UserResult(user, message=message, warnings=warnings)
+            return UserResult(user, message=message, warnings=warnings, device=code)
         if created:
             message = "Added you to the directory" + (f" with {fields}" if fields else "")
         elif not changes:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from adapters.slack.render import render_blocks, text_blocks
+from adapters.slack.render import render_blocks, render_slack_text, text_blocks
 from core.bus import MessageBus
 from core.errors import (
     Conflict,
@@ -103,8 +103,8 @@ async def _call(bus: MessageBus, actor: str, command: Parsed) -> Reply:
         log.exception("%s failed unexpectedly for %s", command.name, actor)
         return Reply(False, None, SOMETHING_WENT_WRONG, text_blocks(SOMETHING_WENT_WRONG), command.name)
     try:
-        text, blocks = render_plain(result), render_blocks(result)
+        text, blocks, rich = render_plain(result), render_blocks(result), render_slack_text(result)
     except Exception:
         log.exception("%s succeeded but its result could not be rendered", command.name)
-        text, blocks = "Done (the result could not be displayed).", []
-    return Reply(True, result, text or "Done.", blocks, command.name)
+        text, blocks, rich = "Done (the result could not be displayed).", [], ""
+    return Reply(True, result, text or "Done.", blocks, command.name, slack_text=rich if text else "")

@@ -14,6 +14,8 @@ class Reply:
     - ``result``: the use-case's result object, or None (help, errors).
     - ``text``: readable plain text; never empty.
     - ``blocks``: Slack Block Kit blocks showing the same thing (may be empty).
+    - ``slack_text``: ``text`` as Slack's mrkdwn (user data escaped, people as ``<@U…>`` mentions,
+      GitHub logins linked); "" when the reply has no result (then Slack gets ``text`` escaped).
     - ``command``: which command it was (``"team add"``, ``"karma give"``, ``"help"``), or
       ``""`` when the line could not be parsed; for logs and metrics.
     """
@@ -23,3 +25,4 @@ class Reply:
     text: str = ""
     blocks: list[dict[str, Any]] = field(default_factory=list)
     command: str = ""
+    slack_text: str = ""

@@ -124,7 +124,7 @@ def test_serve_on_mongodb_answers_survives_a_restart_and_reports_the_outage(tmp_
     try:
         wait_health(base, 200, proc)
         assert "U1 has 2 karma" in command(base, "U2", "karma view U1")
-        assert "Slack ID: U2" in command(base, "U2", "user view --username U2")
+        assert "Slack ID: <@U2>" in command(base, "U2", "user view --username U2")  # a mention in Slack
 
         standin.stop()  # the database goes away
         took = wait_health(base, 503, proc, seconds=15)

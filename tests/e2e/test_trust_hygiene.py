@@ -82,10 +82,17 @@ async def test_finding8_reply_text_escapes_user_text_and_refusals(http_world: Ht
 
 
 async def test_finding8_mentions_of_people_are_kept() -> None:
+    from adapters.slack.render import render_slack_text
+    from core.results import KarmaResult
     from entrypoints.handlers import reply_payload
 
+    # a person Rocket names is a mention (the renderer's Slack text); what a user typed is escaped
+    rich = render_slack_text(KarmaResult(User("U123", name="<@U9> & co")))
+    text = reply_payload("unused when the Slack text is given", slack_text=rich)["text"]
+    assert "<@U123>" in text and "&lt;@U9&gt; &amp; co" in text and "<@U9>" not in text
+    # text the renderer did not build (a refusal echoing input) is escaped whole: a typed mention never pings
     text = reply_payload("<@U123> gave <!channel> a point & more")["text"]
-    assert text == "<@U123> gave &lt;!channel&gt; a point &amp; more"
+    assert text == "&lt;@U123&gt; gave &lt;!channel&gt; a point &amp; more"
 
 
 # --- finding 9: import types, .env, URLs, db file ---------------------------------------------

@@ -19,6 +19,7 @@ class FakeChat:
         self.opened: list[tuple[str, dict[str, Any]]] = []  # (trigger id, view)
         self.homes: list[tuple[str, dict[str, Any]]] = []  # (user id, view)
         self.updated: list[tuple[str, dict[str, Any]]] = []  # (view id, view)
+        self.pushed: list[tuple[str, dict[str, Any]]] = []  # (trigger id, view)
 
     def add_channel(self, channel_id: str, name: str, members: list[str] = ()) -> Channel:
         channel = Channel(channel_id, name)
@@ -73,3 +74,8 @@ class FakeChat:
     async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
         self._enter("update_view")
         self.updated.append((view_id, view))
+
+    async def push_view(self, trigger_id: str, view: dict[str, Any]) -> str:
+        self._enter("push_view")
+        self.pushed.append((trigger_id, view))
+        return f"VP{len(self.pushed):05d}"

@@ -22,7 +22,8 @@ form body or a JSON body; the bot token from ``Authorization: Bearer …`` or a 
 - ``views.open`` (``trigger_id``, ``view``: refused with ``invalid_trigger_id`` unless the trigger id
   was handed out by ``new_trigger()`` or looks like Slack's ``digits.digits.hex``, and
   ``expired_trigger_id`` when a trigger id is used twice), ``views.publish`` (``user_id``, ``view``)
-  and ``views.update`` (``view_id`` of an opened view, ``view``): each recorded in ``views`` as a
+  and ``views.update`` (``view_id`` of an opened view, ``view``), ``views.push`` (``trigger_id``
+  under the same rules as ``views.open``, ``view``, a modal): each recorded in ``views`` as a
   ``RecordedView`` (method, trigger id / user id / view id, the view as JSON); ``homes(user)``
   gives the Home views published for a user, oldest first.
 - Lists are paginated: at most ``page_size`` items a page (default 2, so tests see several pages
@@ -81,7 +82,7 @@ class PostedMessage:
 
 @dataclass(frozen=True)
 class RecordedView:
-    method: str  # views.open, views.publish, views.update
+    method: str  # views.open, views.publish, views.update, views.push
     target: str  # the trigger id, user id or view id
     view: dict[str, Any]
     view_id: str
@@ -381,6 +382,20 @@ class SlackStandIn:
         self.views.append(RecordedView("views.open", trigger, view, view_id))
         return {"view": {**view, "id": view_id}}
 
+    def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        trigger = str(args.get("trigger_id") or "")
+        if not re.match(r"^[0-9]+\.[0-9]+\.[0-9a-z]+$", trigger):
+            raise _SlackError("invalid_trigger_id")
+        if trigger in self._used_triggers:
+            raise _SlackError("expired_trigger_id")
+        view = self._view_arg(args)
+        if view.get("type") != "modal":
+            raise _SlackError("invalid_arguments")
+        self._used_triggers.add(trigger)
+        view_id = self._new_id("V")
+        self.views.append(RecordedView("views.push", trigger, view, view_id))
+        return {"view": {**view, "id": view_id}}
+
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         user = str(args.get("user_id") or "")
         if not _USER_ID.match(user):
@@ -423,6 +438,7 @@ _ROUTES = {
     "views.open": SlackStandIn._views_open,
     "views.publish": SlackStandIn._views_publish,
     "views.update": SlackStandIn._views_update,
+    "views.push": SlackStandIn._views_push,
 }
 
 

@@ -7,12 +7,21 @@ from __future__ import annotations
 import pytest
 
 from adapters.memory.store import MemoryStore
-from adapters.slack.views import home_view, member_modal, profile_modal
+from adapters.slack.views import (
+    device_done_modal,
+    device_modal,
+    home_view,
+    link_modal,
+    member_modal,
+    notice_modal,
+    profile_modal,
+    team_create_modal,
+)
 from adapters.unavailable import Unavailable
-from bench.home_bench import ADMIN, MEMBER, CountingStore, fill
+from bench.home_bench import ADMIN, MEMBER, CountingStore, directory, fill
 from core.commands import ViewHome
 from core.context import Ports, Settings
-from core.models import User
+from core.models import Team, User
 from core.wiring import build_bus
 from entrypoints.commands.dispatch import run_command
 from entrypoints.handlers import reply_payload
@@ -89,4 +98,39 @@ async def test_replies_fit_in_one_message_on_the_big_directory(big_store, text):
     bus = build_bus(_ports(big_store), Settings())
     reply = await run_command(bus, MEMBER, text)
     assert reply.ok, reply.text[:300]
-    assert_within_limits(reply_payload(reply.text, reply.blocks))
+    assert_within_limits(reply_payload(reply.text, reply.blocks, reply.slack_text))
+
+
+async def test_the_dialogs_of_issue_13_fit_on_the_big_directory(big_store):
+    """The team dialog, the team view with its buttons, the team page modal, the member picker and
+    the device-flow views, on the big directory with worst-case lengths; and a team of all 5,000
+    users, whose reply (mentions and GitHub links in its text) is cut within 40,000 characters."""
+    chat = FakeChat()
+    bus = build_bus(_ports(big_store, chat), Settings())
+    surfaces = Surfaces(bus, _ports(big_store, chat))
+    slug = "team-0000-" + "s" * 245
+    assert_within_limits(team_create_modal())
+    reply = await run_command(bus, ADMIN, f"team view {slug}")
+    extra = await surfaces.team_buttons(ADMIN, reply.result.team)
+    assert [b["block_id"] for b in extra] == ["team_actions"]
+    assert_within_limits(reply_payload(reply.text, reply.blocks[: 50 - len(extra)] + extra, reply.slack_text))
+    assert_within_limits(await surfaces._team_page(ADMIN, slug, warnings=["w" * 3000] * 12))
+    assert_within_limits(member_modal(slug, adding=False))
+    assert_within_limits(link_modal("g" * 39))
+    assert_within_limits(device_modal("g" * 39, "https://github.com/login/device", "WDJB-MJHT", 15))
+    assert_within_limits(device_done_modal("g" * 39, "x" * 5000))
+    assert_within_limits(notice_modal("t" * 100, "<x>" * 2000))
+
+    people, _, _ = directory()
+    everyone = MemoryStore()
+    for user in people:
+        await everyone.store(user)
+    await everyone.store(Team("1", "everyone", "Everyone", members={u.github_user_id for u in people},
+                              team_leads={people[1].github_user_id}))
+    bus = build_bus(_ports(everyone), Settings())
+    reply = await run_command(bus, ADMIN, "team view everyone")
+    assert len(reply.slack_text) > 40_000  # 5,000 mentions and links: more than one message holds
+    payload = reply_payload(reply.text, reply.blocks, reply.slack_text)
+    assert_within_limits(payload)
+    assert payload["text"].endswith("shows everything.") and "<@U00000000>" in payload["text"]
+    assert payload["text"].count("<") == payload["text"].count(">")  # no mention or link cut in half

@@ -40,6 +40,7 @@ DOCUMENTED_SCOPES: dict[str, set[str]] = {
     "reactions.add": {"reactions:write"},
     # https://api.slack.com/methods/views.open (and .publish, .update): "No scope required"
     "views.open": set(),
+    "views.push": set(),  # https://api.slack.com/methods/views.push: "No scope required"
     "views.publish": set(),
     "views.update": set(),
 }

@@ -13,7 +13,9 @@ from adapters.slack.render import (
     MAX_HEADER,
     MAX_SECTION,
     render_blocks,
+    render_slack_text,
     render_text,
+    set_github_web_url,
     text_blocks,
 )
 from core.models import Project, Team, User
@@ -64,6 +66,21 @@ CASES: list[tuple[Any, list[str]]] = [
 ]
 
 
+# What Slack shows for a value that names a person or a GitHub login (everything else: escaped).
+SLACK_FORMS = {
+    "alice (id 501)": "<https://github.com/alice|alice> (id 501)",
+    "Alice (U1, @alice)": "Alice (<@U1>, <https://github.com/alice|alice>)",
+    "Bob (U2, @bob)": "Bob (<@U2>, <https://github.com/bob|bob>)",
+}
+
+
+@pytest.fixture(autouse=True)
+def _github_com() -> Any:
+    set_github_web_url()  # profiles on github.com (a container built by another test may have moved it)
+    yield
+    set_github_web_url()
+
+
 def _block_strings(blocks: list[dict[str, Any]]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
 
@@ -77,9 +94,39 @@ def test_text_and_blocks_show_the_same_things(result: Any, expected: list[str]) 
     text = render_text(result)
     assert render_plain(result) == text  # the CLI uses the very same text
     blocks = _block_strings(render_blocks(result))
+    slack_text = render_slack_text(result)
     for value in expected:
         assert value in text
-        assert _escaped(value) in blocks
+        assert SLACK_FORMS.get(value, _escaped(value)) in blocks
+        assert SLACK_FORMS.get(value, _escaped(value)) in slack_text
+
+
+def test_people_are_mentions_and_logins_link_to_the_configured_github() -> None:
+    team = TeamResult(IOS, members=[ALICE, BOB], leads=[ALICE])
+    assert "Alice (U1, @alice)" in render_text(team) and "<@" not in render_text(team)  # the CLI: plain
+    assert "Alice (<@U1>, <https://github.com/alice|alice>)" in render_slack_text(team)
+    set_github_web_url("https://ghe.example.com/api/v3")
+    assert "<https://ghe.example.com/bob|bob>" in _block_strings(render_blocks(team))
+    assert "<https://ghe.example.com/bob|bob>" in render_slack_text(team)
+    set_github_web_url("https://api.github.com", "https://github.internal.example")
+    assert "<https://github.internal.example/alice|alice>" in render_slack_text(KarmaResult(ALICE))
+
+
+def test_user_text_never_becomes_a_mention_or_link_in_slack_text() -> None:
+    sneaky = User("U3", name="<!channel> <@U1> <https://evil.example|click>", bio="*bold* & <#C1>",
+                  github="evil")
+    for result in (UserResult(sneaky, message="<!here>"), TeamResult(IOS, members=[sneaky]),
+                   KarmaResult(sneaky)):
+        text = render_slack_text(result)
+        own = text.replace("<@U3>", "").replace("<https://github.com/evil|evil>", "")
+        assert "<" not in own.replace("&lt;", "") and ">" not in own.replace("&gt;", ""), text
+        assert "&lt;!channel&gt; &lt;@U1&gt; &lt;https://evil.example|click&gt;" in text
+        mrkdwn = " ".join(_mrkdwn_texts(render_blocks(result)))
+        own = mrkdwn.replace("<@U3>", "").replace("<https://github.com/evil|evil>", "")
+        assert "<" not in own.replace("&lt;", "") and ">" not in own.replace("&gt;", ""), mrkdwn
+    odd = User("x<@U1>", name="", github="not a login")  # ids of a foreign shape are escaped, not linked
+    text = render_slack_text(TeamResult(IOS, members=[odd]))
+    assert "x&lt;@U1&gt;" in text and "not a login" in text and "<https" not in text
 
 
 def _mrkdwn_texts(node: Any) -> list[str]:
@@ -94,7 +141,7 @@ def _mrkdwn_texts(node: Any) -> list[str]:
 def test_user_data_cannot_form_mentions_or_links_in_blocks() -> None:
     sneaky = User("U3", name="<!channel> <@U1> <https://evil.example|click>", bio="*bold* & <#C1>")
     blocks = render_blocks(UserResult(sneaky, message="<!here>"))
-    mrkdwn = " ".join(_mrkdwn_texts(blocks))
+    mrkdwn = " ".join(_mrkdwn_texts(blocks)).replace("<@U3>", "")  # the Slack ID field: Rocket's mention
     assert "<" not in mrkdwn.replace("&lt;", "") and ">" not in mrkdwn.replace("&gt;", "")
     assert "&lt;!channel&gt;" in mrkdwn and "&lt;!here&gt;" in mrkdwn and "&amp; &lt;#C1&gt;" in mrkdwn
     headers = [b["text"] for b in blocks if b["type"] == "header"]
