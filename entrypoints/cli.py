@@ -147,9 +147,13 @@ async def cmd_exec(container: Wiring, actor: str, words: list[str]) -> int:
 
     from entrypoints.commands.dispatch import run_command
     from entrypoints.commands.plain import reply_text
+    from entrypoints.quick import LazyBus
 
     text = words[0] if len(words) == 1 else shlex.join(words)  # no words: the help
-    reply = await run_command(await _bus(container), actor, text)
+    # The store and its audit log are opened as for any command (an unreachable database fails
+    # the same way); the handlers are imported only if the line is a command, not help.
+    await _ports(container)
+    reply = await run_command(LazyBus(lambda: _bus(container)), actor, text)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
     sys.stdout.write(reply_text(reply))

@@ -19,16 +19,17 @@ Contract:
   absent integrations as ``adapters.unavailable.Unavailable``, and the bus
   (``core.wiring.build_bus``). ``store()``, ``ports()`` and ``bus()`` are awaited like the
   container's providers; :meth:`QuickWiring.close` closes the audit log, then the store.
+- :class:`LazyBus` stands for a bus until a command is handled (then it builds the real one).
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from core.context import Settings
 from entrypoints import checks
@@ -36,6 +37,7 @@ from entrypoints.storage import backend_name, check_database_url
 
 if TYPE_CHECKING:
     from core.bus import MessageBus
+    from core.commands import Command
     from core.context import Ports
     from ports.audit import AuditLog
     from ports.storage import Store
@@ -194,3 +196,16 @@ class QuickWiring:
         finally:
             if store is not None:
                 await store.close()
+
+
+class LazyBus:
+    """A bus built on first ``handle``: ``rocket exec`` answers help and malformed lines without
+    importing the handlers (``core.wiring``). ``provide`` returns the real bus (the container's
+    or :meth:`QuickWiring.bus`)."""
+
+    def __init__(self, provide: Callable[[], Awaitable[MessageBus]]) -> None:
+        self._provide = provide
+
+    async def handle(self, command: Command[Any]) -> Any:
+        bus = await self._provide()
+        return await bus.handle(command)
