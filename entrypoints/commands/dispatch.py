@@ -78,7 +78,9 @@ async def run_command(bus: Bus, actor: str, text: str) -> Reply:
     ``text`` is the raw slash-command text as Slack sends it (escapes are undone here).
     Lines longer than ``MAX_TEXT`` characters are refused without being parsed.
     """
-    problem = next((bad_char(v) for v in (actor, text) if isinstance(v, str) and bad_char(v)), None)
+    too_long = isinstance(text, str) and len(text) > MAX_TEXT  # refused as such by _run, unscanned
+    problem = None if too_long else next(
+        (bad_char(v) for v in (actor, text) if isinstance(v, str) and bad_char(v)), None)
     if problem:
         return _refusal(f"That command contains {problem}, which Rocket cannot store. Nothing was done.")
     try:
