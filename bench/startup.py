@@ -117,7 +117,7 @@ def startup_lines(timings: list[Timing]) -> list[str]:
     ``python -c pass`` of the same checkout."""
     labels = list(dict.fromkeys(t.label for t in timings))
     bare = {t.label: t.median_ms for t in timings if t.case == CASES[0][0]}
-    lines = [f"start-up wall time, median ms of each run (ratio to {PASS}); load average {_load()}",
+    lines = [f"start-up wall time, median ms of each run (ratio to {PASS}); load average after: {_load()}",
              f"  {'':<32}" + "".join(f"{label:>16}" for label in labels)]
     for case, _ in CASES:
         cells = []
@@ -165,6 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--before", help="another checkout (with its .venv) to measure beside this one")
     parser.add_argument("--runs", type=int, default=11)
     args = parser.parse_args(argv)
+    print(f"load average before the runs: {_load()} ({os.cpu_count()} CPUs)", flush=True)
     print("\n".join(startup_lines(run_startup(bins_to_compare(args.before), args.runs))))
     return 0
 
