@@ -153,3 +153,17 @@ def test_a_malformed_setting_gets_rocket_settings_own_line(tmp_path, monkeypatch
     out, err = capsys.readouterr()
     assert (out, err) == ("", f"rocket: {expected.value}\n")
     assert "hunter2" not in err and not (tmp_path / "rocket.db").exists()
+
+
+def test_an_unopenable_database_fails_the_same_way_on_both_paths(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith(CLEARED):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/no/such/dir/rocket.db")
+    fast = main(["exec", "--as", "U1", "help"]), capsys.readouterr()
+    monkeypatch.setattr(entrypoints.quick, "quick_config", lambda *_args, **_kwargs: None)
+    slow = main(["exec", "--as", "U1", "help"]), capsys.readouterr()
+    assert fast == slow
+    code, (out, err) = fast
+    assert code == 1 and out == "" and err.startswith("rocket: SQLite") and len(err.splitlines()) == 1
