@@ -5,7 +5,9 @@ Start-up problems (a malformed setting) end with one line naming the variable, e
 Start-up cost: this module imports only the standard library at import time; the settings,
 the container and the adapters (pydantic, dependency_injector, asyncio, …) are imported by the
 command that needs them, so ``rocket --help`` and ``rocket slack-manifest`` pay for none of it
-(tests/e2e/test_newcomer.py measures it).
+(tests/e2e/test_newcomer.py measures it). ``exec``, ``admin``, ``audit`` and ``db`` take the
+fast path of :mod:`entrypoints.quick` when no integration is configured (no pydantic, no
+dependency_injector; the same replies and the same one-line errors), else the container.
 """
 
 from __future__ import annotations
@@ -14,12 +16,18 @@ import argparse
 import os
 import sys
 from collections.abc import Awaitable, Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from core.bus import MessageBus
+    from core.context import Ports
     from entrypoints.config import Config
     from entrypoints.container import Container
+    from entrypoints.quick import QuickConfig, QuickWiring
 
+    Wiring = Container | QuickWiring  # what the commands below are given
+
+QUICK_COMMANDS = ("exec", "admin", "audit", "db")  # may take the fast path (entrypoints/quick.py)
 DEFAULT_HOST = "127.0.0.1"  # `rocket serve` listens on this machine only unless --host says otherwise
 
 
@@ -28,7 +36,7 @@ def _fail(message: str, code: int = 2) -> int:
     return code
 
 
-async def _with_container(config: Config, work: Callable[[Container], Awaitable[int]]) -> int:
+async def _with_container(config: Config, work: Callable[[Wiring], Awaitable[int]]) -> int:
     from entrypoints.container import close_container, make_container
 
     container = make_container(config)
@@ -36,6 +44,25 @@ async def _with_container(config: Config, work: Callable[[Container], Awaitable[
         return await work(container)
     finally:
         await close_container(container)
+
+
+async def _with_quick(config: QuickConfig, work: Callable[[Wiring], Awaitable[int]]) -> int:
+    from entrypoints.quick import QuickWiring
+
+    wiring = QuickWiring(config)
+    try:
+        return await work(wiring)
+    finally:
+        await wiring.close()
+
+
+async def _bus(wiring: Wiring) -> MessageBus:
+    """The bus of the container or of the fast path (both are awaited providers)."""
+    return await cast("Awaitable[MessageBus]", wiring.bus())
+
+
+async def _ports(wiring: Wiring) -> Ports:
+    return await cast("Awaitable[Ports]", wiring.ports())
 
 
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
@@ -59,18 +86,17 @@ def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     return run(hc)
 
 
-async def cmd_admin(container: Container, slack_id: str) -> int:
+async def cmd_admin(container: Wiring, slack_id: str) -> int:
     from core.audit import audit_scope
     from entrypoints.bootstrap import make_admin
-    from entrypoints.container import resolved_bus
 
     with audit_scope(actor="cli"):
-        user = await make_admin(await resolved_bus(container), slack_id)
+        user = await make_admin(await _bus(container), slack_id)
     print(f"{user.slack_id} is now an admin (karma {user.karma}).")
     return 0
 
 
-async def cmd_export(container: Container, output: str | None) -> int:
+async def cmd_export(container: Wiring, output: str | None) -> int:
     from entrypoints.dbio import export_to, export_to_file
 
     store = await container.store()
@@ -85,10 +111,9 @@ async def cmd_export(container: Container, output: str | None) -> int:
     return 0
 
 
-async def cmd_import(container: Container, path: str) -> int:
+async def cmd_import(container: Wiring, path: str) -> int:
     import json
 
-    from entrypoints.container import resolved_bus
     from entrypoints.dbio import ImportFileError, import_from, loads_strict
 
     try:
@@ -107,14 +132,14 @@ async def cmd_import(container: Container, path: str) -> int:
 
     try:
         with audit_scope(actor="cli"):
-            summary = await import_from(await resolved_bus(container), data)
+            summary = await import_from(await _bus(container), data)
     except ImportFileError as e:
         return _fail(f"{path}: {e}; nothing was imported", 1)
     print(f"Imported {path}: {summary}.")
     return 0
 
 
-async def cmd_exec(container: Container, actor: str, words: list[str]) -> int:
+async def cmd_exec(container: Wiring, actor: str, words: list[str]) -> int:
     """``rocket exec --as SLACK_ID "TEXT"``: run ``/rocket TEXT`` as that user, print the reply
     as plain text; exit 0, or 1 when the command was refused or failed. Several words are
     joined with shell quoting, so ``rocket exec --as U1 user edit --name "A B"`` works too."""
@@ -122,28 +147,30 @@ async def cmd_exec(container: Container, actor: str, words: list[str]) -> int:
 
     from entrypoints.commands.dispatch import run_command
     from entrypoints.commands.plain import reply_text
-    from entrypoints.container import resolved_bus
+    from entrypoints.quick import LazyBus
 
     text = words[0] if len(words) == 1 else shlex.join(words)  # no words: the help
-    reply = await run_command(await resolved_bus(container), actor, text)
+    # The store and its audit log are opened as for any command (an unreachable database fails
+    # the same way); the handlers are imported only if the line is a command, not help.
+    await _ports(container)
+    reply = await run_command(LazyBus(lambda: _bus(container)), actor, text)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
     sys.stdout.write(reply_text(reply))
     return 0 if reply.ok else 1
 
 
-async def cmd_audit(container: Container, since: str | None, limit: int) -> int:
+async def cmd_audit(container: Wiring, since: str | None, limit: int) -> int:
     """``rocket audit [--since ISO_TIME] [--limit N]``: the newest ``limit`` entries at or after
     ``since`` as JSON lines (keys time, actor, action, target, changes), newest first."""
     from core.audit import MAX_LIMIT, AuditQuery, format_audit_lines
     from core.errors import InvalidInput
-    from entrypoints.container import resolved_ports
 
     try:
         query = AuditQuery.build(since=since, limit=limit)
     except InvalidInput as e:
         return _fail(f"{e}; nothing printed (e.g. --since 2026-12-01T00:00:00Z --limit {MAX_LIMIT})")
-    audit = (await resolved_ports(container)).audit
+    audit = (await _ports(container)).audit
     if audit is None:
         return _fail("no audit log is configured", 1)
     entries = await audit.query(since=query.since, limit=query.limit)
@@ -214,10 +241,14 @@ def cmd_socket(config: Config) -> int:
         return _fail(str(e))
 
 
-def run_async(args: argparse.Namespace, config: Config) -> int:
+def run_async(args: argparse.Namespace, config: Config | QuickConfig) -> int:
+    """Run a command that works on the store: through the container for a ``Config``, through
+    the fast path (entrypoints/quick.py) for a ``QuickConfig``."""
     import asyncio
 
-    handlers: dict[str, Callable[[Container], Awaitable[int]]] = {
+    from entrypoints.quick import QuickConfig
+
+    handlers: dict[str, Callable[[Wiring], Awaitable[int]]] = {
         "admin": lambda c: cmd_admin(c, args.slack_id),
         "exec": lambda c: cmd_exec(c, args.actor, args.text),
         "audit": lambda c: cmd_audit(c, args.since, args.limit),
@@ -228,33 +259,47 @@ def run_async(args: argparse.Namespace, config: Config) -> int:
             if args.db_command == "export"
             else (lambda c: cmd_import(c, args.file))
         )
-    return asyncio.run(_with_container(config, handlers[args.command]))
+    work = handlers[args.command]
+    if isinstance(config, QuickConfig):
+        return asyncio.run(_with_quick(config, work))
+    return asyncio.run(_with_container(config, work))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "slack-manifest":  # needs no configuration
         return cmd_slack_manifest(args)
-    from entrypoints.config import ConfigError, load_config
-
     try:
-        config = load_config()
-        if args.command == "socket":
-            return cmd_socket(config)
-        if args.command == "serve":
-            from entrypoints.container import make_container
-
-            make_container(config)  # fail fast on malformed integration settings
-            return cmd_serve(args, config)
-        return run_async(args, config)
-    except ConfigError as e:
-        return _fail(str(e))
+        return _run(args)
     except Exception as e:  # noqa: BLE001 - one readable line instead of a traceback
         from core.errors import RocketError
+        from entrypoints.checks import ConfigError
 
+        if isinstance(e, ConfigError):
+            return _fail(str(e))
         if isinstance(e, RocketError):
             return _fail(str(e), 1)
         raise
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command in QUICK_COMMANDS:
+        from entrypoints.quick import quick_config
+
+        quick = quick_config()  # None: something needs the typed settings (or is malformed)
+        if quick is not None:
+            return run_async(args, quick)
+    from entrypoints.config import load_config
+
+    config = load_config()
+    if args.command == "socket":
+        return cmd_socket(config)
+    if args.command == "serve":
+        from entrypoints.container import make_container
+
+        make_container(config)  # fail fast on malformed integration settings
+        return cmd_serve(args, config)
+    return run_async(args, config)
 
 
 def entry() -> Any:

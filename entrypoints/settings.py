@@ -29,33 +29,18 @@ from adapters.dynamo.settings import DynamoSettings
 from adapters.gdrive.settings import DriveSettings
 from adapters.slack.settings import SlackSettings
 from core.context import Settings as CoreSettings
+from entrypoints import checks
+from entrypoints.checks import ConfigError
 
 if TYPE_CHECKING:  # adapters.github imports PyGithub (slow): imported when GitHub is configured
     from adapters.github.settings import GitHubAppSettings
 
 DEFAULT_DATABASE_URL = "sqlite:///rocket.db"
-DEFAULT_PORT = 5000
-RESERVED_PATHS = ("/slack/", "/healthz", "/metrics")
+DEFAULT_PORT = checks.DEFAULT_PORT
+RESERVED_PATHS = checks.RESERVED_PATHS
 
 
-class ConfigError(ValueError):
-    """A setting is present but malformed; the message is one line naming the variable."""
-
-
-def _http_url(value: str) -> str:
-    """The one URL check: an http(s) URL with a host, no query or fragment. The value is never
-    echoed (it may carry a password)."""
-    value = value.strip()
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 - raises ValueError for a malformed port
-    except ValueError:
-        raise ValueError("is not an http(s) URL") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ValueError("is not an http(s) URL (e.g. https://host/path)")
-    return value
-
-
+_http_url = checks.http_url  # the one URL check (entrypoints/checks.py, shared with the CLI's fast path)
 HttpUrl = Annotated[str, AfterValidator(_http_url)]
 
 
@@ -70,15 +55,6 @@ def without_password(url: str) -> str:
     return parts._replace(netloc=f"{host}{port}").geturl() if "@" in parts.netloc else url
 
 
-def _on_off(value: str) -> str:
-    lowered = value.strip().lower()
-    if lowered in ("on", "true", "yes", "1"):
-        return "on"
-    if lowered in ("off", "false", "no", "0"):
-        return "off"
-    raise ValueError(f"{value.strip()[:20]!r} is not on or off")
-
-
 class RocketSettings(BaseSettings):
     """Every setting Rocket reads (the alias is the environment variable)."""
 
@@ -90,7 +66,7 @@ class RocketSettings(BaseSettings):
     # --- storage and serving
     database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL")
     port: str = Field(str(DEFAULT_PORT), alias="PORT")
-    rocket_scheduler: Annotated[str, AfterValidator(_on_off)] = Field("on", alias="ROCKET_SCHEDULER")
+    rocket_scheduler: Annotated[str, AfterValidator(checks.on_off)] = Field("on", alias="ROCKET_SCHEDULER")
     rocket_log_level: str = Field("INFO", alias="ROCKET_LOG_LEVEL")
     rocket_audit_days: int = Field(400, alias="ROCKET_AUDIT_DAYS", ge=1)
     rocket_refresh_max_removals: int = Field(10, alias="ROCKET_REFRESH_MAX_REMOVALS", ge=0)
@@ -129,33 +105,23 @@ class RocketSettings(BaseSettings):
     # --- Google Drive
     gcp_service_account_credentials: SecretStr = Field(SecretStr(""), alias="GCP_SERVICE_ACCOUNT_CREDENTIALS")
     gcp_service_account_subject: str = Field("", alias="GCP_SERVICE_ACCOUNT_SUBJECT")
-    google_api_url: Annotated[str, AfterValidator(lambda v: _http_url(v) if v.strip() else "")] = Field(
+    google_api_url: Annotated[str, AfterValidator(checks.optional_http_url)] = Field(
         "", alias="GOOGLE_API_URL")
 
     @field_validator("port")
     @classmethod
     def _port(cls, value: str) -> str:
-        value = value.strip() or str(DEFAULT_PORT)
-        if not value.isdigit() or not 1 <= int(value) <= 65535:
-            raise ValueError(f"{value[:20]!r} is not a port number (1-65535)")
-        return value
+        return checks.port(value)
 
     @field_validator("github_webhook_endpt")
     @classmethod
     def _webhook_path(cls, value: str) -> str:
-        if (not value.startswith("/") or value.startswith(RESERVED_PATHS)
-                or any(c in value for c in "<>?#") or any(c.isspace() for c in value)):
-            # "<" would be read as a Quart route variable, and every delivery would answer 500
-            raise ValueError(f"{value[:80]!r} must be a free path starting with /")
-        return value
+        return checks.webhook_path(value)
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token(cls, value: SecretStr) -> SecretStr:
-        token = value.get_secret_value().strip()
-        if token and not token.startswith("xapp-"):
-            raise ValueError("an app-level token starts with xapp-")
-        return SecretStr(token)
+        return SecretStr(checks.app_token(value.get_secret_value()))
 
     @field_validator("database_url")
     @classmethod

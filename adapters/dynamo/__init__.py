@@ -9,9 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from adapters.dynamo.settings import DynamoSettings
-
 if TYPE_CHECKING:
+    from adapters.dynamo.settings import DynamoSettings
     from adapters.dynamo.store import DynamoStore
 
 SCHEMES = ("dynamodb",)
@@ -37,9 +36,13 @@ async def open_store(url: str, settings: Any) -> DynamoStore:
     return await DynamoStore.from_settings(url, settings.aws)
 
 
-def __getattr__(name: str) -> Any:  # aioboto3 is imported on first use (keeps start-up light)
+def __getattr__(name: str) -> Any:  # aioboto3 and pydantic are imported on first use (start-up stays light)
     if name == "DynamoStore":
         from adapters.dynamo.store import DynamoStore
 
         return DynamoStore
+    if name == "DynamoSettings":
+        from adapters.dynamo.settings import DynamoSettings
+
+        return DynamoSettings
     raise AttributeError(name)

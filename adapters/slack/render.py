@@ -43,7 +43,6 @@ from core.results import (
     TeamResult,
     UserResult,
 )
-from core.usecases.projects import short_ids
 
 MAX_BLOCKS = 50
 MAX_HEADER = 150
@@ -295,6 +294,8 @@ def _(result: ProjectResult) -> View:
 
 @view_of.register
 def _(result: ProjectList) -> View:
+    from core.usecases.projects import short_ids  # on use: `rocket exec` start-up stays light (issue 17)
+
     projects = sorted(result.projects, key=lambda p: (p.display_name or p.project_id).lower())
     short = short_ids([p.project_id for p in projects])
     items = [project_label(p, short[p.project_id]) for p in projects]

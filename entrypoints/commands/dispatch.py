@@ -9,9 +9,9 @@ unexpected is logged and answered with a short "Something went wrong" reply.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any, Protocol
 
 from adapters.slack.render import render_blocks, render_slack_text, text_blocks
-from core.bus import MessageBus
 from core.errors import (
     Conflict,
     IntegrationUnavailable,
@@ -28,7 +28,19 @@ from entrypoints.commands.grammar import Help, Parsed, ParseError, parse
 from entrypoints.commands.plain import render_plain
 from entrypoints.commands.reply import Reply
 
+if TYPE_CHECKING:
+    from core.commands import Command
+
 log = logging.getLogger("rocket.commands")
+
+
+class Bus(Protocol):
+    """What ``run_command`` needs of the bus: ``core.bus.MessageBus``, or a stand-in that builds
+    one on first use (the CLI's ``entrypoints.quick.LazyBus``: help and malformed lines need no
+    handlers)."""
+
+    async def handle(self, command: Command[Any]) -> Any: ...
+
 
 MAX_TEXT = 4000
 SOMETHING_WENT_WRONG = "Something went wrong running that command; it was logged. Please try again later."
@@ -60,13 +72,15 @@ def _clean(text: object) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-async def run_command(bus: MessageBus, actor: str, text: str) -> Reply:
+async def run_command(bus: Bus, actor: str, text: str) -> Reply:
     """Run ``/rocket TEXT`` as the Slack user ``actor`` and return the reply (never raises).
 
     ``text`` is the raw slash-command text as Slack sends it (escapes are undone here).
     Lines longer than ``MAX_TEXT`` characters are refused without being parsed.
     """
-    problem = next((bad_char(v) for v in (actor, text) if isinstance(v, str) and bad_char(v)), None)
+    too_long = isinstance(text, str) and len(text) > MAX_TEXT  # refused as such by _run, unscanned
+    problem = None if too_long else next(
+        (bad_char(v) for v in (actor, text) if isinstance(v, str) and bad_char(v)), None)
     if problem:
         return _refusal(f"That command contains {problem}, which Rocket cannot store. Nothing was done.")
     try:
@@ -76,7 +90,7 @@ async def run_command(bus: MessageBus, actor: str, text: str) -> Reply:
         return Reply(False, None, SOMETHING_WENT_WRONG, text_blocks(SOMETHING_WENT_WRONG))
 
 
-async def _run(bus: MessageBus, actor: str, text: str) -> Reply:
+async def _run(bus: Bus, actor: str, text: str) -> Reply:
     if len(text) > MAX_TEXT:
         return _refusal(
             f"That command is too long ({len(text):,} characters; the limit is {MAX_TEXT:,}). "
@@ -93,7 +107,7 @@ async def _run(bus: MessageBus, actor: str, text: str) -> Reply:
     return await _call(bus, actor, parsed)
 
 
-async def _call(bus: MessageBus, actor: str, command: Parsed) -> Reply:
+async def _call(bus: Bus, actor: str, command: Parsed) -> Reply:
     try:
         result = await bus.handle(command.build(actor))
     except RocketError as error:

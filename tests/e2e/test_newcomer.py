@@ -166,9 +166,11 @@ async def test_status_page_says_whether_the_last_call_worked_and_no_secret(
 
 HEAVY_FOR_HELP = ("asyncio", "pydantic", "pydantic_settings", "dependency_injector", "entrypoints.settings",
                   "core.commands", "quart", "hypercorn", "github", "slack_sdk", "googleapiclient", "aiohttp")
-# A guard, not yet the target: exec still pays for pydantic-settings and dependency_injector
-# (which itself pulls werkzeug and yaml in); it must not also load the web stack or the clients.
-HEAVY_FOR_EXEC = ("quart", "hypercorn", "slack_bolt", "github", "googleapiclient", "aiohttp")
+# exec without integrations takes the fast path (entrypoints/quick.py): no settings library, no
+# container, no web stack, no clients (tests/e2e/test_exec_fast_path.py checks it on SQLite too).
+HEAVY_FOR_EXEC = ("pydantic", "pydantic_settings", "dependency_injector", "werkzeug", "yaml", "quart",
+                  "hypercorn", "slack_bolt", "slack_sdk", "github", "googleapiclient", "aiohttp", "aioboto3",
+                  "pymongo")
 
 
 def imported_after(argv: list[str], tmp_path: Path) -> set[str]:

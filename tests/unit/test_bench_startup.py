@@ -5,17 +5,27 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.startup import CASES, HERE, Timing, bins_to_compare, run_startup, startup_lines
+from bench.startup import CASES, HERE, WORK, Timing, bins_to_compare, run_startup, startup_lines
 
 
 def test_the_table_has_every_command_for_every_checkout_with_ratios():
-    timings = [Timing(label, case, ms, ms) for label, base in (("before", 50.0), ("now", 40.0))
-               for (case, _), ms in zip(CASES, (base, base * 10, base * 20), strict=True)]
+    # per checkout: python -c pass, --help, exec help, exec team list, the work
+    figures = {"before": (50.0, 500.0, 1000.0, 1100.0, 90.0), "now": (40.0, 70.0, 120.0, 150.0, 90.0)}
+    timings = [Timing(label, case, ms, ms) for label, values in figures.items()
+               for (case, _), ms in zip(CASES, values, strict=True)]
     lines = startup_lines(timings)
+    assert "load average" in lines[0]
     assert "before" in lines[1] and "now" in lines[1]
     assert "python -c pass" in lines[2] and lines[2].split()[-2:] == ["50", "40"]
-    assert "rocket --help" in lines[3] and "500 (10.0x)" in lines[3] and "400 (10.0x)" in lines[3]
-    assert 'rocket exec --as U "help"' in lines[4] and "1000 (20.0x)" in lines[4]
+    assert "rocket --help" in lines[3] and "500 (10.0x)" in lines[3] and "70 (1.8x)" in lines[3]
+    assert 'rocket exec --as U "help"' in lines[4] and "1000 (20.0x)" in lines[4] and "120 (3.0x)" in lines[4]
+    assert WORK in lines[6]
+    # the target is python -c pass + the work: 140 before, 130 now
+    [before] = [line for line in lines if line.strip().startswith("before: target")]
+    [now] = [line for line in lines if line.strip().startswith("now: target")]
+    assert "= 140 ms" in before and "rocket --help 500 NOT met" in before
+    assert "= 130 ms" in now and "rocket --help 70 met" in now and '"help" 120 met' in now
+    assert '"team list" 150 NOT met' in now
 
 
 def test_a_real_run_measures_this_checkout(tmp_path):

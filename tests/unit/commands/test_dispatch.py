@@ -106,6 +106,9 @@ async def test_too_long_lines_are_refused_unparsed() -> None:
     reply = await run_command(usecases, "U1", at_limit + "x")
     assert not reply.ok and len(usecases.calls) == 1
     assert "too long" in reply.text and "4,000" in reply.text
+    # too long is said first, whatever the line holds (a NUL in it is not even scanned for)
+    reply = await run_command(usecases, "U1", "x\x00" * MAX_TEXT)
+    assert not reply.ok and len(usecases.calls) == 1 and "too long" in reply.text
 
 
 async def test_an_empty_actor_is_refused() -> None:
