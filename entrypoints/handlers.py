@@ -152,7 +152,8 @@ class RocketHandlers:
             except RocketError as exc:
                 log.warning(json.dumps({"kind": "modal", "outcome": "not opened", "error": str(exc)[:200]}))
         task = asyncio.create_task(self._timed_command(actor, text))
-        done, _ = await asyncio.wait((task,), timeout=self.inline_seconds)
+        budget = self.inline_seconds  # 0 or less: every command answers later
+        done = (await asyncio.wait((task,), timeout=budget))[0] if budget > 0 else set()
         if not done:  # slower than the inline budget: it goes on, and its answer follows
             url = form.get("response_url", "")
             self._keep(asyncio.create_task(self._finish_later(task, url, actor)))
