@@ -32,6 +32,7 @@ BOT_EVENTS = ("team_join", "app_home_opened")
 # has not joined); im:write: open the welcome DM; channels:read: conversations.list/.members on
 # public channels; users:read (+ .email): the team_join event and the newcomer's email.
 # views.open / views.publish / views.update and app_home_opened need no scope (Slack's reference).
+# files:write: files.getUploadURLExternal / files.completeUploadExternal (export emails as a CSV).
 BOT_SCOPES = (
     "commands",
     "chat:write",
@@ -40,6 +41,7 @@ BOT_SCOPES = (
     "channels:read",
     "users:read",
     "users:read.email",
+    "files:write",
 )
 
 

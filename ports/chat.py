@@ -50,3 +50,11 @@ class Chat(Protocol):
     async def update_view(self, view_id: str, view: dict[str, Any]) -> None:
         """Replace the open view ``view_id`` with ``view`` (``views.update``)."""
         ...
+
+    async def send_file(self, user_id: str, filename: str, content: bytes, *, title: str = "",
+                        comment: str = "") -> None:
+        """Share ``content`` as a file named ``filename`` (titled ``title``, with ``comment`` as
+        its message) in the bot's DM with ``user_id``. Slack: ``files.getUploadURLExternal``,
+        a POST of the bytes to the upload URL it returns, then ``files.completeUploadExternal``
+        with the DM's channel id (scope ``files:write``)."""
+        ...
