@@ -113,7 +113,8 @@ def run_import(workdir: Path, users: int = QUICK_USERS, paths: tuple[str, ...] =
                 if done.returncode != 0:
                     raise RuntimeError(f"import ({path}) failed: {done.stderr[-2000:]}")
                 *lines, peak = done.stdout.split("\n")[:-1]
-                runs.append(ImportRun(path, users, seconds, int(peak) * 1024 / 1e6, lines[-1] if lines else "",
+                summary = lines[-1] if lines else ""
+                runs.append(ImportRun(path, users, seconds, int(peak) * 1024 / 1e6, summary,
                                       Counter(counter.seen) - before))
         return runs
 
@@ -125,7 +126,8 @@ def import_lines(runs: list[ImportRun]) -> list[str]:
            "wall time and peak RSS of the importing process"]
     for run in runs:
         wire = " ".join(f"{k}={v}" for k, v in sorted(run.wire.items()) if k != "DescribeTable")
-        out.append(f"  {run.path:<6} {run.seconds:8.1f} s  peak {run.peak_mb:6.0f} MB  ({run.summary}; {wire})")
+        out.append(f"  {run.path:<6} {run.seconds:8.1f} s  peak {run.peak_mb:6.0f} MB  "
+                   f"({run.summary}; {wire})")
     by = {r.path: r for r in runs}
     if "before" in by and "after" in by and by["after"].seconds:
         out.append(f"  speed-up {by['before'].seconds / by['after'].seconds:.1f}x; requests "

@@ -52,6 +52,8 @@ from core.models import (
 )
 from ports.storage import Params
 
+DECODE_CHUNK = 200  # rows decoded between yields to the event loop (``_select``)
+
 BUSY_TIMEOUT_MS = 5000
 CHUNK = 500
 _BINDABLE = (str, int, float)
@@ -361,9 +363,17 @@ class SqliteStore:
         return sql + " ORDER BY rowid", args
 
     async def _select(self, model: type[M], params: Params, joiner: str) -> list[M]:
+        """The records of a SELECT, decoded ``DECODE_CHUNK`` rows at a time with a yield to the
+        event loop between chunks: a scan of 50,000 users (``export emails``) decodes for about a
+        second, which must not hold up the requests being served meanwhile (issue 15)."""
         sql, args = self._select_sql(model, params, joiner)
         rows = await self._fetch("query records", sql, args)
-        return [self._load(model, version, doc) for version, doc in rows]
+        records: list[M] = []
+        for start in range(0, len(rows), DECODE_CHUNK):
+            if start:
+                await asyncio.sleep(0)
+            records += [self._load(model, version, doc) for version, doc in rows[start:start + DECODE_CHUNK]]
+        return records
 
     async def query_plan(self, model: type[M], params: Params = (), joiner: str = "AND") -> list[str]:
         """The ``EXPLAIN QUERY PLAN`` details of the SELECT ``query`` (AND) or ``query_or``
