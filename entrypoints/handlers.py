@@ -91,10 +91,33 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+MAX_MESSAGE_TEXT = 40_000  # Slack's limit on a message's text
+CUT_NOTE = "\n… cut short for Slack; `rocket exec` on the command line shows everything."
+
+
+def clip_message_text(text: str) -> str:
+    """``text`` within ``MAX_MESSAGE_TEXT``: when longer, cut at the last line end that fits (a
+    note saying so appended), so a view of a team of 50,000 members is still a valid message."""
+    if len(text) <= MAX_MESSAGE_TEXT:
+        return text
+    room = MAX_MESSAGE_TEXT - len(CUT_NOTE)
+    cut = text.rfind("\n", 0, room)
+    if cut > room // 2:
+        head = text[:cut]
+    else:  # no line end near: cut anywhere, but never inside an entity such as &amp;
+        head = text[:room]
+        amp = head.rfind("&")
+        if amp > room - 6 and ";" not in head[amp:]:
+            head = head[:amp]
+    return head + CUT_NOTE
+
+
 def reply_payload(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """A slash command's reply for Slack: ``text`` escaped (``escape_reply_text``), blocks as given
-    (their user data is escaped where they are built)."""
-    payload: dict[str, Any] = {"response_type": "ephemeral", "text": escape_reply_text(text)}
+    """A slash command's reply for Slack: ``text`` escaped (``escape_reply_text``) and clipped to
+    Slack's 40,000 characters (``clip_message_text``), blocks as given (their user data is escaped
+    and their limits kept where they are built)."""
+    clipped = clip_message_text(escape_reply_text(text))
+    payload: dict[str, Any] = {"response_type": "ephemeral", "text": clipped}
     if blocks:
         payload["blocks"] = blocks
     return payload

@@ -147,8 +147,10 @@ async def test_send_file_errors_become_upstream_errors(slack_standin):  # noqa: 
 
 async def test_rocket_exec_without_slack_prints_the_csv(tmp_path):
     db = tmp_path / "cli.db"
-    data = {"users": [{"slack_id": ADMIN, "name": "Ada", "email": "ada@example.org", "permission_level": "admin"},
-                      {"slack_id": "UT1", "name": 'Doe, "Jay"', "email": "=jay@example.org"}]}
+    data = {"users": [
+        {"slack_id": ADMIN, "name": "Ada", "email": "ada@example.org", "permission_level": "admin"},
+        {"slack_id": "UT1", "name": 'Doe, "Jay"', "email": "=jay@example.org"},
+    ]}
     source = tmp_path / "in.json"
     source.write_text(json.dumps(data))
     env = {"DATABASE_URL": f"sqlite:///{db}"}
