@@ -149,7 +149,8 @@ async def test_without_slack_the_csv_is_kept_in_the_result(world: FakeWorld) -> 
     result = await usecase(ExportEmails, ports, Settings())("ULEAD", team="alpha")
     assert result.file is not None and not result.file.sent
     assert result.file.filename.startswith("rocket-emails-alpha-")
-    assert result.file.csv.splitlines()[1:] == ["Lee@Example.com,,ULEAD,", "mem@example.com,,UMEM,", ",,ULONE,"]
+    rows = result.file.csv.splitlines()[1:]
+    assert rows == ["Lee@Example.com,,ULEAD,", "mem@example.com,,UMEM,", ",,ULONE,"]
 
 
 async def test_a_slack_refusal_is_raised_and_nothing_is_sent(world: FakeWorld) -> None:
