@@ -29,6 +29,7 @@ import dataclasses
 import json
 import os
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -53,6 +54,7 @@ from core.models import (
 from ports.storage import Params
 
 DECODE_IN_THREAD = 1000  # a SELECT of more rows is decoded in a worker thread (``_select``)
+GIL_EVERY = 50  # rows that thread decodes between letting the GIL go
 
 BUSY_TIMEOUT_MS = 5000
 CHUNK = 500
@@ -376,7 +378,15 @@ class SqliteStore:
 
     @classmethod
     def _load_all(cls, model: type[M], rows: list[Any]) -> list[M]:
-        return [cls._load(model, version, doc) for version, doc in rows]
+        """Decode rows; in a worker thread it lets the GIL go every ``GIL_EVERY`` rows
+        (``time.sleep(0)``), so the event loop waits about a millisecond for it, not 5 ms."""
+        if len(rows) <= DECODE_IN_THREAD:
+            return [cls._load(model, version, doc) for version, doc in rows]
+        records: list[M] = []
+        for start in range(0, len(rows), GIL_EVERY):
+            records += [cls._load(model, version, doc) for version, doc in rows[start:start + GIL_EVERY]]
+            time.sleep(0)
+        return records
 
     async def query_plan(self, model: type[M], params: Params = (), joiner: str = "AND") -> list[str]:
         """The ``EXPLAIN QUERY PLAN`` details of the SELECT ``query`` (AND) or ``query_or``
