@@ -38,6 +38,7 @@ import aiosqlite
 
 from adapters.sqlite.writer import DUPLICATE, GroupWriter
 from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
+from core.background import in_background
 from core.errors import Conflict, NotFound, StorageUnavailable
 from core.models import (
     FOLDED_FIELDS,
@@ -373,7 +374,7 @@ class SqliteStore:
         sql, args = self._select_sql(model, params, joiner)
         rows = await self._fetch("query records", sql, args)
         if len(rows) > DECODE_IN_THREAD:
-            return await asyncio.to_thread(self._load_all, model, rows)
+            return await in_background(self._load_all, model, rows)
         return self._load_all(model, rows)
 
     @classmethod

@@ -12,7 +12,8 @@ sorted by email case-insensitively, then Slack id; users without an email last, 
 email. RFC 4180 quoting (commas, quotes and line breaks inside a cell are quoted), and a cell
 starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed with ``'`` so a
 spreadsheet never evaluates it as a formula. Sorting and writing the CSV run in a worker thread
-(``asyncio.to_thread``): a directory of 50,000 users does not hold up other requests.
+(``core.background.in_background``, low priority): a directory of 50,000 users does not hold
+up other requests.
 
 Delivery: ``Chat.send_file`` to the actor (Slack: ``files.getUploadURLExternal``, the upload,
 ``files.completeUploadExternal`` into their DM). When Slack is not configured
@@ -22,7 +23,6 @@ Delivery: ``Chat.send_file`` to the actor (Slack: ``files.getUploadURLExternal``
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import re
@@ -30,6 +30,7 @@ import time
 from collections.abc import Sequence
 
 from core import commands as c
+from core.background import in_background
 from core.context import Ports, Settings
 from core.errors import IntegrationUnavailable
 from core.models import User
@@ -111,7 +112,7 @@ class ExportEmailsHandler:
             require(can_export_emails(actor_user, found),
                     f"Only admins and the leads of {found.github_team_name} can export its emails")
             users = await users_by_github_ids(store, found.members | found.team_leads)
-        emails, missing, text = await asyncio.to_thread(_prepare, users)
+        emails, missing, text = await in_background(_prepare, users)
         scope = (found.github_team_name or found.github_team_id) if found else None
         filename = csv_filename(scope, self._ports.clock.now())
         who = f"team {scope}" if scope else "everyone"
