@@ -24,6 +24,12 @@ never missing ones; a query re-checks every record it fetched against the pairs,
 entry its record no longer matches with a delete conditional on ``ver <= the version read``
 (so an entry a concurrent writer has just re-put survives). ``delete`` removes the entries.
 
+Bulk creation (``create_many``, the ``ports.storage.BulkCreate`` capability ``rocket db import``
+uses for records it found absent): the index items, then the records, by BatchWriteItem of 25
+items, ``BULK_PARALLEL`` requests in flight, UnprocessedItems retried with backoff. The items
+are those ``store`` writes at version 1, but BatchWriteItem takes no condition, so a record
+created meanwhile by someone else is overwritten (the import runs on a quiet directory).
+
 Retries. Reads (GetItem, BatchGetItem, Scan, DescribeTable) and table setup go through a
 client with botocore's standard retry mode: resending them is harmless. Writes (PutItem,
 UpdateItem, DeleteItem) go through a second client that never retries by itself
