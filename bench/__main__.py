@@ -4,6 +4,9 @@ Prints the machine and versions, the HTTP table (Rocket vs the baseline, with th
 average around it: judge by the ratios of one run, not by absolute figures on a busy
 machine), the burst, storage requests per command on every backend, team refresh, export
 figures, and whether each target of issues 7 and 19 is met. Runs on 127.0.0.1 only.
+Issue 15's sections follow: scale (1k -> 50k users), ``user view`` p99 during back-to-back
+``export emails`` at 50k users, and ``rocket db import`` on DynamoDB (moto) before/after at
+2,000 users (``python -m bench.import_bench`` for the 50,000 of the issue: many minutes).
 """
 
 from __future__ import annotations
@@ -18,6 +21,8 @@ from pathlib import Path
 
 from bench.export_bench import run_export
 from bench.http_bench import run_http
+from bench.import_bench import MAKE_BENCH_USERS, import_lines, run_import
+from bench.interference_bench import interference_lines, run_interference
 from bench.refresh_bench import github_env, run_refresh
 from bench.report import (
     audit_cost_lines,
@@ -70,6 +75,8 @@ def main() -> int:
         export = run_export(workdir)
         print("\n" + "\n".join(export_lines(export)), flush=True)
         print("\n" + "\n".join(scale_lines(run_scale(workdir))), flush=True)
+        print("\n" + "\n".join(interference_lines(run_interference(workdir))), flush=True)
+        print("\n" + "\n".join(import_lines(run_import(workdir, MAKE_BENCH_USERS))), flush=True)
     print("\n" + "\n".join(targets(http, refresh, export)))
     print("\n" + "\n".join(targets_19(http, counts)))
     print(f"\nbench finished in {time.perf_counter() - started:.0f} s; load average now {_load()}")

@@ -176,16 +176,27 @@ def key_of(obj: Model) -> str:
     return obj.key
 
 
+_FIELD_NAMES: dict[tuple[type, bool], tuple[str, ...]] = {}
+
+
+def _field_names(model: type, with_version: bool) -> tuple[str, ...]:
+    """A model's field names, computed once per model (``from_dict`` runs 50,000 times a scan)."""
+    names = _FIELD_NAMES.get((model, with_version))
+    if names is None:
+        names = tuple(f.name for f in dataclasses.fields(model) if with_version or f.name != "version")
+        _FIELD_NAMES[(model, with_version)] = names
+    return names
+
+
 def field_names(model: type, *, with_version: bool = True) -> list[str]:
-    names = [f.name for f in dataclasses.fields(model)]
-    return names if with_version else [n for n in names if n != "version"]
+    return list(_field_names(model, with_version))
 
 
 def to_dict(obj: Model, *, with_version: bool = True) -> dict[str, Any]:
     """Plain JSON-ready dict: sets become sorted lists, the permission a string."""
     out: dict[str, Any] = {}
     sets = SET_FIELDS[type(obj)]
-    for name in field_names(type(obj), with_version=with_version):
+    for name in _field_names(type(obj), with_version):
         value = obj.__dict__[name]
         if name in sets:
             value = sorted(value)
@@ -208,7 +219,7 @@ def from_dict(model: type[M], data: dict[str, Any]) -> M:
     sets = SET_FIELDS[model]
     ints = INT_FIELDS[model]
     bools = BOOL_FIELDS[model]
-    for name in field_names(model):
+    for name in _field_names(model, True):
         if name not in data or data[name] is None:
             continue
         value = data[name]

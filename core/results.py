@@ -82,11 +82,24 @@ class KarmaReset:
 
 
 @dataclass
+class EmailFile:
+    """``export emails`` as a CSV file (``core.usecases.emails``): its name, how many rows
+    (users) it holds, and whether it was sent to the actor's Slack DMs. ``csv`` is the file's
+    text when it was not sent (Slack not configured: ``rocket exec`` prints it), else ""."""
+
+    filename: str
+    rows: int
+    sent: bool
+    csv: str = ""
+
+
+@dataclass
 class EmailList:
     emails: list[str]
     team: Team | None = None
     missing: list[str] = field(default_factory=list)  # slack ids of users without an email
     warnings: list[str] = field(default_factory=list)
+    file: EmailFile | None = None  # the CSV (set by ``export emails``); None: the list is the reply
 
 
 @dataclass

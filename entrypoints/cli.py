@@ -142,7 +142,10 @@ async def cmd_import(container: Wiring, path: str) -> int:
 async def cmd_exec(container: Wiring, actor: str, words: list[str]) -> int:
     """``rocket exec --as SLACK_ID "TEXT"``: run ``/rocket TEXT`` as that user, print the reply
     as plain text; exit 0, or 1 when the command was refused or failed. Several words are
-    joined with shell quoting, so ``rocket exec --as U1 user edit --name "A B"`` works too."""
+    joined with shell quoting, so ``rocket exec --as U1 user edit --name "A B"`` works too.
+    ``export emails`` without Slack configured prints its CSV on stdout (the summary on stderr),
+    so ``rocket exec --as U1 export emails > emails.csv`` works; with Slack, the CSV goes to
+    that user's DMs."""
     import shlex
 
     from entrypoints.commands.dispatch import run_command
@@ -156,8 +159,22 @@ async def cmd_exec(container: Wiring, actor: str, words: list[str]) -> int:
     reply = await run_command(LazyBus(lambda: _bus(container)), actor, text)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
-    sys.stdout.write(reply_text(reply))
+    csv_text = _unsent_csv(reply.result)
+    if csv_text is not None:
+        sys.stderr.write(reply_text(reply))
+        sys.stdout.write(csv_text)
+    else:
+        sys.stdout.write(reply_text(reply))
     return 0 if reply.ok else 1
+
+
+def _unsent_csv(result: object) -> str | None:
+    """The CSV of an ``export emails`` that was not sent to Slack (not configured), else None."""
+    from core.results import EmailList
+
+    if isinstance(result, EmailList) and result.file is not None and not result.file.sent:
+        return result.file.csv
+    return None
 
 
 async def cmd_audit(container: Wiring, since: str | None, limit: int) -> int:

@@ -77,18 +77,25 @@ def escape_reply_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-MAX_MESSAGE_TEXT = 40_000  # Slack cuts a message's text beyond this
+MAX_MESSAGE_TEXT = 40_000  # Slack's limit on a message's text
+CUT_NOTE = "\n… cut short for Slack; `rocket exec` on the command line shows everything."
 
 
-def clip_message_text(text: str, limit: int = MAX_MESSAGE_TEXT) -> str:
-    """``text`` within Slack's limit for a message, cut at a line end (so no mention, link or
-    entity is cut in half) with a line saying so."""
-    if len(text) <= limit:
+def clip_message_text(text: str) -> str:
+    """``text`` within ``MAX_MESSAGE_TEXT``: when longer, cut at the last line end that fits (a
+    note saying so appended), so a view of a team of 50,000 members is still a valid message."""
+    if len(text) <= MAX_MESSAGE_TEXT:
         return text
-    note = "\n… cut short for Slack; `rocket exec` on the command line shows everything."
-    head = text[: limit - len(note)]
-    cut = head.rfind("\n")
-    return (head[:cut] if cut > 0 else head.rsplit(" ", 1)[0]) + note
+    room = MAX_MESSAGE_TEXT - len(CUT_NOTE)
+    cut = text.rfind("\n", 0, room)
+    if cut > room // 2:
+        head = text[:cut]
+    else:  # no line end near: cut anywhere, but never inside an entity such as &amp;
+        head = text[:room]
+        amp = head.rfind("&")
+        if amp > room - 6 and ";" not in head[amp:]:
+            head = head[:amp]
+    return head + CUT_NOTE
 
 
 def reply_payload(text: str, blocks: list[dict[str, Any]] | None = None,

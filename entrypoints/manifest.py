@@ -36,6 +36,7 @@ BOT_EVENTS = ("team_join", "app_home_opened")
 # has not joined); im:write: open the welcome DM; channels:read: conversations.list/.members on
 # public channels; users:read (+ .email): the team_join event and the newcomer's email.
 # views.open / .publish / .update / .push and app_home_opened need no scope (Slack's reference).
+# files:write: files.getUploadURLExternal / files.completeUploadExternal (export emails as a CSV).
 BOT_SCOPES = (
     "commands",
     "chat:write",
@@ -44,6 +45,7 @@ BOT_SCOPES = (
     "channels:read",
     "users:read",
     "users:read.email",
+    "files:write",
 )
 
 

@@ -54,4 +54,11 @@ class Chat(Protocol):
     async def push_view(self, trigger_id: str, view: dict[str, Any]) -> str:
         """Put ``view`` on top of the modal the interaction ``trigger_id`` came from
         (``views.push``); the new view's id. Closing it shows that modal again."""
+
+    async def send_file(self, user_id: str, filename: str, content: bytes, *, title: str = "",
+                        comment: str = "") -> None:
+        """Share ``content`` as a file named ``filename`` (titled ``title``, with ``comment`` as
+        its message) in the bot's DM with ``user_id``. Slack: ``files.getUploadURLExternal``,
+        a POST of the bytes to the upload URL it returns, then ``files.completeUploadExternal``
+        with the DM's channel id (scope ``files:write``)."""
         ...

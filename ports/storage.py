@@ -8,7 +8,7 @@ tests/contract/. Models are ``core.models.User``, ``Team`` and ``Project``; each
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from core.models import Project, Team, User
 
@@ -117,4 +117,25 @@ class Store(Protocol):
 
     async def close(self) -> None:
         """Release connections. The store is not used afterwards."""
+        ...
+
+
+@runtime_checkable
+class BulkCreate(Protocol):
+    """An optional capability of a ``Store``: creating many records in few requests.
+
+    ``rocket db import`` (``core.usecases.directory``) uses it, when the store has it, for the
+    records a ``bulk_retrieve`` has just found absent; other stores create one ``store`` at a time.
+    """
+
+    async def create_many(self, objs: Sequence[M]) -> list[M]:
+        """Create ``objs`` (all of one model, each at version 0, distinct non-empty keys) and
+        return the stored copies (version 1), in order.
+
+        Unlike ``store`` the writes are NOT conditional: a record created by someone else after
+        the caller found its key absent is overwritten. The caller must have just checked
+        (``bulk_retrieve``) and accept that window. After ``StorageUnavailable`` any subset may
+        have been written, each record whole; running the same creates again completes them.
+        Raises ``InvalidInput`` for a record with a version or without a key.
+        """
         ...

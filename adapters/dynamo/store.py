@@ -24,6 +24,12 @@ never missing ones; a query re-checks every record it fetched against the pairs,
 entry its record no longer matches with a delete conditional on ``ver <= the version read``
 (so an entry a concurrent writer has just re-put survives). ``delete`` removes the entries.
 
+Bulk creation (``create_many``, the ``ports.storage.BulkCreate`` capability ``rocket db import``
+uses for records it found absent): the index items, then the records, by BatchWriteItem of 25
+items, ``BULK_PARALLEL`` requests in flight, UnprocessedItems retried with backoff. The items
+are those ``store`` writes at version 1, but BatchWriteItem takes no condition, so a record
+created meanwhile by someone else is overwritten (the import runs on a quiet directory).
+
 Retries. Reads (GetItem, BatchGetItem, Scan, DescribeTable) and table setup go through a
 client with botocore's standard retry mode: resending them is harmless. Writes (PutItem,
 UpdateItem, DeleteItem) go through a second client that never retries by itself
@@ -55,7 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from decimal import Decimal
 from typing import Any
@@ -93,6 +99,7 @@ KEYS: dict[str, str] = {**{getattr(m, "TABLE"): getattr(m, "KEY") for m in MODEL
 WRITE_BATCH = 25  # BatchWriteItem's limit
 BATCH_SIZE = 100  # BatchGetItem's limit
 BATCH_ATTEMPTS = 8  # bounded retries of UnprocessedKeys
+BULK_PARALLEL = 8  # BatchWriteItem requests in flight at once in create_many (rocket db import)
 PURGE_CONCURRENCY = 25  # conditional deletes in flight at once in purge_expired_leases
 CLIENT_CONFIG = Config(
     max_pool_connections=50,
@@ -432,19 +439,63 @@ class DynamoStore:
     def _pk(model: type[Model], name: str, value: str) -> str:
         return f"{model.TABLE}#{name}#{value}"
 
-    async def _batch_write(self, requests: list[dict[str, Any]]) -> None:
-        """BatchWriteItem in chunks of 25, retrying UnprocessedItems a bounded number of times."""
-        table = self._tables[INDEX]
-        for start in range(0, len(requests), WRITE_BATCH):
-            pending: dict[str, Any] = {table: requests[start:start + WRITE_BATCH]}
-            for attempt in range(BATCH_ATTEMPTS):
-                resp = await self._write("batch_write_item", RequestItems=pending)
-                pending = resp.get("UnprocessedItems") or {}
-                if not pending:
-                    break
-                await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
-            else:
-                raise StorageUnavailable("DynamoDB kept index writes unprocessed; try again later")
+    async def _batch_write(self, requests: list[dict[str, Any]], table: str | None = None,
+                           parallel: int = 1) -> None:
+        """BatchWriteItem of ``requests`` to ``table`` (default: the index table) in chunks of 25,
+        at most ``parallel`` requests in flight, each retrying its UnprocessedItems with backoff
+        a bounded number of times (``BATCH_ATTEMPTS``)."""
+        name = table or self._tables[INDEX]
+        chunks = [requests[i:i + WRITE_BATCH] for i in range(0, len(requests), WRITE_BATCH)]
+        if parallel <= 1 or len(chunks) <= 1:
+            for chunk in chunks:
+                await self._batch_write_chunk(name, chunk)
+            return
+        gate = asyncio.Semaphore(parallel)
+
+        async def one(chunk: list[dict[str, Any]]) -> None:
+            async with gate:
+                await self._batch_write_chunk(name, chunk)
+
+        results = await asyncio.gather(*(one(c) for c in chunks), return_exceptions=True)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+
+    async def _batch_write_chunk(self, table: str, chunk: list[dict[str, Any]]) -> None:
+        pending: dict[str, Any] = {table: chunk}
+        for attempt in range(BATCH_ATTEMPTS):
+            resp = await self._write("batch_write_item", RequestItems=pending)
+            pending = resp.get("UnprocessedItems") or {}
+            if not pending:
+                return
+            await asyncio.sleep(min(0.05 * 2**attempt, 1.0))
+        raise StorageUnavailable(f"DynamoDB kept writes to {table} unprocessed; try again later")
+
+    async def create_many(self, objs: Sequence[M]) -> list[M]:
+        """``ports.storage.BulkCreate``: the index items, then the records, by BatchWriteItem
+        (25 items a request, ``BULK_PARALLEL`` requests in flight, UnprocessedItems retried with
+        backoff). The index items go first, so an interruption leaves extra entries (which
+        queries re-check and drop), never missing ones; the items are the ones ``store`` writes
+        (version 1, entries with ``ver`` 1). Not conditional (BatchWriteItem takes no
+        conditions): see the port."""
+        if not objs:
+            return []
+        model = type(objs[0])
+        keys = [key_of(o) for o in objs]
+        if any(type(o) is not model for o in objs) or not all(keys) or len(set(keys)) != len(keys):
+            raise InvalidInput("create_many takes records of one model with distinct, non-empty keys")
+        if any(o.version != 0 for o in objs):
+            raise InvalidInput("create_many creates: every record must have version 0")
+        stored = [dataclasses.replace(o, version=1) for o in objs]
+        entries = [
+            {"PutRequest": {"Item": {"pk": {"S": self._pk(model, name, value)}, "sk": {"S": key_of(obj)},
+                                     "ver": {"N": "1"}}}}
+            for obj in stored for name, value in sorted(index_entries(obj))
+        ]
+        await self._batch_write(entries, parallel=BULK_PARALLEL)
+        await self._batch_write([{"PutRequest": {"Item": _encode(obj)}} for obj in stored],
+                                self._table(model), parallel=BULK_PARALLEL)
+        return stored
 
     async def _put_entries(self, model: type[Model], key: str, entries: set[tuple[str, str]],
                            version: int) -> None:

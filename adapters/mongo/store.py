@@ -159,7 +159,30 @@ class MongoStore:
                         await store._db[table].create_index(field)
                     except (NotImplementedError, OperationFailure) as exc:
                         log.warning("mongo: index %s.%s not created: %s", table, field, exc)
+            filled = await store.backfill_folds()
+        if filled:
+            log.info("mongo: folded lookup keys added to %d documents written before they existed", filled)
         return store
+
+    async def backfill_folds(self) -> int:
+        """Give every document without a folded shadow (``_fold_<field>``, written before folded
+        lookups existed) its shadow, so ``query`` by ``github`` / ``github_team_name`` finds it;
+        the number of documents updated. Run by ``open`` at every start: when nothing is
+        missing it is one indexed ``find`` per folded field. Each update is conditioned on the
+        field still holding the value that was folded (a concurrent ``store`` writes its own)."""
+        filled = 0
+        for model in MODELS:
+            coll = self._coll(model)
+            for name in FOLDED_FIELDS[model]:
+                shadow = FOLD_PREFIX + name
+                async for doc in coll.find({shadow: {"$exists": False}}, {name: 1}):
+                    value = doc.get(name)  # None when absent: {"$eq": None} matches null or absent
+                    folded = fold(value) if isinstance(value, str) else ""
+                    result = await coll.update_one(
+                        {"_id": doc["_id"], shadow: {"$exists": False}, name: {"$eq": value}},
+                        {"$set": {shadow: folded}})
+                    filled += result.modified_count
+        return filled
 
     @classmethod
     async def from_url(cls, url: str, **client_options: Any) -> MongoStore:

@@ -177,6 +177,42 @@ class SlackChat:
         pushed = await self._call(lambda: self.client.views_push(trigger_id=trigger_id, view=view))
         return str((pushed.get("view") or {}).get("id") or "")
 
+    async def send_file(self, user_id: str, filename: str, content: bytes, *, title: str = "",
+                        comment: str = "") -> None:
+        """Share ``content`` in the bot's DM with ``user_id``, the way Slack uploads files since
+        ``files.upload`` was retired: ``files.getUploadURLExternal`` (filename, length) gives an
+        upload URL and a file id; the bytes are POSTed to that URL; ``files.completeUploadExternal``
+        (``files=[{id, title}]``, ``channel_id`` = the DM) shares the file there. An upload URL that
+        does not answer 200 is ``UpstreamError("Slack", "upload failed (HTTP n)")``."""
+        opened = await self._call(lambda: self.client.conversations_open(users=user_id))
+        dm_channel = str((opened.get("channel") or {}).get("id") or user_id)
+        got = await self._call(lambda: self.client.files_getUploadURLExternal(filename=filename,
+                                                                             length=len(content)))
+        upload_url, file_id = str(got.get("upload_url") or ""), str(got.get("file_id") or "")
+        if not upload_url or not file_id:
+            raise UpstreamError(SLACK, "files.getUploadURLExternal gave no upload_url or file_id")
+        await self._upload(upload_url, filename, content)
+        await self._call(lambda: self.client.files_completeUploadExternal(
+            files=[{"id": file_id, "title": title or filename}], channel_id=dm_channel,
+            initial_comment=comment or None))
+
+    async def _upload(self, url: str, filename: str, content: bytes) -> None:
+        """POST the file's bytes to an upload URL from ``files.getUploadURLExternal`` (a
+        multipart form with the field ``file``, as Slack documents). Not resent: the URL is
+        single-use, so a failure means asking for a new one (running the command again)."""
+        timeout = aiohttp.ClientTimeout(total=float(self.client.timeout or 30) * 4)
+        form = aiohttp.FormData()
+        form.add_field("file", content, filename=filename, content_type="application/octet-stream")
+        try:
+            async with aiohttp.ClientSession(timeout=timeout) as session:
+                async with session.post(url, data=form) as response:
+                    await response.read()
+                    status = response.status
+        except (TimeoutError, aiohttp.ClientError, OSError) as err:
+            raise UpstreamError(SLACK, "unavailable") from err
+        if status != 200:
+            raise UpstreamError(SLACK, f"upload failed (HTTP {status})")
+
     # -- helpers ----------------------------------------------------------------------------
 
     async def _resolve(self, channel: str) -> str:

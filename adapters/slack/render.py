@@ -322,9 +322,28 @@ def _(result: KarmaReset) -> View:
     return View(f"Karma reset: {result.count} user{'' if result.count == 1 else 's'} now have 1 karma")
 
 
+MAX_MISSING_SHOWN = 20  # users without an email named in an export's summary
+
+
 @view_of.register
 def _(result: EmailList) -> View:
     who = f"team {result.team.github_team_name or result.team.github_team_id}" if result.team else "everyone"
+    if result.file is not None:  # the export went (or would have gone) to the actor's DMs as a CSV
+        file = result.file
+        rows = f"{file.rows:,} row{'' if file.rows == 1 else 's'}"
+        if file.sent:
+            title = f"Emails of {who}: {rows}, sent to your DMs as {file.filename}"
+        else:
+            title = f"Emails of {who}: {rows} in {file.filename}, not sent: Slack is not configured"
+        missing = list(result.missing[:MAX_MISSING_SHOWN])
+        if len(result.missing) > len(missing):
+            missing.append(f"… and {len(result.missing) - len(missing):,} more (in the file, email empty)")
+        fields = _fields([("Distinct email addresses", f"{len(result.emails):,}"),
+                          ("Users without an email", f"{len(result.missing):,}")])
+        sections = [Section(fields=fields)]
+        if missing:
+            sections.append(Section("No email address", items=missing))
+        return View(title, sections=sections, warnings=list(result.warnings))
     sections = [Section(paragraph=", ".join(result.emails), empty="No email addresses.")]
     if result.missing:
         sections.append(Section("No email address", items=list(result.missing)))

@@ -4,6 +4,11 @@ records of a validated export, only those that differ from what is stored.
 Importing the same records twice changes nothing; each record is one atomic write (a
 compare-and-set on the stored version, retried when another writer changed it meanwhile),
 so an interrupted import is completed by running it again. Records ``DirectoryImported``.
+
+Records absent from the store are created in bulk when the store offers ``BulkCreate``
+(DynamoDB: BatchWriteItem, 25 items a request, a bounded number in flight): those writes are
+not conditional, so a record created by another writer between this batch's ``bulk_retrieve``
+and its write is overwritten; an import is an operator's action on a quiet directory.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from core.models import M, key_of, to_dict
 from core.results import ImportResult
 from core.usecases.common import upsert_with_retry
 from core.usecases.registry import handles
-from ports.storage import Store
+from ports.storage import BulkCreate, Store
 
 IMPORT_BATCH = 500
 
@@ -61,10 +66,19 @@ class ImportDirectoryHandler:
 
 
 async def _import_batch(store: Store, batch: Sequence[M], result: ImportResult) -> None:
+    """Write one batch: the records absent from the store in bulk when the store can
+    (``ports.storage.BulkCreate``: DynamoDB's BatchWriteItem), else one create each; then a
+    compare-and-set for each record that exists and differs."""
     if not batch:
         return
     model = type(batch[0])
     existing = {key_of(r): r for r in await store.bulk_retrieve(model, [key_of(r) for r in batch])}
+    if isinstance(store, BulkCreate):
+        absent = [wanted for wanted in batch if key_of(wanted) not in existing]
+        if absent:
+            await store.create_many(absent)
+            result.created += len(absent)
+            batch = [wanted for wanted in batch if key_of(wanted) in existing]
     for wanted in batch:
         current = existing.get(key_of(wanted))
         if current is None:

@@ -315,3 +315,34 @@ async def test_ping_is_bounded_when_the_server_is_down_and_recovers():
         await store.close()
     finally:
         server.shutdown()
+
+
+# ---- documents written before folded lookup keys existed (issue 15) --------------------------
+
+
+async def test_documents_without_folded_keys_are_backfilled_on_open_and_found(mongo_wire):  # noqa: F811
+    """Documents as a Rocket without folded lookups wrote them (no ``_fold_*`` field), put over
+    the wire with the driver itself: once a store opens the database, case-insensitive lookups
+    by GitHub login and team slug find them, and a second open has nothing left to fill."""
+    from pymongo import AsyncMongoClient
+
+    db_name = f"rocket_{uuid.uuid4().hex[:8]}"
+    raw: AsyncMongoClient = AsyncMongoClient(mongo_wire.url(db_name))
+    try:
+        await raw[db_name].users.insert_many([
+            {"_id": "UOLD1", "slack_id": "UOLD1", "name": "Old", "github": "OldLogin", "version": 3},
+            {"_id": "UOLD2", "slack_id": "UOLD2", "name": "No GitHub", "version": 1},  # no github field
+        ])
+        await raw[db_name].teams.insert_one({"_id": "77", "github_team_id": "77",
+                                             "github_team_name": "Old-Team", "members": ["5"], "version": 2})
+        assert await raw[db_name].users.count_documents({"_fold_github": {"$exists": True}}) == 0
+        store = await MongoStore.open(raw, db_name)
+        assert [u.slack_id for u in await store.query(User, [("github", "oldlogin")])] == ["UOLD1"]
+        assert [u.slack_id for u in await store.query(User, [("github", "OLDLOGIN")])] == ["UOLD1"]
+        teams = await store.query(Team, [("github_team_name", "old-team")])
+        assert [t.github_team_id for t in teams] == ["77"]
+        assert (await store.retrieve(User, "UOLD1")).version == 3  # a shadow, not a change
+        assert await raw[db_name].users.count_documents({"_fold_github": {"$exists": False}}) == 0
+        assert await store.backfill_folds() == 0  # the next start finds nothing to fill
+    finally:
+        await raw.close()

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from core.errors import NotFound
 from ports.chat import Channel
+
+
+@dataclass(frozen=True)
+class SentFile:
+    user_id: str
+    filename: str
+    content: bytes
+    title: str
+    comment: str
 
 
 class FakeChat:
@@ -20,6 +30,7 @@ class FakeChat:
         self.homes: list[tuple[str, dict[str, Any]]] = []  # (user id, view)
         self.updated: list[tuple[str, dict[str, Any]]] = []  # (view id, view)
         self.pushed: list[tuple[str, dict[str, Any]]] = []  # (trigger id, view)
+        self.files: list[SentFile] = []  # files shared in DMs, oldest first
 
     def add_channel(self, channel_id: str, name: str, members: list[str] = ()) -> Channel:
         channel = Channel(channel_id, name)
@@ -79,3 +90,9 @@ class FakeChat:
         self._enter("push_view")
         self.pushed.append((trigger_id, view))
         return f"VP{len(self.pushed):05d}"
+
+    async def send_file(self, user_id: str, filename: str, content: bytes, *, title: str = "",
+                        comment: str = "") -> None:
+        """Recorded in ``files``; fails like ``send_dm`` when ``fail_on["send_file"]`` is set."""
+        self._enter("send_file")
+        self.files.append(SentFile(user_id, filename, bytes(content), title, comment))

@@ -37,6 +37,15 @@ form body or a JSON body; the bot token from ``Authorization: Bearer …`` or a 
 - ``rate_limit_next(method, retry_after=1, times=1)`` answers the next call(s) of ``method`` with
   HTTP 429, ``Retry-After`` and ``{"ok": false, "error": "ratelimited"}``;
   ``fail_next(method, error)`` answers the next call with that error code.
+- Files, as Slack uploads them since ``files.upload`` was retired: ``files.getUploadURLExternal``
+  (``filename``, ``length``: a positive whole number; else ``invalid_arguments``) returns
+  ``upload_url`` (on this stand-in) and ``file_id``; a POST to ``upload_url`` (multipart with a
+  ``file`` field, or the raw bytes) stores the bytes: 404 for an unknown or used URL, 400 when
+  their length is not the declared ``length`` (stricter than Slack); ``files.completeUploadExternal``
+  (``files``: a JSON list of ``{"id", "title"}``; ``channel_id``: a channel or DM id;
+  ``initial_comment``) shares them: ``file_not_found`` for an id never uploaded or shared
+  already, ``channel_not_found``. Shared files are in ``files``; ``dm_files(user)`` gives those
+  shared in a user's DM, and ``StandInFile.text()`` their content.
 - ``response_url(name)`` gives a URL on the stand-in that records JSON POSTed to it (a slash
   command's ``response_url``); read them back from ``responses``.
 - Every request is recorded in ``calls`` (method name, arguments, HTTP status answered).
@@ -89,6 +98,20 @@ class RecordedView:
 
 
 @dataclass
+class StandInFile:
+    id: str
+    filename: str
+    length: int  # as declared to files.getUploadURLExternal
+    content: bytes | None = None  # None until the upload URL received the bytes
+    title: str = ""
+    channel: str = ""  # where files.completeUploadExternal shared it ("" until then)
+    comment: str = ""
+
+    def text(self) -> str:
+        return (self.content or b"").decode("utf-8")
+
+
+@dataclass
 class RecordedCall:
     method: str
     args: dict[str, Any]
@@ -118,6 +141,7 @@ class SlackStandIn:
         self.calls: list[RecordedCall] = []
         self.responses: list[RecordedResponse] = []
         self.views: list[RecordedView] = []
+        self.uploads: dict[str, StandInFile] = {}  # file id -> file, from getUploadURLExternal on
         self._used_triggers: set[str] = set()
         self._failures: dict[str, list[tuple[int, str, dict[str, str]]]] = {}
         self._lock = threading.RLock()
@@ -231,6 +255,18 @@ class SlackStandIn:
         with self._lock:
             ims = {c.id for c in self.channels.values() if c.is_im and c.user == user_id}
             return [m.text for m in self.messages if m.channel in ims]
+
+    @property
+    def files(self) -> list[StandInFile]:
+        """Files shared by ``files.completeUploadExternal``, oldest first."""
+        with self._lock:
+            return [f for f in self.uploads.values() if f.channel]
+
+    def dm_files(self, user_id: str) -> list[StandInFile]:
+        """Files shared in the bot's DM with ``user_id``, oldest first."""
+        with self._lock:
+            ims = {c.id for c in self.channels.values() if c.is_im and c.user == user_id}
+            return [f for f in self.files if f.channel in ims]
 
     def homes(self, user_id: str) -> list[dict[str, Any]]:
         """Home tab views published for ``user_id``, oldest first."""
@@ -415,6 +451,52 @@ class SlackStandIn:
         self.views.append(RecordedView("views.update", view_id, view, view_id))
         return {"view": {**view, "id": view_id}}
 
+    def _files_get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        filename = str(args.get("filename") or "")
+        try:
+            length = int(str(args.get("length") or ""))
+        except ValueError as err:
+            raise _SlackError("invalid_arguments") from err
+        if not filename or length <= 0:
+            raise _SlackError("invalid_arguments")
+        file_id = self._new_id("F")
+        self.uploads[file_id] = StandInFile(file_id, filename, length)
+        return {"upload_url": f"{self.root_url}/upload/{file_id}", "file_id": file_id}
+
+    def receive_upload(self, file_id: str, content: bytes) -> int:
+        """The upload URL: store the bytes once; the HTTP status to answer."""
+        with self._lock:
+            pending = self.uploads.get(file_id)
+            if pending is None or pending.content is not None:
+                return 404
+            if len(content) != pending.length:
+                return 400
+            pending.content = content
+            return 200
+
+    def _files_complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        raw = args.get("files")
+        try:
+            files = json.loads(raw) if isinstance(raw, str) else raw
+        except ValueError as err:
+            raise _SlackError("invalid_arguments") from err
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) for f in files):
+            raise _SlackError("invalid_arguments")
+        channel = self.channels.get(str(args.get("channel_id") or ""))
+        if channel is None:
+            raise _SlackError("channel_not_found")
+        chosen = [self.uploads.get(str(f.get("id") or "")) for f in files]
+        if any(f is None or f.content is None or f.channel for f in chosen):
+            raise _SlackError("file_not_found")
+        shared = []
+        for wanted, found in zip(files, chosen, strict=True):
+            assert found is not None
+            found.title = str(wanted.get("title") or found.filename)
+            found.channel = channel.id
+            found.comment = str(args.get("initial_comment") or "")
+            shared.append({"id": found.id, "title": found.title})
+        return {"files": shared}
+
     def _auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
         return {"user_id": "U0STANDINBOT", "team_id": "T0STANDIN", "bot_id": "B0STANDIN"}
 
@@ -439,7 +521,25 @@ _ROUTES = {
     "views.publish": SlackStandIn._views_publish,
     "views.update": SlackStandIn._views_update,
     "views.push": SlackStandIn._views_push,
+    "files.getUploadURLExternal": SlackStandIn._files_get_upload_url,
+    "files.completeUploadExternal": SlackStandIn._files_complete_upload,
 }
+
+
+def _uploaded_bytes(content_type: str, raw: bytes) -> bytes:
+    """The file of an upload: the ``file`` part of a multipart form, else the raw body."""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return raw
+    from email.parser import BytesParser
+    from email.policy import HTTP
+
+    head = b"Content-Type: " + content_type.encode() + b"\r\n\r\n"
+    message = BytesParser(policy=HTTP).parsebytes(head + raw)
+    for part in message.iter_parts():
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else b""
+    return b""
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -465,6 +565,11 @@ class _Handler(BaseHTTPRequestHandler):
                 body = raw.decode("utf-8", "replace")
             self.owner.record_response(url.path.removeprefix("/responses/"), body)
             self._send(200, {"ok": True}, {})
+            return
+        if url.path.startswith("/upload/"):
+            content = _uploaded_bytes(self.headers.get("Content-Type") or "", raw)
+            status = self.owner.receive_upload(url.path.removeprefix("/upload/"), content)
+            self._send(status, {"ok": status == 200}, {})
             return
         if not url.path.startswith("/api/"):
             self._send(404, {"ok": False, "error": "unknown_method"}, {})

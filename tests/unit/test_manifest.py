@@ -43,6 +43,9 @@ DOCUMENTED_SCOPES: dict[str, set[str]] = {
     "views.push": set(),  # https://api.slack.com/methods/views.push: "No scope required"
     "views.publish": set(),
     "views.update": set(),
+    # https://api.slack.com/methods/files.getUploadURLExternal (and files.completeUploadExternal)
+    "files.getUploadURLExternal": {"files:write"},
+    "files.completeUploadExternal": {"files:write"},
 }
 # https://api.slack.com/events/<event>: the scope a bot needs to receive the event.
 EVENT_SCOPES: dict[str, set[str]] = {"team_join": {"users:read"}, "app_home_opened": set()}  # none needed

@@ -351,7 +351,8 @@ async def test_karma_and_email_lines_end_to_end() -> None:
 
     everyone = await run_command(uc, "U_ADMIN", "export emails")
     assert everyone.ok and set(everyone.result.emails) == {"alice@x.org", "bob@x.org", "ada@x.org"}
-    assert "bob@x.org" in everyone.text
+    assert "3 rows, sent to your DMs" in everyone.text  # the list itself is the CSV file (issue 15)
+    assert b"bob@x.org" in world.chat.files[-1].content and world.chat.files[-1].user_id == "U_ADMIN"
     team = await run_command(uc, "U1", "export emails --team ios")
     assert team.ok and set(team.result.emails) == {"alice@x.org", "bob@x.org"}
     denied = await run_command(uc, "U2", "export emails")

@@ -126,3 +126,37 @@ async def test_a_team_larger_than_one_query_exports_every_email(world: FakeWorld
     result = await export(world, store)("UADMIN", team="huge")
     assert result.emails == sorted(f"u{gid}@example.com" for gid in big)
     assert store.calls["query_or"] == 4
+
+
+async def test_the_export_goes_to_the_actors_dm_as_a_csv_of_every_user_in_scope(world: FakeWorld) -> None:
+    import csv
+    import io
+
+    result = await export(world)("UADMIN")
+    [sent] = world.chat.files
+    assert sent.user_id == "UADMIN" and sent.filename == "rocket-emails-all-2023-11-14.csv"
+    rows = list(csv.reader(io.StringIO(sent.content.decode(), newline="")))
+    assert rows[0] == ["email", "name", "slack_id", "github"]
+    assert [r[2] for r in rows[1:]] == ["UADMIN", "ULEAD", "UNOGH", "UMEM", "UOTHER", "ULONE"]
+    assert result.file is not None and (result.file.rows, result.file.sent, result.file.csv) == (6, True, "")
+
+
+async def test_without_slack_the_csv_is_kept_in_the_result(world: FakeWorld) -> None:
+    from adapters.unavailable import Unavailable
+
+    p = world.ports
+    ports = Ports(p.store, p.github, Unavailable("Slack"), p.drive, p.clock, p.ids)
+    result = await usecase(ExportEmails, ports, Settings())("ULEAD", team="alpha")
+    assert result.file is not None and not result.file.sent
+    assert result.file.filename.startswith("rocket-emails-alpha-")
+    rows = result.file.csv.splitlines()[1:]
+    assert rows == ["Lee@Example.com,,ULEAD,", "mem@example.com,,UMEM,", ",,ULONE,"]
+
+
+async def test_a_slack_refusal_is_raised_and_nothing_is_sent(world: FakeWorld) -> None:
+    from core.errors import UpstreamError
+
+    world.chat.fail_on["send_file"] = UpstreamError("Slack", "not_allowed_token_type")
+    with pytest.raises(UpstreamError, match="not_allowed_token_type"):
+        await export(world)("UADMIN")
+    assert world.chat.files == []
