@@ -87,8 +87,9 @@ def audit_time(value: str | datetime) -> str:
 
 
 def now_time() -> str:
-    """The current time in the audit form."""
-    return audit_time(datetime.now(UTC))
+    """The current time in the audit form (``isoformat`` of a UTC time is that form but for its
+    offset, and cheaper than ``strftime``)."""
+    return datetime.now(UTC).isoformat(timespec="microseconds")[:26] + "Z"
 
 
 def retention_cutoff(days: int, now: datetime | None = None) -> str:

@@ -26,7 +26,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import uuid
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -189,7 +189,7 @@ class AuditTrail:
                 scope.handles += 1
                 key = f"{scope.key}|{scope.handles}"
             else:
-                key = uuid.uuid4().hex
+                key = os.urandom(16).hex()  # a fresh random key, as uuid4 but cheaper
             notes["audit.key"] = key
         command = current.command
         time = self.clock()

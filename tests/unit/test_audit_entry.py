@@ -135,3 +135,15 @@ def test_retention_cutoff_keeps_that_many_days():
     for bad in (0, -1, "400", 1.5, True):
         with pytest.raises(InvalidInput):
             retention_cutoff(bad, now)  # type: ignore[arg-type]
+
+
+def test_now_time_is_the_canonical_form_of_the_current_utc_time() -> None:
+    from datetime import UTC, datetime
+
+    from core.audit import audit_time, now_time
+
+    before = datetime.now(UTC)
+    stamp = now_time()
+    after = datetime.now(UTC)
+    assert audit_time(stamp) == stamp and stamp.endswith("Z") and len(stamp) == 27
+    assert before <= datetime.fromisoformat(stamp[:-1] + "+00:00") <= after
