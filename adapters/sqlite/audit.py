@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import sqlite3
 from collections.abc import Iterable, Iterator
@@ -79,6 +80,33 @@ SCHEMA = (
     "DELETE FROM audit_tags WHERE kind = 'team' AND time = OLD.time AND id = OLD.id "
     "AND tag IN (SELECT value FROM json_each(OLD.teams)); END",
 )
+
+
+Waiting = list[tuple[list[AuditEntry], "asyncio.Future[int]"]]
+
+
+def _fail(group: Waiting, exc: BaseException) -> None:
+    for _, future in group:
+        if not future.done():
+            future.set_exception(exc)
+
+
+def _settle(group: Waiting, written: asyncio.Future[Any]) -> None:
+    """Hand each caller of ``group`` its count of new entries (the statement's RETURNING ids; an
+    id two callers gave counts for the first), or the write's failure."""
+    if written.cancelled():
+        _fail(group, StorageUnavailable("SQLite failed to append audit entries: cancelled"))
+        return
+    exc = written.exception()
+    if exc is not None:
+        _fail(group, exc)
+        return
+    stored = {row[0] for row in written.result()}
+    for entries, future in group:
+        mine = {e.id for e in entries} & stored
+        stored -= mine
+        if not future.done():
+            future.set_result(len(mine))
 
 
 @contextmanager
@@ -184,6 +212,7 @@ class SqliteAuditLog:
         self._pending: list[tuple[list[AuditEntry], asyncio.Future[int]]] = []
         self._flusher: asyncio.Task[None] | None = None
         self._writer: Any = None  # the store's group writer (``for_store`` on a file store)
+        self._turn: list[tuple[list[AuditEntry], asyncio.Future[int]]] = []  # appends of this loop turn
 
     @classmethod
     async def open(cls, path: str) -> SqliteAuditLog:
@@ -239,17 +268,57 @@ class SqliteAuditLog:
             if self._flusher is None or self._flusher.done():
                 self._flusher = asyncio.create_task(self._flush())
             return await future
+        if self._writer is not None:
+            checked = check_entries(entries)
+            if not checked:
+                return 0
+            if len(checked) > CHUNK:  # its own statements, as many as it needs
+                new = 0
+                for sql, params in audit_statements(checked):
+                    new += len(list(await self._writer.write(sql, params)))
+                return new
+            return await self._join_turn(checked)
         statements = audit_statements(entries)
         new = 0
-        if self._writer is not None:
-            with _guard("append audit entries"):
-                for sql, params in statements:
-                    new += len(list(await self._writer.write(sql, params)))
-            return new
         with _guard("append audit entries"):
             for sql, params in statements:
                 new += len(list(await self._conn.execute_fetchall(sql, params)))
         return new
+
+    def _join_turn(self, entries: list[AuditEntry]) -> asyncio.Future[int]:
+        """Beside the store's group writer: the appends of one event-loop turn become one
+        multi-row statement (each caller's entries whole in one statement, so each append stays
+        atomic) queued on the writer; each caller's future gets its own count of new entries,
+        or the writer's failure."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[int] = loop.create_future()
+        if not self._turn:
+            loop.call_soon(self._send_turn)
+        self._turn.append((entries, future))
+        return future
+
+    def _send_turn(self) -> None:
+        batch, self._turn = self._turn, []
+        groups: list[list[tuple[list[AuditEntry], asyncio.Future[int]]]] = [[]]
+        size = 0
+        for item in batch:
+            if size + len(item[0]) > CHUNK:
+                groups.append([])
+                size = 0
+            groups[-1].append(item)
+            size += len(item[0])
+        for group in groups:
+            rows: dict[str, AuditEntry] = {}
+            for entries, _ in group:
+                for entry in entries:
+                    rows.setdefault(entry.id, entry)
+            [(sql, params)] = audit_statements(rows.values())
+            try:
+                written = self._writer.write(sql, params)
+            except Exception as exc:  # the store is closed: every caller of the group fails
+                _fail(group, exc)
+                continue
+            written.add_done_callback(functools.partial(_settle, group))
 
     async def _flush(self) -> None:
         """Write pending appends, one transaction per batch, until none are left."""

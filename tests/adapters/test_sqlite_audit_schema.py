@@ -42,3 +42,27 @@ def test_the_new_table_has_no_rowid_and_an_old_one_keeps_answering(tmp_path: Pat
     with sqlite3.connect(old) as db:
         [made] = db.execute("SELECT sql FROM sqlite_master WHERE name = 'audit'").fetchone()
     assert "WITHOUT ROWID" not in made
+
+
+def test_appends_of_one_loop_turn_beside_the_store_are_one_statement_each_counted(tmp_path: Path) -> None:
+    from adapters.sqlite.store import SqliteStore
+
+    async def run() -> tuple[list[int], int, int]:
+        store = await SqliteStore.open(str(tmp_path / "turn.db"))
+        log = await SqliteAuditLog.for_store(store)
+        try:
+            writer = store._writer
+            before = writer.writes
+            # 40 callers in one turn; callers 0 and 1 give the same entry: it counts for the first
+            counts = await asyncio.gather(*(log.append([entry(max(n, 1))]) for n in range(40)))
+            statements = writer.writes - before
+            stored = len(await log.query(limit=100))
+            return list(counts), statements, stored
+        finally:
+            await log.close()
+            await store.close()
+
+    counts, statements, stored = asyncio.run(run())
+    assert counts == [1, 0] + [1] * 38
+    assert statements == 1  # one multi-row INSERT for the whole turn
+    assert stored == 39
