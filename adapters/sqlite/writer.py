@@ -52,10 +52,11 @@ mode with ``synchronous = NORMAL`` the commit record is in the ``-wal`` file (in
 page cache) but not fsynced; the WAL is fsynced at checkpoints. So an acknowledged write
 survives a crash of the process (kill -9, OOM kill, a Python fault: the next opener
 recovers it from the WAL; tests/faults/test_serve_killed.py), but not necessarily a power
-loss or kernel crash: then the transactions committed since the last checkpoint may be
-rolled back. The file stays consistent either way (no torn transaction, integrity_check
-ok). ``synchronous = FULL`` would make acknowledged writes survive power loss at one fsync
-per batch, which batching is what would keep affordable; that is a choice left open.
+loss or kernel crash: then the transactions committed since the last checkpoint (at most
+``CHECKPOINT_WRITES`` writes or ``CHECKPOINT_COMMITS`` batches) may be rolled back. The file
+stays consistent either way (no torn transaction, integrity_check ok). ``synchronous = FULL``
+would make acknowledged writes survive power loss at one fsync per batch, which batching is
+what would keep affordable; that is a choice left open.
 """
 
 from __future__ import annotations
