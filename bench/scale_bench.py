@@ -37,7 +37,10 @@ RUNS = 15
 TEAM_SIZE = 30
 SIZES = {"sqlite": ((1_000, 100), (50_000, 1_000)), "dynamodb": ((100, 10), (400, 40))}
 SIZES_FULL = {"dynamodb": ((100, 10), (1_000, 100))}  # --full: larger on moto (slow)
-RUNS_ON = {"sqlite": RUNS, "dynamodb": 3}
+RUNS_ON = {"sqlite": RUNS, "dynamodb": 3, "dynalite": 7}
+# dynalite (bench/dynalite.py, npm): DynamoDB's API over LevelDB, whose Query reads one
+# partition as DynamoDB does: the latency trend moto cannot show. Run when Node.js is here.
+DYNALITE_SIZES = ((1_000, 100), (50_000, 1_000))
 SIZES_QUICK = {"sqlite": ((200, 20), (2_000, 200)), "dynamodb": ((200, 20), (600, 60))}
 
 
@@ -102,6 +105,18 @@ async def _backend(name: str, workdir: Path, tag: str) -> Any:
 
     from adapters.dynamo import DynamoStore
 
+    if name == "dynalite":
+        from bench.dynalite import dynalite_server
+
+        with dynalite_server() as endpoint:
+            tables = {t: f"{uuid.uuid4().hex[:8]}_{t}" for t in ("users", "teams", "projects", "leases")}
+            store = await DynamoStore.open(endpoint_url=endpoint, region="us-east-1", access_key="testing",
+                                           secret_key="testing", tables=tables)
+            try:
+                yield store, None
+            finally:
+                await store.close()
+        return
     async with _moto() as (endpoint, counter):
         tables = {t: f"{uuid.uuid4().hex[:8]}_{t}" for t in ("users", "teams", "projects", "leases")}
         store = await DynamoStore.open(endpoint_url=endpoint, region="us-east-1", access_key="testing",
@@ -174,6 +189,10 @@ if __name__ == "__main__":
         SIZES.update(SIZES_QUICK)
     if "--full" in sys.argv:
         SIZES.update(SIZES_FULL)
+    if "--dynalite" in sys.argv:
+        SIZES["dynalite"] = DYNALITE_SIZES
+    if "--dynalite-quick" in sys.argv:
+        SIZES["dynalite"] = ((200, 20), (2_000, 200))
     if "--only" in sys.argv:
         keep = sys.argv[sys.argv.index("--only") + 1]
         for name in list(SIZES):
