@@ -43,22 +43,28 @@ def create_baseline_app(secret: str) -> Quart:
 app = create_baseline_app(os.environ.get("BENCH_SLACK_SECRET", DEFAULT_SECRET))
 
 
-def main() -> int:
+def serve(prog: str, application_path: str) -> int:
+    """Serve ``application_path`` on ``--host``/``--port`` the way ``rocket serve`` does (one
+    process, backlog 2048, no access log): the bench's servers besides Rocket itself."""
     from hypercorn.config import Config
     from hypercorn.run import run
 
-    parser = argparse.ArgumentParser(prog="python -m bench.baseline")
+    parser = argparse.ArgumentParser(prog=prog)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
     args = parser.parse_args()
     config = Config()
     config.bind = [f"{args.host}:{args.port}"]
     config.backlog = 2048
-    config.application_path = "bench.baseline:app"
+    config.application_path = application_path
     config.workers = 0
     config.accesslog = None
     config.errorlog = "-"
     return run(config)
+
+
+def main() -> int:
+    return serve("python -m bench.baseline", "bench.baseline:app")
 
 
 if __name__ == "__main__":

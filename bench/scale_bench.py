@@ -101,30 +101,31 @@ async def _backend(name: str, workdir: Path, tag: str) -> Any:
         finally:
             await store.close()
         return
-    import uuid
-
-    from adapters.dynamo import DynamoStore
-
     if name == "dynalite":
         from bench.dynalite import dynalite_server
 
         with dynalite_server() as endpoint:
-            tables = {t: f"{uuid.uuid4().hex[:8]}_{t}" for t in ("users", "teams", "projects", "leases")}
-            store = await DynamoStore.open(endpoint_url=endpoint, region="us-east-1", access_key="testing",
-                                           secret_key="testing", tables=tables)
-            try:
+            async with _dynamo_store(endpoint) as store:
                 yield store, None
-            finally:
-                await store.close()
         return
-    async with _moto() as (endpoint, counter):
-        tables = {t: f"{uuid.uuid4().hex[:8]}_{t}" for t in ("users", "teams", "projects", "leases")}
-        store = await DynamoStore.open(endpoint_url=endpoint, region="us-east-1", access_key="testing",
-                                       secret_key="testing", tables=tables)
-        try:
-            yield store, counter
-        finally:
-            await store.close()
+    async with _moto() as (endpoint, counter), _dynamo_store(endpoint) as store:
+        yield store, counter
+
+
+@asynccontextmanager
+async def _dynamo_store(endpoint: str) -> Any:
+    """A DynamoStore on fresh tables at ``endpoint`` (moto or dynalite), closed afterwards."""
+    import uuid
+
+    from adapters.dynamo import DynamoStore
+
+    tables = {t: f"{uuid.uuid4().hex[:8]}_{t}" for t in ("users", "teams", "projects", "leases")}
+    store = await DynamoStore.open(endpoint_url=endpoint, region="us-east-1", access_key="testing",
+                                   secret_key="testing", tables=tables)
+    try:
+        yield store
+    finally:
+        await store.close()
 
 
 async def _measure(backend: str, workdir: Path) -> list[ScaleRow]:

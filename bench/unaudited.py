@@ -8,7 +8,6 @@ production entry point (an unaudited Rocket is what issue 14 forbids).
 
 from __future__ import annotations
 
-import argparse
 import gc
 
 from dependency_injector import providers
@@ -34,21 +33,9 @@ gc.freeze()
 
 
 def main() -> int:
-    from hypercorn.config import Config
-    from hypercorn.run import run
+    from bench.baseline import serve
 
-    parser = argparse.ArgumentParser(prog="python -m bench.unaudited")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    config = Config()
-    config.bind = [f"{args.host}:{args.port}"]
-    config.backlog = 2048
-    config.application_path = "bench.unaudited:app"
-    config.workers = 0
-    config.accesslog = None
-    config.errorlog = "-"
-    return run(config)
+    return serve("python -m bench.unaudited", "bench.unaudited:app")
 
 
 if __name__ == "__main__":

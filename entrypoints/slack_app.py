@@ -164,15 +164,20 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
                              "outcome": "acknowledged"}))
         await ack()
 
-    @app.action(ANY)
-    async def block_action(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def act(kind: str, surface: Callable[[dict[str, Any]], Awaitable[None]],
+                  body: dict[str, Any]) -> None:
+        """Run a button's or shortcut's work; a refusal is logged, a store outage propagates (503)."""
         try:
-            await (await handlers()).surfaces.block_action(body)
+            await surface(body)
         except StorageUnavailable:
             raise
         except RocketError as e:  # the trigger lapses in 3 s: nothing to retry
-            log.warning(json.dumps({"kind": "interaction", "type": "block_actions", "outcome": "failed",
+            log.warning(json.dumps({"kind": "interaction", "type": kind, "outcome": "failed",
                                     "error": str(e)[:200]}))
+
+    @app.action(ANY)
+    async def block_action(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await act("block_actions", (await handlers()).surfaces.block_action, body)
         await ack()
 
     @app.view(ANY)
@@ -199,13 +204,7 @@ def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp
     @app.shortcut(ANY)
     async def shortcut(ack: AsyncAck, body: dict[str, Any]) -> None:
         """The global shortcut "Edit my profile" opens the profile editor (``Surfaces.shortcut``)."""
-        try:
-            await (await handlers()).surfaces.shortcut(body)
-        except StorageUnavailable:
-            raise
-        except RocketError as e:  # the trigger lapses in 3 s: nothing to retry
-            log.warning(json.dumps({"kind": "interaction", "type": "shortcut", "outcome": "failed",
-                                    "error": str(e)[:200]}))
+        await act("shortcut", (await handlers()).surfaces.shortcut, body)
         await acknowledge(ack, body)
 
     # --- whatever no listener took --------------------------------------------------------------

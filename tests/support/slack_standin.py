@@ -405,20 +405,13 @@ class SlackStandIn:
         return view
 
     def _views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        trigger = str(args.get("trigger_id") or "")
-        if not re.match(r"^[0-9]+\.[0-9]+\.[0-9a-z]+$", trigger):
-            raise _SlackError("invalid_trigger_id")
-        if trigger in self._used_triggers:
-            raise _SlackError("expired_trigger_id")
-        view = self._view_arg(args)
-        if view.get("type") != "modal":
-            raise _SlackError("invalid_arguments")
-        self._used_triggers.add(trigger)
-        view_id = self._new_id("V")
-        self.views.append(RecordedView("views.open", trigger, view, view_id))
-        return {"view": {**view, "id": view_id}}
+        return self._modal_on_trigger("views.open", args)
 
     def _views_push(self, args: dict[str, Any]) -> dict[str, Any]:
+        return self._modal_on_trigger("views.push", args)
+
+    def _modal_on_trigger(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """``views.open`` / ``views.push``: a modal shown on a fresh, unused trigger id."""
         trigger = str(args.get("trigger_id") or "")
         if not re.match(r"^[0-9]+\.[0-9]+\.[0-9a-z]+$", trigger):
             raise _SlackError("invalid_trigger_id")
@@ -429,7 +422,7 @@ class SlackStandIn:
             raise _SlackError("invalid_arguments")
         self._used_triggers.add(trigger)
         view_id = self._new_id("V")
-        self.views.append(RecordedView("views.push", trigger, view, view_id))
+        self.views.append(RecordedView(method, trigger, view, view_id))
         return {"view": {**view, "id": view_id}}
 
     def _views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
