@@ -52,6 +52,7 @@ Cursor = tuple[str, str]
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _CANONICAL = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z")
+_PLAIN = frozenset({str, int, bool, type(None)})  # exact types a change value keeps as it is
 
 
 def audit_time(value: str | datetime) -> str:
@@ -100,6 +101,9 @@ def retention_cutoff(days: int, now: datetime | None = None) -> str:
 
 
 def _text(name: str, value: Any, limit: int = MAX_TEXT) -> str:
+    if type(value) is str and len(value) <= limit and not value.isspace() and value \
+            and not _CONTROL.search(value):
+        return value  # the common case, checked in one expression
     if not isinstance(value, str) or not value.strip():
         raise InvalidInput(f"audit {name} must be a non-empty string, not {value!r}")
     if len(value) > limit:
@@ -111,9 +115,11 @@ def _text(name: str, value: Any, limit: int = MAX_TEXT) -> str:
 
 def _json_safe(value: Any, depth: int = 0) -> Any:
     """``value`` with tuples as lists; ``InvalidInput`` unless JSON can carry it exactly."""
+    if type(value) in _PLAIN:
+        return value
     if depth > 10:
         raise InvalidInput("audit change values are nested too deeply")
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         if not math.isfinite(value):
@@ -130,6 +136,8 @@ def _json_safe(value: Any, depth: int = 0) -> Any:
 
 def _frozen(value: Any) -> Any:
     """A JSON-safe value with lists as tuples, so the entry stays hashable-ish and immutable."""
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, list):
         return tuple(_frozen(v) for v in value)
     if isinstance(value, dict):
@@ -138,6 +146,8 @@ def _frozen(value: Any) -> Any:
 
 
 def _thawed(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, tuple):
         return [_thawed(v) for v in value]
     if isinstance(value, dict):
@@ -146,9 +156,11 @@ def _thawed(value: Any) -> Any:
 
 
 def _tags(name: str, values: Any) -> tuple[str, ...]:
+    if type(values) is tuple and not values:
+        return values
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise InvalidInput(f"audit {name} must be a list of strings")
-    return tuple(dict.fromkeys(_text(name, v) for v in values))
+    return tuple(dict.fromkeys([_text(name, v) for v in values]))
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
@@ -175,10 +187,14 @@ class AuditEntry:
         set_(self, "action", _text("action", self.action))
         set_(self, "target", _text("target", self.target))
         changes = self.changes
-        if isinstance(changes, str | bytes) or not isinstance(changes, Iterable):
+        if isinstance(changes, (str, bytes)) or not isinstance(changes, Iterable):
             raise InvalidInput("audit changes must be a list of (field, old, new)")
         triples: list[Change] = []
         for change in changes:
+            if type(change) is tuple and len(change) == 3 and type(change[0]) is str \
+                    and type(change[1]) in _PLAIN and type(change[2]) in _PLAIN:
+                triples.append((_text("change field", change[0]), change[1], change[2]))
+                continue  # the common case: a field and two plain values
             if isinstance(change, Mapping):
                 change = (change.get("field"), change.get("old"), change.get("new"))
             if isinstance(change, str) or not isinstance(change, Iterable):

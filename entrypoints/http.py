@@ -102,24 +102,27 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
     async def raw_body() -> bytes:
         """The whole request body, read before anything else looks at the request: within
         ``BODY_SECONDS`` and while fewer than ``MAX_PENDING_BODIES`` are being read (else
-        ``SlowBody``, answered 408 / 503 with ``Connection: close``)."""
-        reading = asyncio.ensure_future(request.get_data(cache=False, as_text=False))
+        ``SlowBody``, answered 408 / 503 with ``Connection: close``).
+
+        The grace period is an ``asyncio.timeout`` on this task (no task or waiter of its own:
+        the common body is complete on arrival); a read it interrupts loses nothing, since
+        Quart keeps receiving the body into the request while the slow path waits again."""
         try:
-            done, _ = await asyncio.wait({reading}, timeout=GRACE_SECONDS)
-            if not done:  # a slow body: it counts against the cap while it keeps arriving
+            try:
+                async with asyncio.timeout(GRACE_SECONDS):
+                    data = await request.get_data(cache=False, as_text=False)
+            except TimeoutError:  # a slow body: it counts against the cap while it keeps arriving
                 if pending[0] >= MAX_PENDING_BODIES:
-                    raise SlowBody(503, "too many requests are still sending their bodies; try again")
+                    raise SlowBody(503, "too many requests are still sending their bodies; try again") \
+                        from None
                 pending[0] += 1
                 try:
-                    await asyncio.wait_for(asyncio.shield(reading), BODY_SECONDS - GRACE_SECONDS)
+                    async with asyncio.timeout(BODY_SECONDS - GRACE_SECONDS):
+                        data = await request.get_data(cache=False, as_text=False)
                 finally:
                     pending[0] -= 1
-            data = reading.result()
         except (TimeoutError, RequestTimeout):
             raise SlowBody(408, f"the body did not arrive within {BODY_SECONDS} seconds") from None
-        finally:
-            if not reading.done():
-                reading.cancel()
         return data.encode() if isinstance(data, str) else data
 
     @app.errorhandler(SlowBody)

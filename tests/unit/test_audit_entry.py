@@ -6,6 +6,8 @@ import json
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.audit import (
     JSON_KEYS,
@@ -147,3 +149,36 @@ def test_now_time_is_the_canonical_form_of_the_current_utc_time() -> None:
     after = datetime.now(UTC)
     assert audit_time(stamp) == stamp and stamp.endswith("Z") and len(stamp) == 27
     assert before <= datetime.fromisoformat(stamp[:-1] + "+00:00") <= after
+
+
+class _Str(str):
+    """A str subclass: checked on the slow path, same verdict."""
+
+
+@given(text=st.one_of(st.text(max_size=600), st.text(alphabet=" \t\u00a0\u2003\n\x00\x7fa", max_size=8),
+                      st.builds(_Str, st.text(max_size=20)), st.integers(), st.none()),
+       value=st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
+                       st.lists(st.integers(), max_size=3), st.tuples(st.text(max_size=3))))
+def test_the_fast_checks_give_the_verdict_of_the_full_ones(text: object, value: object) -> None:
+    """Texts, tags and change values take a fast path in the common case; every input gets the
+    verdict of the plain rules: a non-empty, non-blank str of at most 500 characters without
+    control characters; a change value JSON can carry exactly (lists kept as tuples)."""
+    def ok_text(t: object) -> bool:
+        return isinstance(t, str) and bool(t.strip()) and len(t) <= 500 and not any(
+            ord(ch) < 32 or ord(ch) == 127 for ch in t)
+
+    def ok_value(v: object) -> bool:
+        if isinstance(v, float):
+            return v == v and v not in (float("inf"), float("-inf"))
+        return not isinstance(v, list | tuple) or all(ok_value(x) for x in v)
+
+    want = ok_text(text) and ok_value(value)
+    try:
+        entry = AuditEntry(id="k:1", time="2026-12-01T10:00:00.000000Z", actor=text, action="user edit",
+                           target=text, changes=((text, None, value),), users=(text,))
+    except InvalidInput:
+        assert not want
+    else:
+        assert want
+        assert entry.actor == text and entry.users == (text,)
+        assert entry.changes[0][2] == (tuple(value) if isinstance(value, list | tuple) else value)
