@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 PIP    := PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_WARN_SCRIPT_LOCATION=1 $(BIN)/python -m pip install -q -q
 BEFORE ?=
 
-.PHONY: run test lint bench bench-startup check-readme admin manifest clean
+.PHONY: run test lint bench bench-instructions bench-startup check-readme admin manifest clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,10 @@ check-readme: $(VENV)/.installed-dev
 # `make bench BEFORE=../old-checkout` also measures that checkout's start-up (it needs its .venv).
 bench: $(VENV)/.installed-dev
 	ROCKET_BENCH_BEFORE='$(BEFORE)' $(BIN)/python -m bench
+
+# Instructions per request counted by callgrind (needs valgrind): a noise-free cost figure.
+bench-instructions: $(VENV)/.installed-dev
+	$(BIN)/python -m bench.instructions $(if $(BEFORE),--before '$(BEFORE)')
 
 bench-startup: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.startup $(if $(BEFORE),--before '$(BEFORE)')

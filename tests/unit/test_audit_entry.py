@@ -157,8 +157,9 @@ class _Str(str):
 
 @given(text=st.one_of(st.text(max_size=600), st.text(alphabet=" \t\u00a0\u2003\n\x00\x7fa", max_size=8),
                       st.builds(_Str, st.text(max_size=20)), st.integers(), st.none()),
-       value=st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=30),
-                       st.lists(st.integers(), max_size=3), st.tuples(st.text(max_size=3))))
+       value=st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True),
+                       st.text(max_size=30), st.lists(st.integers(), max_size=3),
+                       st.tuples(st.text(max_size=3))))
 def test_the_fast_checks_give_the_verdict_of_the_full_ones(text: object, value: object) -> None:
     """Texts, tags and change values take a fast path in the common case; every input gets the
     verdict of the plain rules: a non-empty, non-blank str of at most 500 characters without
