@@ -23,7 +23,6 @@ Entries are ordered newest first by ``(time, id)`` descending; a page cursor is 
 from __future__ import annotations
 
 import contextvars
-import hashlib
 import json
 import math
 import re
@@ -273,6 +272,8 @@ class AuditEntry:
 
 def content_id(data: Mapping[str, Any]) -> str:
     """A stable id for an entry that has none: a hash of its five JSON keys."""
+    import hashlib  # here, not at import: OpenSSL's hashlib costs ~4 ms of every CLI start
+
     body = json.dumps({k: data.get(k) for k in JSON_KEYS}, sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(body.encode()).hexdigest()[:32]
 
@@ -427,5 +428,7 @@ def current_scope() -> AuditScope | None:
 
 def derived_id(key: str, *parts: object) -> str:
     """A deterministic entry id from an idempotency key and positions (same inputs, same id)."""
+    import hashlib  # see content_id
+
     body = "|".join([key, *(str(p) for p in parts)])
     return "k:" + hashlib.sha256(body.encode()).hexdigest()[:40]

@@ -46,20 +46,23 @@ _MISSING: Any = dataclasses.MISSING
 _FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
 
 
-# ``__dataclass_params__`` of a frozen and of a mutable dataclass (eq, repr, init, no order):
-# what ``@dataclass`` reads on a base to check that a dataclass subclass of a record is frozen
-# alike. Taken from two empty dataclasses, so they are whatever this Python's dataclasses make.
-@dataclasses.dataclass(frozen=True)
-class _FrozenParams:
-    pass
+class _Params:
+    """A record's ``__dataclass_params__``: the options ``@dataclass`` would have been given
+    (``@dataclass`` reads ``frozen`` on a base, to check that a dataclass deriving from a
+    record is frozen alike)."""
+
+    __slots__ = ("frozen",)
+    init = repr = eq = match_args = True
+    order = unsafe_hash = kw_only = slots = weakref_slot = False
+
+    def __init__(self, frozen: bool) -> None:
+        self.frozen = frozen
+
+    def __repr__(self) -> str:
+        return f"_Params(init=True, repr=True, eq=True, order=False, unsafe_hash=False, frozen={self.frozen})"
 
 
-@dataclasses.dataclass
-class _MutableParams:
-    pass
-
-
-_PARAMS = {True: _FrozenParams.__dataclass_params__, False: _MutableParams.__dataclass_params__}  # type: ignore[attr-defined]
+_PARAMS = {True: _Params(True), False: _Params(False)}
 
 
 def _is_classvar(annotation: object) -> bool:

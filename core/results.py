@@ -6,12 +6,14 @@ sync, a notice); the bus appends its subscribers' warnings there."""
 from __future__ import annotations
 
 from dataclasses import field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from core.models import Project, Team, User
 from core.records import record
-from ports.chat import Channel
-from ports.identity import DeviceCode
+
+if TYPE_CHECKING:  # annotations only: importing this module loads no port (start-up, issue 17)
+    from core.models import Project, Team, User
+    from ports.chat import Channel
+    from ports.identity import DeviceCode
 
 
 @record(frozen=False)

@@ -65,6 +65,18 @@ async def _ports(wiring: Wiring) -> Ports:
     return await cast("Awaitable[Ports]", wiring.ports())
 
 
+async def _opened(wiring: Wiring) -> None:
+    """Open what every command opens before it runs: the container's ports (its integrations'
+    adapters are built there, and a malformed setting fails there); on the fast path, the store
+    and its audit log (its integrations are all absent: the ports are built with the bus)."""
+    from entrypoints.quick import QuickWiring
+
+    if isinstance(wiring, QuickWiring):
+        await wiring.audit()
+    else:
+        await _ports(wiring)
+
+
 def cmd_serve(args: argparse.Namespace, config: Config) -> int:
     import logging
 
@@ -155,7 +167,7 @@ async def cmd_exec(container: Wiring, actor: str, words: list[str]) -> int:
     text = words[0] if len(words) == 1 else shlex.join(words)  # no words: the help
     # The store and its audit log are opened as for any command (an unreachable database fails
     # the same way); the handlers are imported only if the line is a command, not help.
-    await _ports(container)
+    await _opened(container)
     reply = await run_command(LazyBus(lambda: _bus(container)), actor, text)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")

@@ -25,10 +25,11 @@ import argparse
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, NoReturn
 
 from core import commands as c
+from core.records import record
 
 PROG = "/rocket"
 COMMAND = "_command"  # the namespace attribute holding the subcommand's command class
@@ -40,7 +41,7 @@ WHITESPACE = " \t\r\n\u00a0\u2007\u202f\u3000\u2028\u2029\x0b\x0c"
 CommandClass = type[c.Command[Any]]
 
 
-@dataclass(frozen=True)
+@record
 class Parsed:
     """One parsed line: the command class and its arguments (all but ``actor``)."""
 
@@ -53,7 +54,7 @@ class Parsed:
         return self.command(actor=actor, **self.kwargs)  # type: ignore[call-arg]
 
 
-@dataclass(frozen=True)
+@record
 class Help:
     """A request for help; ``text`` is the help to reply with."""
 
@@ -317,7 +318,7 @@ def usage_line(parser: argparse.ArgumentParser) -> str:
     return f"{parser.prog} {arguments_line(parser)}".rstrip()
 
 
-@dataclass
+@record(frozen=False)
 class Group:
     name: str
     parser: RocketParser
