@@ -41,6 +41,8 @@ from typing import Any, TypeVar, dataclass_transform, overload
 
 _T = TypeVar("_T")
 _MISSING: Any = dataclasses.MISSING
+_REQUIRED: Any = object()  # markers of a field's value before __init__ fills it
+_FACTORY: Any = object()
 # How a field of a dataclass is marked in ``Field._field_type`` (dataclasses' own sentinel; the
 # only private name used, so ``dataclasses.fields`` and ``replace`` see a record's fields).
 _FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
@@ -133,31 +135,38 @@ def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]]) -> Callable
     takes = (f"{count + 1} positional argument{'s' if count else ''}" if least == count + 1
              else f"from {least} to {count + 1} positional arguments")
 
+    # Every field in order, holding its default or a marker: an instance's values start as a
+    # copy of this, then the arguments replace entries (a dict keeps each key's position).
+    template = {n: defaults.get(n, _FACTORY if n in factories else _REQUIRED) for n in names}
+    unset = tuple(n for n, v in template.items() if v is _FACTORY or v is _REQUIRED)
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        given = len(args)
-        if given > count:
-            raise TypeError(f"{qualname} takes {takes} but {given + 1} were given")
-        for key in kwargs:
-            if key not in known:
-                raise TypeError(f"{qualname} got an unexpected keyword argument {key!r}")
-            if names.index(key) < given:
-                raise TypeError(f"{qualname} got multiple values for argument {key!r}")
-        values = self.__dict__
-        missing = []
-        for index, name in enumerate(names):
-            if index < given:
-                values[name] = args[index]
-            elif name in kwargs:
-                values[name] = kwargs[name]
-            elif name in defaults:
-                values[name] = defaults[name]
-            elif name in factories:
-                values[name] = factories[name]()
-            else:
-                missing.append(name)
-        if missing:
-            raise TypeError(f"{qualname} missing {len(missing)} required positional "
-                            f"argument{'s' if len(missing) > 1 else ''}: {_listed(missing)}")
+        values = template.copy()
+        if args:
+            if len(args) > count:
+                raise TypeError(f"{qualname} takes {takes} but {len(args) + 1} were given")
+            values.update(zip(names, args))
+        if kwargs:
+            if not known.issuperset(kwargs):
+                unexpected = next(k for k in kwargs if k not in known)
+                raise TypeError(f"{qualname} got an unexpected keyword argument {unexpected!r}")
+            if args:
+                repeated = next((k for k in names[:len(args)] if k in kwargs), None)
+                if repeated is not None:
+                    raise TypeError(f"{qualname} got multiple values for argument {repeated!r}")
+            values.update(kwargs)
+        if unset:
+            missing = []
+            for name in unset:
+                value = values[name]
+                if value is _FACTORY:
+                    values[name] = factories[name]()
+                elif value is _REQUIRED:
+                    missing.append(name)
+            if missing:
+                raise TypeError(f"{qualname} missing {len(missing)} required positional "
+                                f"argument{'s' if len(missing) > 1 else ''}: {_listed(missing)}")
+        self.__dict__.update(values)
 
     __init__.__qualname__ = f"{cls.__qualname__}.__init__"
     return __init__
