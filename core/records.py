@@ -145,7 +145,7 @@ def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]]) -> Callable
         if args:
             if len(args) > count:
                 raise TypeError(f"{qualname} takes {takes} but {len(args) + 1} were given")
-            values.update(zip(names, args))
+            values.update(zip(names, args, strict=False))  # fewer args than fields: the rest stay
         if kwargs:
             if not known.issuperset(kwargs):
                 unexpected = next(k for k in kwargs if k not in known)

@@ -1,0 +1,43 @@
+"""``rocket SUB …`` is parsed by a parser holding ``SUB`` alone (entrypoints/cli.py, start-up):
+every line parses, fails and prints help exactly as with the whole parser."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+
+import pytest
+
+from entrypoints.cli import SUBCOMMANDS, build_parser
+
+LINES = [
+    ["exec"], ["exec", "--as"], ["exec", "--as", "U1", "team", "list"], ["exec", "--help"],
+    ["exec", "--as", "U1", "-h"], ["admin"], ["admin", "U1"], ["admin", "U1", "extra"],
+    ["db"], ["db", "export", "--bad"], ["db", "export", "-o", "x.json"], ["db", "import"],
+    ["audit", "--limit", "x"], ["audit", "--since", "2026-01-01", "--limit", "5"], ["serve", "--help"],
+    ["serve", "--port", "8080"], ["socket"], ["socket", "now"], ["slack-manifest", "--socket"],
+]
+
+
+def outcome(only: str | None, argv: list[str]) -> tuple[object, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            result: object = vars(build_parser(only).parse_args(argv))
+        except SystemExit as exit_:
+            result = ("exit", exit_.code)
+    return result, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("argv", LINES, ids=" ".join)
+def test_one_subcommand_parses_as_the_whole_parser(argv: list[str]) -> None:
+    whole = outcome(None, argv)
+    assert outcome(argv[0], argv) == whole
+    assert whole[1] or whole[2] or whole[0] != ("exit", 0)  # something was parsed or printed
+
+
+def test_every_subcommand_is_listed_and_the_usage_is_the_same() -> None:
+    actions = [a for a in build_parser()._actions if a.dest == "command"]
+    assert tuple(actions[0].choices) == SUBCOMMANDS  # type: ignore[arg-type]
+    for name in SUBCOMMANDS:
+        assert build_parser(name).format_usage() == build_parser().format_usage()
