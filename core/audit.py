@@ -33,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import InvalidInput
+from core.records import record
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 TIME_LENGTH = len("2026-12-01T10:00:00.123456Z")
@@ -302,7 +303,7 @@ def decode_cursor(value: str | Cursor) -> Cursor:
     return (audit_time(pair[0]), _text("cursor id", pair[1], MAX_ID))
 
 
-@dataclass(frozen=True)
+@record
 class AuditQuery:
     """Validated ``AuditLog.query`` arguments (every backend builds one first).
 
@@ -391,7 +392,7 @@ def check_purge(older_than: str | datetime, limit: int) -> tuple[str, int]:
 # --- who is acting, and the change's idempotency key (set by the entry points) ----------------
 
 
-@dataclass
+@record(frozen=False)
 class AuditScope:
     """Set by an entry point around the commands it runs (``audit_scope``).
 
