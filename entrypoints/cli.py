@@ -168,7 +168,8 @@ async def cmd_exec(container: Wiring, actor: str, words: list[str]) -> int:
     # The store and its audit log are opened as for any command (an unreachable database fails
     # the same way); the handlers are imported only if the line is a command, not help.
     await _opened(container)
-    reply = await run_command(LazyBus(lambda: _bus(container)), actor, text)
+    # The CLI prints text only: help and refusals come without Slack blocks (see run_command).
+    reply = await run_command(LazyBus(lambda: _bus(container)), actor, text, blocks=False)
     if hasattr(sys.stdout, "reconfigure"):
         sys.stdout.reconfigure(errors="replace")
     csv_text = _unsent_csv(reply.result)
