@@ -41,3 +41,19 @@ def test_every_subcommand_is_listed_and_the_usage_is_the_same() -> None:
     assert tuple(actions[0].choices) == SUBCOMMANDS  # type: ignore[arg-type]
     for name in SUBCOMMANDS:
         assert build_parser(name).format_usage() == build_parser().format_usage()
+
+
+@pytest.mark.parametrize(("argv", "collects"), [
+    (["exec", "--as", "U1", "help"], False), (["admin", "U1"], False), (["audit"], False),
+    (["db", "export"], False), (["serve"], True), (["socket"], True),
+])
+def test_the_cyclic_collector_is_off_while_a_one_shot_command_runs_and_restored(monkeypatch, argv, collects):
+    import gc
+
+    import entrypoints.cli as cli
+
+    seen = []
+    monkeypatch.setattr(cli, "_run", lambda args: seen.append(gc.isenabled()) or 0)
+    assert gc.isenabled()
+    assert cli.main(argv) == 0
+    assert seen == [collects] and gc.isenabled()
