@@ -2,9 +2,10 @@
 events (start-up cost, issue 17).
 
 ``@dataclass`` writes the source of each method and ``exec``-s it, per class: 43 frozen
-command classes cost ~31 ms at import, more than the rest of ``rocket exec`` together. A
-record's methods are built once here, as closures over the class's field names, with no
-``exec``; what a class declares is exactly what ``@dataclass`` accepts for the same class.
+command classes cost ~31 ms at import, more than the rest of ``rocket exec`` together. Records
+share one set of methods, written once here, which read the class's ``__record__`` (its field
+names and defaults); a class's ``dataclasses.Field`` objects are made when first asked for.
+What a class declares is exactly what ``@dataclass`` accepts for the same class.
 
 Contract (each point is what ``@dataclass`` / ``@dataclass(frozen=True)`` does, and
 tests/unit/test_records.py compares the two side by side):
@@ -26,7 +27,8 @@ tests/unit/test_records.py compares the two side by side):
 - A method the class defines itself (``__repr__``, ``__eq__``, ``__str__``, properties, …) is
   kept, as ``@dataclass`` keeps it.
 - ``dataclasses.is_dataclass``, ``fields``, ``replace`` and ``asdict`` work on records: each
-  record has ``__dataclass_fields__`` of real ``dataclasses.Field`` objects.
+  record has ``__dataclass_fields__`` of real ``dataclasses.Field`` objects (and
+  ``__dataclass_params__``), so a dataclass may also derive from a record.
 
 ``typing.dataclass_transform`` tells type checkers that ``@record`` makes a dataclass-like
 class, frozen unless ``frozen=False`` is given, with ``dataclasses.field`` as field specifier.
@@ -73,44 +75,126 @@ def _is_classvar(annotation: object) -> bool:
     return getattr(annotation, "__origin__", annotation) is typing.ClassVar
 
 
-def _fields(cls: type) -> dict[str, dataclasses.Field[Any]]:
-    """The fields of ``cls``: its record bases' first, then its own annotations, as for a
-    dataclass (a field redeclared keeps its place)."""
-    fields: dict[str, dataclasses.Field[Any]] = {}
+# One declared field: (annotation, default, default factory, the ``field(...)`` it was declared
+# with or None); ``_MISSING`` where there is none.
+_Declared = tuple[Any, Any, Any, "dataclasses.Field[Any] | None"]
+
+
+class _Spec:
+    """A record class's fields and how ``__init__`` fills them: ``cls.__record__``, read by the
+    methods every record shares (one set of functions for all, no closure or ``exec`` per
+    class). ``owner`` is the record class it describes."""
+
+    __slots__ = ("owner", "declared", "names", "known", "template", "unset", "factories", "_fields")
+
+    def __init__(self, owner: type[Any], declared: dict[str, _Declared]) -> None:
+        self.owner: type[Any] = owner
+        self.declared = declared
+        self.names = tuple(declared)
+        self.known = frozenset(declared)
+        # Every field in order, holding its default or a marker: an instance's values start as a
+        # copy of this, then the arguments replace entries (a dict keeps each key's position).
+        self.template: dict[str, Any] = {}
+        self.factories: dict[str, Callable[[], Any]] = {}
+        unset = []
+        for name, (_, default, factory, _given) in declared.items():
+            if default is not _MISSING:
+                self.template[name] = default
+                continue
+            if factory is not _MISSING:
+                self.factories[name] = factory
+            self.template[name] = _REQUIRED if factory is _MISSING else _FACTORY
+            unset.append(name)
+        self.unset = tuple(unset)
+        self._fields: dict[str, dataclasses.Field[Any]] | None = None
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.owner.__qualname__}.__init__()"
+
+    @property
+    def takes(self) -> str:
+        """How many positional arguments ``__init__`` takes, as Python's own error says it."""
+        count = len(self.names)
+        least = 1 + sum(1 for v in self.template.values() if v is _REQUIRED)  # self too
+        return (f"{count + 1} positional argument{'s' if count else ''}" if least == count + 1
+                else f"from {least} to {count + 1} positional arguments")
+
+    def fields(self) -> dict[str, dataclasses.Field[Any]]:
+        """``__dataclass_fields__``: a ``dataclasses.Field`` per field, made on first use."""
+        if self._fields is None:
+            fields = {}
+            for name, (annotation, default, _, declared) in self.declared.items():
+                if declared is None:  # a plain default (a declared field(...) is named already)
+                    declared = dataclasses.field(default=default)
+                    declared.name, declared.type = name, annotation
+                    declared._field_type = _FIELD
+                fields[name] = declared
+            self._fields = fields
+        return self._fields
+
+
+class _LazyFields:
+    """A record's ``__dataclass_fields__``, built when first read (``dataclasses.fields``,
+    ``replace``, ``is_dataclass``, a dataclass deriving from the record): few records are ever
+    asked, and the ``Field`` objects are a third of a record's cost."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: _Spec) -> None:
+        self.spec = spec
+
+    def __get__(self, instance: object, owner: type | None = None) -> dict[str, dataclasses.Field[Any]]:
+        return self.spec.fields()
+
+
+def _declared(cls: type) -> dict[str, _Declared]:
+    """The fields of ``cls``: its bases' first (records and dataclasses), then its own
+    annotations, as for a dataclass (a field redeclared keeps its place)."""
+    declared: dict[str, _Declared] = {}
     for base in cls.__mro__[-1:0:-1]:
-        fields.update(getattr(base, "__dataclass_fields__", {}))
-    for name, annotation in cls.__dict__.get("__annotations__", {}).items():
-        if _is_classvar(annotation):
-            continue
-        default = cls.__dict__.get(name, _MISSING)
+        spec = base.__dict__.get("__record__")
+        if spec is not None:
+            declared.update(spec.declared)
+        elif "__dataclass_fields__" in base.__dict__:  # a real dataclass
+            for f in base.__dict__["__dataclass_fields__"].values():
+                if f._field_type is _FIELD:
+                    declared[f.name] = (f.type, f.default, f.default_factory, f)
+    own = cls.__dict__
+    for name, annotation in own.get("__annotations__", {}).items():
+        if "ClassVar" in annotation if type(annotation) is str else _is_classvar(annotation):
+            if type(annotation) is not str or _is_classvar(annotation):
+                continue
+        default = own.get(name, _MISSING)
+        factory: Any = _MISSING
+        given: dataclasses.Field[Any] | None = None
         if isinstance(default, dataclasses.Field):
-            spec = default
-            unsupported = (not spec.init or not spec.repr or spec.compare is not True or spec.hash is not None
-                           or spec.kw_only not in (_MISSING, False))
+            given = default
+            unsupported = (not given.init or not given.repr or given.compare is not True
+                           or given.hash is not None or given.kw_only not in (_MISSING, False))
             if unsupported:
                 raise TypeError(f"{cls.__qualname__}.{name}: @record accepts field(default=…) or "
                                 "field(default_factory=…) only")
-            if spec.default is _MISSING:
+            default, factory = given.default, given.default_factory
+            given.name, given.type = name, annotation
+            given._field_type = _FIELD  # type: ignore[attr-defined]
+            if default is _MISSING:
                 delattr(cls, name)
             else:
-                setattr(cls, name, spec.default)
-        else:
-            spec = dataclasses.field(default=default)
-        if spec.default is not _MISSING and type(spec.default).__hash__ is None:
-            raise ValueError(f"mutable default {type(spec.default)} for field {name} is not allowed: "
+                setattr(cls, name, default)
+        if default is not _MISSING and type(default).__hash__ is None:
+            raise ValueError(f"mutable default {type(default)} for field {name} is not allowed: "
                              "use default_factory")
-        spec.name, spec.type = name, annotation
-        spec._field_type = _FIELD  # type: ignore[attr-defined]
-        fields[name] = spec
-    return fields
+        declared[name] = (annotation, default, factory, given)
+    return declared
 
 
-def _check_order(cls: type, fields: dict[str, dataclasses.Field[Any]]) -> None:
+def _check_order(declared: dict[str, _Declared]) -> None:
     seen_default = False
-    for spec in fields.values():
-        has_default = spec.default is not _MISSING or spec.default_factory is not _MISSING
+    for name, (_, default, factory, _given) in declared.items():
+        has_default = default is not _MISSING or factory is not _MISSING
         if seen_default and not has_default:
-            raise TypeError(f"non-default argument {spec.name!r} follows default argument")
+            raise TypeError(f"non-default argument {name!r} follows default argument")
         seen_default = seen_default or has_default
 
 
@@ -122,91 +206,81 @@ def _listed(names: list[str]) -> str:
     return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
 
 
-def _make_init(cls: type, fields: dict[str, dataclasses.Field[Any]]) -> Callable[..., None]:
-    names = tuple(fields)
-    known = frozenset(names)
-    count = len(names)
-    defaults = {n: f.default for n, f in fields.items() if f.default is not _MISSING}
-    factories: dict[str, Callable[[], Any]] = {
-        n: f.default_factory for n, f in fields.items()  # type: ignore[misc]  # not MISSING here
-        if f.default_factory is not _MISSING}
-    qualname = f"{cls.__qualname__}.__init__()"
-    least = 1 + sum(1 for n in names if n not in defaults and n not in factories)  # self too
-    takes = (f"{count + 1} positional argument{'s' if count else ''}" if least == count + 1
-             else f"from {least} to {count + 1} positional arguments")
+# --- the methods every record shares (each reads ``type(self).__record__``) -----------------
 
-    # Every field in order, holding its default or a marker: an instance's values start as a
-    # copy of this, then the arguments replace entries (a dict keeps each key's position).
-    template = {n: defaults.get(n, _FACTORY if n in factories else _REQUIRED) for n in names}
-    unset = tuple(n for n, v in template.items() if v is _FACTORY or v is _REQUIRED)
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        values = template.copy()
+def _spec(record: Any) -> _Spec:
+    spec: _Spec = type(record).__record__
+    return spec
+
+
+def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    spec: _Spec = type(self).__record__
+    values = spec.template.copy()
+    if args:
+        if len(args) > len(spec.names):
+            raise TypeError(f"{spec.qualname} takes {spec.takes} but {len(args) + 1} were given")
+        values.update(zip(spec.names, args, strict=False))  # fewer args than fields: the rest stay
+    if kwargs:
+        if not spec.known.issuperset(kwargs):
+            unexpected = next(k for k in kwargs if k not in spec.known)
+            raise TypeError(f"{spec.qualname} got an unexpected keyword argument {unexpected!r}")
         if args:
-            if len(args) > count:
-                raise TypeError(f"{qualname} takes {takes} but {len(args) + 1} were given")
-            values.update(zip(names, args, strict=False))  # fewer args than fields: the rest stay
-        if kwargs:
-            if not known.issuperset(kwargs):
-                unexpected = next(k for k in kwargs if k not in known)
-                raise TypeError(f"{qualname} got an unexpected keyword argument {unexpected!r}")
-            if args:
-                repeated = next((k for k in names[:len(args)] if k in kwargs), None)
-                if repeated is not None:
-                    raise TypeError(f"{qualname} got multiple values for argument {repeated!r}")
-            values.update(kwargs)
-        if unset:
-            missing = []
-            for name in unset:
-                value = values[name]
-                if value is _FACTORY:
-                    values[name] = factories[name]()
-                elif value is _REQUIRED:
-                    missing.append(name)
-            if missing:
-                raise TypeError(f"{qualname} missing {len(missing)} required positional "
-                                f"argument{'s' if len(missing) > 1 else ''}: {_listed(missing)}")
-        self.__dict__.update(values)
-
-    __init__.__qualname__ = f"{cls.__qualname__}.__init__"
-    return __init__
+            repeated = next((k for k in spec.names[:len(args)] if k in kwargs), None)
+            if repeated is not None:
+                raise TypeError(f"{spec.qualname} got multiple values for argument {repeated!r}")
+        values.update(kwargs)
+    if spec.unset:
+        missing = []
+        for name in spec.unset:
+            value = values[name]
+            if value is _FACTORY:
+                values[name] = spec.factories[name]()
+            elif value is _REQUIRED:
+                missing.append(name)
+        if missing:
+            raise TypeError(f"{spec.qualname} missing {len(missing)} required positional "
+                            f"argument{'s' if len(missing) > 1 else ''}: {_listed(missing)}")
+    self.__dict__.update(values)
 
 
-def _make_methods(cls: type, fields: dict[str, dataclasses.Field[Any]], frozen: bool) -> dict[str, Any]:
-    names = tuple(fields)
-    known = frozenset(names)
+def __repr__(self: Any) -> str:
+    values = self.__dict__
+    inner = ", ".join(f"{name}={values[name]!r}" for name in type(self).__record__.names)
+    return f"{type(self).__qualname__}({inner})"
 
-    def __repr__(self: Any) -> str:
-        inner = ", ".join(f"{name}={self.__dict__[name]!r}" for name in names)
-        return f"{type(self).__qualname__}({inner})"
 
-    def __eq__(self: Any, other: object) -> bool:
-        if other.__class__ is self.__class__:
-            mine, theirs = self.__dict__, other.__dict__
-            return tuple(mine[n] for n in names) == tuple(theirs[n] for n in names)
-        return NotImplemented
+def __eq__(self: Any, other: object) -> bool:
+    if other.__class__ is self.__class__:
+        mine, theirs = self.__dict__, other.__dict__
+        names = _spec(self).names
+        return tuple(mine[n] for n in names) == tuple(theirs[n] for n in names)
+    return NotImplemented
 
-    methods: dict[str, Any] = {"__init__": _make_init(cls, fields), "__repr__": __repr__, "__eq__": __eq__}
-    owner: type[Any] = cls  # for super(): a subclass that is no record may set its own attributes
-    if frozen:
-        def __setattr__(self: Any, name: str, value: object) -> None:
-            if type(self) is cls or name in known:
-                raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
-            super(owner, self).__setattr__(name, value)
 
-        def __delattr__(self: Any, name: str) -> None:
-            if type(self) is cls or name in known:
-                raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
-            super(owner, self).__delattr__(name)
+def __hash__(self: Any) -> int:
+    values = self.__dict__
+    return hash(tuple(values[n] for n in type(self).__record__.names))
 
-        def __hash__(self: Any) -> int:
-            values = self.__dict__
-            return hash(tuple(values[n] for n in names))
 
-        methods.update(__setattr__=__setattr__, __delattr__=__delattr__, __hash__=__hash__)
-    for method in methods.values():
-        method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
-    return methods
+def __setattr__(self: Any, name: str, value: object) -> None:  # frozen records
+    spec: _Spec = type(self).__record__
+    if type(self) is spec.owner or name in spec.known:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    super(spec.owner, self).__setattr__(name, value)  # a subclass that is no record
+
+
+def __delattr__(self: Any, name: str) -> None:  # frozen records
+    spec: _Spec = type(self).__record__
+    if type(self) is spec.owner or name in spec.known:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    super(spec.owner, self).__delattr__(name)
+
+
+_METHODS = {"__init__": __init__, "__repr__": __repr__, "__eq__": __eq__}
+_FROZEN_METHODS = {"__setattr__": __setattr__, "__delattr__": __delattr__}
+_HASH = __hash__
+del __init__, __repr__, __eq__, __hash__, __setattr__, __delattr__  # not this module's own
 
 
 def _build(cls: type[_T], frozen: bool) -> type[_T]:
@@ -215,23 +289,27 @@ def _build(cls: type[_T], frozen: bool) -> type[_T]:
         if params is not None and params.frozen != frozen:
             raise TypeError("cannot inherit frozen dataclass from a non-frozen one" if frozen
                             else "cannot inherit non-frozen dataclass from a frozen one")
-    fields = _fields(cls)
-    _check_order(cls, fields)
+    declared = _declared(cls)
+    _check_order(declared)
     own = cls.__dict__
     if frozen and ("__setattr__" in own or "__delattr__" in own):
         raise TypeError(f"cannot overwrite __setattr__ or __delattr__ in frozen record {cls.__qualname__}")
-    # dataclasses' rule: a __hash__ the class sets itself is kept (Python's implicit None, set
-    # when the class defines __eq__ alone, is not one).
-    class_hash = own.get("__hash__", _MISSING)
-    explicit_hash = not (class_hash is _MISSING or (class_hash is None and "__eq__" in own))
-    for name, method in _make_methods(cls, fields, frozen).items():
-        if (not explicit_hash) if name == "__hash__" else name not in own:
+    spec = _Spec(cls, declared)
+    cls.__record__ = spec  # type: ignore[attr-defined]
+    # A method the class defines is kept; one inherited from a record base is already ours.
+    for name, method in (_METHODS | _FROZEN_METHODS if frozen else _METHODS).items():
+        if name not in own and getattr(cls, name, None) is not method:
             setattr(cls, name, method)
-    if not frozen and not explicit_hash:
-        cls.__hash__ = None  # type: ignore[assignment]  # eq without frozen: unhashable, as a dataclass
-    cls.__dataclass_fields__ = fields  # type: ignore[attr-defined]
+    # dataclasses' rule: a __hash__ the class sets itself is kept (Python's implicit None, set
+    # when the class defines __eq__ alone, is not one); else frozen hashes, mutable is unhashable.
+    class_hash = own.get("__hash__", _MISSING)
+    if class_hash is _MISSING or (class_hash is None and "__eq__" in own):
+        wanted = _HASH if frozen else None
+        if class_hash is not wanted or getattr(cls, "__hash__", None) is not wanted:
+            cls.__hash__ = wanted  # type: ignore[assignment]
+    cls.__dataclass_fields__ = _LazyFields(spec)  # type: ignore[attr-defined]
     cls.__dataclass_params__ = _PARAMS[frozen]  # type: ignore[attr-defined]
-    setattr(cls, "__match_args__", tuple(fields))  # noqa: B010 - mypy refuses the plain assignment
+    setattr(cls, "__match_args__", spec.names)  # noqa: B010 - mypy refuses the plain assignment
     return cls
 
 

@@ -213,3 +213,29 @@ def test_a_dataclass_may_derive_from_a_record_as_from_a_dataclass() -> None:
         @dataclass
         class Loud(ev.Event):
             text: str
+
+
+def test_a_plain_subclass_of_a_record_behaves_as_a_plain_subclass_of_a_dataclass() -> None:
+    dc_base, rec_base = twins(frozen=True)
+
+    made = []
+    for base in (dc_base, rec_base):
+        class Plain(base):  # type: ignore[valid-type,misc]
+            pass
+
+        plain = Plain("U1", 2)
+        plain.extra = "allowed"  # not a field, not the dataclass itself: set as usual
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            plain.count = 3
+        made.append((repr(plain), vars(plain), plain == Plain("U1", 2), hash(Plain("U1", 2, ()))))
+    assert made[0][1:] == made[1][1:] and made[0][0].endswith(made[1][0].split("Plain", 1)[1])
+
+
+def test_records_share_their_methods_and_make_their_fields_on_first_use() -> None:
+    assert c.ListTeams.__init__ is c.AddUser.__init__ and ev.TeamCreated.__eq__ is ev.Event.__eq__
+    assert "__init__" not in vars(ev.TeamCreated)  # inherited from the record Event
+    fields = dataclasses.fields(c.ListTeams)
+    assert [(f.name, f.default) for f in fields] == [("actor", dataclasses.MISSING), ("page", 1)]
+    assert dataclasses.fields(c.ListTeams) == fields  # made once
+    with pytest.raises(TypeError, match=r"ListTeams.__init__\(\) takes from 2 to 3 positional"):
+        c.ListTeams("U1", 2, 3)  # type: ignore[call-arg]
