@@ -212,13 +212,46 @@ async def cmd_audit(container: Wiring, since: str | None, limit: int) -> int:
 SUBCOMMANDS = ("serve", "admin", "db", "exec", "audit", "socket", "slack-manifest")
 
 
+def _terminal_columns() -> int:
+    """``shutil.get_terminal_size().columns``, as argparse sizes its help, without importing
+    ``shutil`` (bz2, lzma, fnmatch…: ~2 ms of every start; argparse asks on every argument):
+    ``$COLUMNS`` when a positive integer, else the terminal's width, else 80."""
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
+
+
+class _Formatter(argparse.HelpFormatter):
+    """argparse's own help layout, at the width argparse itself would take."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None) -> None:
+        super().__init__(prog, indent_increment, max_help_position,
+                         _terminal_columns() - 2 if width is None else width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser with ``_Formatter``; its subcommands' parsers are ``_Parser`` too."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)
+
+
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The ``rocket`` parser; with ``only`` (one of ``SUBCOMMANDS``), with that subcommand alone.
 
     ``rocket SUB …`` parses the same either way (argparse hands every word after ``SUB`` to
     ``SUB``'s parser, whose own usage its errors and ``-h`` show), so ``main`` builds only the
     subcommand named: each parser costs ~0.3 ms of every start."""
-    parser = argparse.ArgumentParser(prog="rocket", description="Rocket: ChatOps team management.")
+    parser = _Parser(prog="rocket", description="Rocket: ChatOps team management.")
     # The usage lists every subcommand either way (an unrecognized argument shows it).
     listed = {} if only is None else {"metavar": "{" + ",".join(SUBCOMMANDS) + "}"}
     sub = parser.add_subparsers(dest="command", required=True, **listed)

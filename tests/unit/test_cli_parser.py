@@ -57,3 +57,36 @@ def test_the_cyclic_collector_is_off_while_a_one_shot_command_runs_and_restored(
     assert gc.isenabled()
     assert cli.main(argv) == 0
     assert seen == [collects] and gc.isenabled()
+
+
+def _helps() -> list[str]:
+    import entrypoints.cli as cli
+
+    parser = cli.build_parser()
+    [sub] = [a for a in parser._actions if a.dest == "command"]
+    texts = [parser.format_help()]
+    for child in sub.choices.values():  # type: ignore[union-attr]
+        texts.append(child.format_help())
+        texts += [p.format_help() for a in child._actions if a.dest == "db_command"
+                  for p in a.choices.values()]  # type: ignore[union-attr]
+    return texts
+
+
+@pytest.mark.parametrize("columns", [None, "57", "200", "0", "wide"])
+def test_help_is_laid_out_as_argparse_lays_it_out(monkeypatch, columns):
+    """The CLI's formatter takes the width argparse takes (``shutil.get_terminal_size``)
+    without importing shutil: every help text is the same as with argparse's own formatter."""
+    import argparse
+
+    import entrypoints.cli as cli
+
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    ours = _helps()
+    monkeypatch.setattr(cli, "_Formatter", argparse.HelpFormatter)
+    theirs = _helps()
+    assert ours == theirs and len(ours) == 10  # rocket, its 7 subcommands, db export and import
+    if columns == "57":
+        assert max(len(line) for text in ours for line in text.splitlines()) <= 55
