@@ -91,3 +91,17 @@ def test_help_is_laid_out_as_argparse_lays_it_out(monkeypatch, columns):
     monkeypatch.undo()
     monkeypatch.setenv("COLUMNS", "40" if columns == "200" else "200")
     assert _helps() != ours  # the width is honoured: another width, another layout
+
+
+def test_the_console_script_exits_without_the_collectors_last_pass(monkeypatch):
+    import gc
+
+    import entrypoints.cli as cli
+
+    monkeypatch.setattr(cli, "main", lambda: 3)
+    try:
+        with pytest.raises(SystemExit) as exit_:
+            cli.entry()
+        assert exit_.value.code == 3 and not gc.isenabled()
+    finally:
+        gc.enable()
