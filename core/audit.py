@@ -23,7 +23,6 @@ Entries are ordered newest first by ``(time, id)`` descending; a page cursor is 
 from __future__ import annotations
 
 import contextvars
-import hashlib
 import json
 import math
 import re
@@ -34,6 +33,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from core.errors import InvalidInput
+from core.records import record
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 TIME_LENGTH = len("2026-12-01T10:00:00.123456Z")
@@ -289,6 +289,8 @@ class AuditEntry:
 
 def content_id(data: Mapping[str, Any]) -> str:
     """A stable id for an entry that has none: a hash of its five JSON keys."""
+    import hashlib  # here, not at import: OpenSSL's hashlib costs ~4 ms of every CLI start
+
     body = json.dumps({k: data.get(k) for k in JSON_KEYS}, sort_keys=True, default=str)
     return "sha256:" + hashlib.sha256(body.encode()).hexdigest()[:32]
 
@@ -317,7 +319,7 @@ def decode_cursor(value: str | Cursor) -> Cursor:
     return (audit_time(pair[0]), _text("cursor id", pair[1], MAX_ID))
 
 
-@dataclass(frozen=True)
+@record
 class AuditQuery:
     """Validated ``AuditLog.query`` arguments (every backend builds one first).
 
@@ -406,7 +408,7 @@ def check_purge(older_than: str | datetime, limit: int) -> tuple[str, int]:
 # --- who is acting, and the change's idempotency key (set by the entry points) ----------------
 
 
-@dataclass
+@record(frozen=False)
 class AuditScope:
     """Set by an entry point around the commands it runs (``audit_scope``).
 
@@ -443,5 +445,7 @@ def current_scope() -> AuditScope | None:
 
 def derived_id(key: str, *parts: object) -> str:
     """A deterministic entry id from an idempotency key and positions (same inputs, same id)."""
+    import hashlib  # see content_id
+
     body = "|".join([key, *(str(p) for p in parts)])
     return "k:" + hashlib.sha256(body.encode()).hexdigest()[:40]

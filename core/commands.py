@@ -1,4 +1,5 @@
-"""Commands: one frozen dataclass per request for a change or a view.
+"""Commands: one frozen record (``core.records.record``: a lighter frozen dataclass) per
+request for a change or a view.
 
 Every entry point (the ``/rocket`` grammar, the CLI, jobs, GitHub webhooks through
 ``adapters.github.events``, and next buttons and modals) builds one of these and hands it to
@@ -12,10 +13,10 @@ Values are as typed by the user (handlers validate them); ``None`` means "not gi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from core.models import Project, Team, User
+from core.records import record
 from core.results import (
     AuditPage,
     ChannelFeature,
@@ -41,7 +42,7 @@ R = TypeVar("R", covariant=True)
 class Command(Generic[R]):
     """Base of every command; ``R`` is what its handler returns."""
 
-    if TYPE_CHECKING:  # every concrete command is a dataclass with an ``actor`` field
+    if TYPE_CHECKING:  # every concrete command is a record with an ``actor`` field
 
         @property
         def actor(self) -> str: ...
@@ -50,7 +51,7 @@ class Command(Generic[R]):
 # --- users -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class AddUser(Command[UserResult]):
     """``user add [-f]``: register the actor (``force`` overwrites an existing record)."""
 
@@ -58,7 +59,7 @@ class AddUser(Command[UserResult]):
     force: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class EditUser(Command[UserResult]):
     """``user edit``: change the actor's profile, or ``target``'s."""
 
@@ -73,7 +74,7 @@ class EditUser(Command[UserResult]):
     permission: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class LinkVerifiedGitHub(Command[UserResult]):
     """Store ``actor``'s GitHub link as verified: GitHub's device flow proved that ``actor``
     controls ``login`` (numeric id ``github_user_id``). Built only by ``core.verification``
@@ -84,7 +85,7 @@ class LinkVerifiedGitHub(Command[UserResult]):
     github_user_id: str
 
 
-@dataclass(frozen=True)
+@record
 class ViewUser(Command[UserResult]):
     """``user view``: by Slack id, GitHub login or email (at most one; none: the actor)."""
 
@@ -95,7 +96,7 @@ class ViewUser(Command[UserResult]):
     inspect: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class DeleteUser(Command[Deleted]):
     """``user delete SLACK_ID [--org]`` (admins): offboarding; ``org`` also removes them
     from the GitHub organization (or cancels their pending invitation)."""
@@ -105,7 +106,7 @@ class DeleteUser(Command[Deleted]):
     org: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class OnboardUser(Command[UserResult]):
     """Slack's ``team_join``: register ``actor`` (the newcomer) from their Slack profile."""
 
@@ -118,25 +119,25 @@ class OnboardUser(Command[UserResult]):
 # --- karma -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class ViewKarma(Command[KarmaResult]):
     actor: str
     slack_id: str = ""  # "": the actor's own
 
 
-@dataclass(frozen=True)
+@record
 class SetKarma(Command[KarmaResult]):
     actor: str
     slack_id: str
     amount: int
 
 
-@dataclass(frozen=True)
+@record
 class ResetKarma(Command[KarmaReset]):
     actor: str
 
 
-@dataclass(frozen=True)
+@record
 class GiveKarma(Command[KarmaResult]):
     """``@user ++``: one point from ``actor`` to ``slack_id``."""
 
@@ -147,7 +148,7 @@ class GiveKarma(Command[KarmaResult]):
 # --- emails ------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class ExportEmails(Command[EmailList]):
     actor: str
     team: str | None = None
@@ -156,19 +157,19 @@ class ExportEmails(Command[EmailList]):
 # --- teams -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class ListTeams(Command[TeamList]):
     actor: str
     page: int = 1  # which page of the reply (replies are split for Slack; see adapters/slack/render.py)
 
 
-@dataclass(frozen=True)
+@record
 class ViewTeam(Command[TeamResult]):
     actor: str
     team: str
 
 
-@dataclass(frozen=True)
+@record
 class CreateTeam(Command[TeamResult]):
     actor: str
     team: str
@@ -179,7 +180,7 @@ class CreateTeam(Command[TeamResult]):
     folder: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class EditTeam(Command[TeamResult]):
     actor: str
     team: str
@@ -188,21 +189,21 @@ class EditTeam(Command[TeamResult]):
     folder: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class AddTeamMember(Command[TeamResult]):
     actor: str
     team: str
     slack_id: str
 
 
-@dataclass(frozen=True)
+@record
 class RemoveTeamMember(Command[TeamResult]):
     actor: str
     team: str
     slack_id: str
 
 
-@dataclass(frozen=True)
+@record
 class SetTeamLead(Command[TeamResult]):
     """Make ``slack_id`` a lead of ``team``; with ``remove`` drop only the lead role."""
 
@@ -212,13 +213,13 @@ class SetTeamLead(Command[TeamResult]):
     remove: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class DeleteTeam(Command[Deleted]):
     actor: str
     team: str
 
 
-@dataclass(frozen=True)
+@record
 class RefreshTeams(Command[RefreshResult]):
     """Reconcile every team with GitHub. ``scheduled`` (set only by the scheduled job, never
     by the grammar) skips the admin check: the scheduler is no Slack user. ``guarded`` (the
@@ -232,7 +233,7 @@ class RefreshTeams(Command[RefreshResult]):
     guarded: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class SyncDrive(Command[DriveSyncResult]):
     """Share every team's Drive folder with exactly its registered members' emails (the job)."""
 
@@ -240,7 +241,7 @@ class SyncDrive(Command[DriveSyncResult]):
     scheduled: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class MakeAdmin(Command[UserResult]):
     """``rocket admin SLACK_ID`` (the operator, no Slack user: no permission check): create the
     user if missing and make them admin. Only the CLI builds it."""
@@ -249,7 +250,7 @@ class MakeAdmin(Command[UserResult]):
     slack_id: str
 
 
-@dataclass(frozen=True)
+@record
 class FeatureRandomChannel(Command[ChannelFeature]):
     """Advertise one random public channel in the announcement channel (the weekly job)."""
 
@@ -257,7 +258,7 @@ class FeatureRandomChannel(Command[ChannelFeature]):
     scheduled: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class ImportDirectory(Command[ImportResult]):
     """``rocket db import`` (the operator; only the CLI builds it): validated records to write."""
 
@@ -270,19 +271,19 @@ class ImportDirectory(Command[ImportResult]):
 # --- projects ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class ListProjects(Command[ProjectList]):
     actor: str
     page: int = 1
 
 
-@dataclass(frozen=True)
+@record
 class ViewProject(Command[ProjectResult]):
     actor: str
     project_id: str
 
 
-@dataclass(frozen=True)
+@record
 class CreateProject(Command[ProjectResult]):
     actor: str
     repo: str
@@ -290,14 +291,14 @@ class CreateProject(Command[ProjectResult]):
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class EditProject(Command[ProjectResult]):
     actor: str
     project_id: str
     name: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class AssignProject(Command[ProjectResult]):
     actor: str
     project_id: str
@@ -305,13 +306,13 @@ class AssignProject(Command[ProjectResult]):
     force: bool = False
 
 
-@dataclass(frozen=True)
+@record
 class UnassignProject(Command[ProjectResult]):
     actor: str
     project_id: str
 
 
-@dataclass(frozen=True)
+@record
 class DeleteProject(Command[Deleted]):
     actor: str
     project_id: str
@@ -323,12 +324,12 @@ class DeleteProject(Command[Deleted]):
 # GitHub login of the webhook's sender ("" when absent). Ids are GitHub's, as strings.
 
 
-@dataclass(frozen=True)
+@record
 class GitHubPing(Command[EventOutcome]):
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubTeamCreated(Command[EventOutcome]):
     team_id: str
     slug: str
@@ -336,14 +337,14 @@ class GitHubTeamCreated(Command[EventOutcome]):
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubTeamDeleted(Command[EventOutcome]):
     team_id: str
     slug: str = ""
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubTeamRenamed(Command[EventOutcome]):
     """Team ``edited`` with a slug: the stored team takes the new slug."""
 
@@ -352,7 +353,7 @@ class GitHubTeamRenamed(Command[EventOutcome]):
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubTeamNoted(Command[EventOutcome]):
     """Any other team action (``added_to_repository``, an edit without a slug, …): noted only."""
 
@@ -362,7 +363,7 @@ class GitHubTeamNoted(Command[EventOutcome]):
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubMembershipAdded(Command[EventOutcome]):
     """``membership added`` (scope team): ``github_id`` joined team ``team_id`` on GitHub."""
 
@@ -372,7 +373,7 @@ class GitHubMembershipAdded(Command[EventOutcome]):
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubMembershipRemoved(Command[EventOutcome]):
     team_id: str
     github_id: str
@@ -380,7 +381,7 @@ class GitHubMembershipRemoved(Command[EventOutcome]):
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubMemberLeftOrg(Command[EventOutcome]):
     """organization ``member_removed``."""
 
@@ -389,7 +390,7 @@ class GitHubMemberLeftOrg(Command[EventOutcome]):
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubMemberJoinedOrg(Command[EventOutcome]):
     """organization ``member_added`` (``invited`` False) or ``member_invited`` (True)."""
 
@@ -398,7 +399,7 @@ class GitHubMemberJoinedOrg(Command[EventOutcome]):
     actor: str = ""
 
 
-@dataclass(frozen=True)
+@record
 class GitHubIgnored(Command[EventOutcome]):
     """A known event whose payload names nothing Rocket handles; ``summary`` says why."""
 
@@ -423,7 +424,7 @@ GitHubEvent = (
 # --- audit -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@record
 class ViewAudit(Command[AuditPage]):
     """``audit [--user SLACK_ID] [--team TEAM] [--limit N]``: newest entries first; admins see
     every entry, team leads the entries about the teams they lead. ``before``: a page cursor
@@ -436,7 +437,7 @@ class ViewAudit(Command[AuditPage]):
     before: str | None = None
 
 
-@dataclass(frozen=True)
+@record
 class ViewHome(Command[HomeView]):
     """The Home tab's content for ``actor``: profile, teams, projects, teams managed.
     At most ``limit`` entries per list (the rest is counted, not loaded into the view)."""

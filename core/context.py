@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
+from typing import TYPE_CHECKING
 
-from ports.audit import AuditLog
-from ports.chat import Chat
+from core.records import record
 from ports.clock import Clock, IdGenerator, SystemClock, UuidGenerator
-from ports.drive import Drive
-from ports.github import GitHub
-from ports.identity import GitHubIdentity
-from ports.storage import Store
+
+if TYPE_CHECKING:  # annotations only: ``Settings`` is read without loading every port (issue 17)
+    from ports.audit import AuditLog
+    from ports.chat import Chat
+    from ports.drive import Drive
+    from ports.github import GitHub
+    from ports.identity import GitHubIdentity
+    from ports.storage import Store
 
 
-@dataclass(frozen=True)
+@record
 class Settings:
     """Configuration the core needs (names of special GitHub teams and Slack channels)."""
 
@@ -26,7 +30,7 @@ class Settings:
     refresh_max_removals: int = 10  # ROCKET_REFRESH_MAX_REMOVALS: the nightly refresh's guard rail
 
 
-@dataclass
+@record(frozen=False)
 class Ports:
     """The adapters a use-case talks to. Absent integrations raise IntegrationUnavailable."""
 

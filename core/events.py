@@ -3,7 +3,8 @@
 A handler calls ``record(event)`` after the change it describes is stored; the bus
 (``core.bus``) then hands each recorded event to its subscribers (Drive sync, promotion,
 the notification channel, and the audit log of a later issue). Events are frozen
-dataclasses carrying ids, not records, plus what a reader of an audit log needs: ``actor``
+dataclasses (``core.records.record``: dataclasses built without ``exec``, for start-up time)
+carrying ids, not stored records, plus what a reader of an audit log needs: ``actor``
 (Slack user id; for GitHub webhooks the sender's login, or ""), and ``via`` — where the
 change came from: ``"rocket"`` (a command, job or the CLI), ``"github"`` (a webhook) or
 ``"refresh"`` (a refresh, which promotes and syncs Drive for every team itself, in bulk).
@@ -15,8 +16,9 @@ directly (tests, embedding); nothing is dispatched then.
 from __future__ import annotations
 
 import contextvars
-from dataclasses import dataclass, field
+from dataclasses import field
 
+from core import records
 from core.permissions import Permissions
 
 ROCKET = "rocket"
@@ -24,7 +26,7 @@ GITHUB = "github"
 REFRESH = "refresh"  # a refresh reconciling with GitHub (it promotes and syncs Drive itself)
 
 
-@dataclass(frozen=True)
+@records.record
 class Event:
     """Base of every domain event: each one says who made the change (an ``actor`` field) and
     through what (a ``via`` field: ``rocket``, ``github`` or ``refresh``)."""
@@ -33,7 +35,7 @@ class Event:
 # --- teams -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@records.record
 class TeamCreated(Event):
     team_id: str
     slug: str
@@ -41,7 +43,7 @@ class TeamCreated(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class TeamDeleted(Event):
     """The team is gone; ``folder`` is the Drive folder it had ("" for none), to unshare."""
 
@@ -53,7 +55,7 @@ class TeamDeleted(Event):
     folder: str = ""
 
 
-@dataclass(frozen=True)
+@records.record
 class TeamRenamed(Event):
     team_id: str
     old_slug: str
@@ -62,7 +64,7 @@ class TeamRenamed(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class FieldChange:
     """One changed field: its name and the values before and after."""
 
@@ -71,7 +73,7 @@ class FieldChange:
     new: object
 
 
-@dataclass(frozen=True)
+@records.record
 class TeamChanged(Event):
     """Rocket's own team fields changed (display name, platform, Drive folder)."""
 
@@ -85,7 +87,7 @@ class TeamChanged(Event):
         return any(c.field == name for c in self.changes)
 
 
-@dataclass(frozen=True)
+@records.record
 class MemberJoinedTeam(Event):
     """GitHub user ``github_id`` became a member of the team (``slack_id`` if registered)."""
 
@@ -98,7 +100,7 @@ class MemberJoinedTeam(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class MemberLeftTeam(Event):
     """``github_id`` is no longer a member (nor a lead) of the team."""
 
@@ -111,7 +113,7 @@ class MemberLeftTeam(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class LeadChanged(Event):
     """``github_id`` became (``is_lead``) or stopped being a lead of the team."""
 
@@ -124,7 +126,7 @@ class LeadChanged(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class TeamsRefreshed(Event):
     """A refresh reconciled the directory with GitHub (slugs of what changed)."""
 
@@ -138,14 +140,14 @@ class TeamsRefreshed(Event):
 # --- users -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@records.record
 class UserRegistered(Event):
     slack_id: str
     actor: str = ""
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class ProfileChanged(Event):
     """Fields of user ``slack_id`` changed; ``changes`` has the old and new values."""
 
@@ -155,7 +157,7 @@ class ProfileChanged(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class UserPromoted(Event):
     """``slack_id`` rose from ``old`` to ``new`` by joining team ``slug``."""
 
@@ -168,7 +170,7 @@ class UserPromoted(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class UserDeleted(Event):
     slack_id: str
     github_id: str = ""
@@ -176,7 +178,7 @@ class UserDeleted(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class GitHubUnlinked(Event):
     """User ``slack_id`` lost the GitHub link ``github_id`` (they left the organization)."""
 
@@ -186,7 +188,7 @@ class GitHubUnlinked(Event):
     via: str = GITHUB
 
 
-@dataclass(frozen=True)
+@records.record
 class MemberLeftOrganization(Event):
     github_id: str
     login: str = ""
@@ -195,7 +197,7 @@ class MemberLeftOrganization(Event):
     via: str = GITHUB
 
 
-@dataclass(frozen=True)
+@records.record
 class MemberJoinedOrganization(Event):
     login: str
     invited: bool = False
@@ -206,7 +208,7 @@ class MemberJoinedOrganization(Event):
 # --- karma and projects ------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@records.record
 class KarmaChanged(Event):
     slack_id: str
     old: int
@@ -215,7 +217,7 @@ class KarmaChanged(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class KarmaWasReset(Event):
     """Everyone's karma was set back to ``to``; ``slack_ids`` are the users written."""
 
@@ -225,7 +227,7 @@ class KarmaWasReset(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class ProjectCreated(Event):
     project_id: str
     team_id: str
@@ -233,7 +235,7 @@ class ProjectCreated(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class ProjectChanged(Event):
     project_id: str
     changes: tuple[FieldChange, ...]
@@ -241,7 +243,7 @@ class ProjectChanged(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class ProjectAssigned(Event):
     """``team_id`` is the new team ("" when unassigned), ``previous`` the old one."""
 
@@ -252,7 +254,7 @@ class ProjectAssigned(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class ProjectDeleted(Event):
     project_id: str
     team_id: str = ""
@@ -260,7 +262,7 @@ class ProjectDeleted(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class ChannelFeatured(Event):
     """Channel ``channel_id`` was advertised in ``posted_in``."""
 
@@ -271,7 +273,7 @@ class ChannelFeatured(Event):
     via: str = ROCKET
 
 
-@dataclass(frozen=True)
+@records.record
 class DirectoryImported(Event):
     """``rocket db import`` wrote ``created`` new and ``updated`` changed records."""
 
@@ -285,7 +287,7 @@ class DirectoryImported(Event):
 # --- recording ---------------------------------------------------------------------------------
 
 
-@dataclass
+@records.record(frozen=False)
 class EventLog:
     """The events recorded during one ``MessageBus.handle`` (handler and subscribers)."""
 

@@ -5,15 +5,18 @@ sync, a notice); the bus appends its subscribers' warnings there."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import field
+from typing import TYPE_CHECKING, Any
 
-from core.models import Project, Team, User
-from ports.chat import Channel
-from ports.identity import DeviceCode
+from core.records import record
+
+if TYPE_CHECKING:  # annotations only: importing this module loads no port (start-up, issue 17)
+    from core.models import Project, Team, User
+    from ports.chat import Channel
+    from ports.identity import DeviceCode
 
 
-@dataclass
+@record(frozen=False)
 class UserResult:
     """A user after a change or a lookup; ``message`` says what happened (e.g. "Added")."""
 
@@ -26,7 +29,7 @@ class UserResult:
     device: DeviceCode | None = None  # user edit --github: the device flow begun (code to show)
 
 
-@dataclass
+@record(frozen=False)
 class TeamResult:
     team: Team
     members: list[User] = field(default_factory=list)  # registered members, by github id
@@ -36,14 +39,14 @@ class TeamResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class TeamList:
     teams: list[Team]
     page: int = 1
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class ProjectResult:
     project: Project
     team: Team | None = None
@@ -51,14 +54,14 @@ class ProjectResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class ProjectList:
     projects: list[Project]
     page: int = 1
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class Deleted:
     """A record removed: ``kind`` is "user", "team" or "project"."""
 
@@ -68,20 +71,20 @@ class Deleted:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class KarmaResult:
     user: User
     message: str = ""
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class KarmaReset:
     count: int
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class EmailFile:
     """``export emails`` as a CSV file (``core.usecases.emails``): its name, how many rows
     (users) it holds, and whether it was sent to the actor's Slack DMs. ``csv`` is the file's
@@ -93,7 +96,7 @@ class EmailFile:
     csv: str = ""
 
 
-@dataclass
+@record(frozen=False)
 class EmailList:
     emails: list[str]
     team: Team | None = None
@@ -102,7 +105,7 @@ class EmailList:
     file: EmailFile | None = None  # the CSV (set by ``export emails``); None: the list is the reply
 
 
-@dataclass
+@record(frozen=False)
 class RefreshPlan:
     """What a refresh changes (computed before any write, by the code that then applies it).
 
@@ -129,7 +132,7 @@ class RefreshPlan:
                     or self.promoted or self.invitations_expired)
 
 
-@dataclass
+@record(frozen=False)
 class RefreshResult:
     created: list[str] = field(default_factory=list)  # team slugs
     updated: list[str] = field(default_factory=list)
@@ -144,7 +147,7 @@ class RefreshResult:
     held: str = ""  # why the guard rail held the plan back ("" when it did not)
 
 
-@dataclass
+@record(frozen=False)
 class EventOutcome:
     """What a GitHub event did: ``applied`` when the directory changed; ``summary`` one line
     for logs and the webhook's answer. Notices for the notification channel are posted by a
@@ -155,7 +158,7 @@ class EventOutcome:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class DriveSyncResult:
     """Teams with a Drive folder (``teams``) and the slugs of those synced."""
 
@@ -164,7 +167,7 @@ class DriveSyncResult:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class ChannelFeature:
     """The channel featured (None when nothing was posted) and a one-line summary."""
 
@@ -173,7 +176,7 @@ class ChannelFeature:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class ImportResult:
     """Counts of ``rocket db import``: records created, updated, and already as in the file."""
 
@@ -186,7 +189,7 @@ class ImportResult:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
 
 
-@dataclass
+@record(frozen=False)
 class AuditPage:
     """One page of audit entries (newest first); ``more`` is the cursor of the next page
     ("" when this is the last), ``scope`` says whose entries these are."""
@@ -197,7 +200,7 @@ class AuditPage:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass
+@record(frozen=False)
 class HomeView:
     """What the Home tab shows ``user`` (None: not in the directory yet): the teams they are in,
     those teams' projects, and (leads and admins) the teams they manage, each list sorted and cut

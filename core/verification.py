@@ -26,11 +26,11 @@ from typing import TYPE_CHECKING
 
 from core.commands import LinkVerifiedGitHub
 from core.errors import IntegrationUnavailable, RocketError
-from ports.identity import DeviceCode, GitHubIdentity, VerifiedLogin
 
 if TYPE_CHECKING:
     from core.bus import MessageBus
     from core.context import Ports
+    from ports.identity import DeviceCode, GitHubIdentity
 
 log = logging.getLogger("rocket.verification")
 
@@ -93,6 +93,8 @@ class Verifications:
         except RocketError as exc:
             await self._dm(slack_id, f"GitHub verification of {login} failed: {exc}. Nothing was linked.")
             return
+        from ports.identity import VerifiedLogin  # here: the bus is built without loading it
+
         if not isinstance(outcome, VerifiedLogin):
             await self._dm(slack_id, f"GitHub verification of {login} did not complete "
                                      f"({outcome.reason}). Nothing was linked.")

@@ -27,11 +27,11 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from core.context import Settings
+from core.records import record
 from entrypoints import checks
 from entrypoints.storage import backend_name, check_database_url
 
@@ -61,7 +61,7 @@ _CHECKED: dict[str, Callable[[str], object]] = {
 _INTEGERS = {"ROCKET_AUDIT_DAYS": 1, "ROCKET_REFRESH_MAX_REMOVALS": 0}
 
 
-@dataclass(frozen=True)
+@record
 class QuickConfig:
     """What the CLI's commands need when no integration is configured."""
 

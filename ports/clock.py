@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from typing import Protocol
 
 
@@ -28,4 +27,6 @@ class IdGenerator(Protocol):
 
 class UuidGenerator:
     def new_id(self) -> str:
+        import uuid  # on first use: uuid loads platform (~4 ms), which a CLI command rarely needs
+
         return uuid.uuid4().hex

@@ -213,7 +213,7 @@ def view_of(result: Any) -> View:
     return View(str(result))
 
 
-@view_of.register
+@view_of.register(UserResult)
 def _(result: UserResult) -> View:
     user = result.user
     sections = [Section(fields=_user_fields(user))]
@@ -226,7 +226,7 @@ def _(result: UserResult) -> View:
     return View(f"User {user.name or user.slack_id}", result.message, sections, list(result.warnings))
 
 
-@view_of.register
+@view_of.register(TeamResult)
 def _(result: TeamResult) -> View:
     team = result.team
     unregistered = len(team.members) - len(result.members)
@@ -255,7 +255,7 @@ def _(result: TeamResult) -> View:
     return View(title, result.message, sections, list(result.warnings))
 
 
-@view_of.register
+@view_of.register(TeamList)
 def _(result: TeamList) -> View:
     teams = sorted(result.teams, key=lambda t: (t.github_team_name or t.github_team_id).lower())
     items = [team_label(t) for t in teams]
@@ -264,7 +264,7 @@ def _(result: TeamList) -> View:
     return View(f"Teams ({len(items)}){where}", sections=[Section(items=shown, empty=empty)], more=more)
 
 
-@view_of.register
+@view_of.register(ProjectResult)
 def _(result: ProjectResult) -> View:
     project = result.project
     team = ""
@@ -292,7 +292,7 @@ def _(result: ProjectResult) -> View:
     return View(f"Project {project.display_name or project.project_id}", result.message, sections)
 
 
-@view_of.register
+@view_of.register(ProjectList)
 def _(result: ProjectList) -> View:
     from core.usecases.projects import short_ids  # on use: `rocket exec` start-up stays light (issue 17)
 
@@ -304,12 +304,12 @@ def _(result: ProjectList) -> View:
     return View(f"Projects ({len(items)}){where}", sections=[Section(items=shown, empty=empty)], more=more)
 
 
-@view_of.register
+@view_of.register(Deleted)
 def _(result: Deleted) -> View:
     return View(result.message or f"Deleted {result.kind} {result.key}")
 
 
-@view_of.register
+@view_of.register(KarmaResult)
 def _(result: KarmaResult) -> View:
     user = result.user
     title = result.message or f"{user.name or user.slack_id} has {user.karma} karma"
@@ -317,7 +317,7 @@ def _(result: KarmaResult) -> View:
     return View(title, sections=[Section(fields=fields)])
 
 
-@view_of.register
+@view_of.register(KarmaReset)
 def _(result: KarmaReset) -> View:
     return View(f"Karma reset: {result.count} user{'' if result.count == 1 else 's'} now have 1 karma")
 
@@ -325,7 +325,7 @@ def _(result: KarmaReset) -> View:
 MAX_MISSING_SHOWN = 20  # users without an email named in an export's summary
 
 
-@view_of.register
+@view_of.register(EmailList)
 def _(result: EmailList) -> View:
     who = f"team {result.team.github_team_name or result.team.github_team_id}" if result.team else "everyone"
     if result.file is not None:  # the export went (or would have gone) to the actor's DMs as a CSV
@@ -350,7 +350,7 @@ def _(result: EmailList) -> View:
     return View(f"Emails of {who} ({len(result.emails)})", sections=sections)
 
 
-@view_of.register
+@view_of.register(RefreshResult)
 def _(result: RefreshResult) -> View:
     parts = [
         ("Created", result.created),
@@ -447,7 +447,7 @@ def audit_line(entry: Any) -> str:
                  + (f" · {changes}{more}" if changes else ""), 1000)
 
 
-@view_of.register
+@view_of.register(AuditPage)
 def _(result: AuditPage) -> View:
     items = [audit_line(e) for e in result.entries]
     message = ""

@@ -220,10 +220,10 @@ class SqliteAuditLog:
         with _guard("open the audit log"):
             conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             try:
-                await conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-                await conn.execute("PRAGMA journal_mode = WAL")
-                await conn.execute("PRAGMA synchronous = NORMAL")
-                await ensure_schema(conn)
+                # One script, one trip to the connection's thread (as ensure_schema, plus the pragmas).
+                await conn.executescript(";\n".join([
+                    f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA journal_mode = WAL",
+                    "PRAGMA synchronous = NORMAL", *SCHEMA]))
             except BaseException:
                 await conn.close()
                 raise

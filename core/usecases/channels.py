@@ -11,6 +11,7 @@ Records ``ChannelFeatured``.
 from __future__ import annotations
 
 import random
+from typing import TYPE_CHECKING
 
 from core import commands as c
 from core.context import Ports, Settings
@@ -19,7 +20,9 @@ from core.permissions import is_admin
 from core.results import ChannelFeature
 from core.usecases.common import find_user, require
 from core.usecases.registry import handles
-from ports.chat import Channel
+
+if TYPE_CHECKING:  # annotations only (start-up: the bus is built by every CLI command)
+    from ports.chat import Channel
 
 
 def is_channel(channel: Channel, ref: str) -> bool:

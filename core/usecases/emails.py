@@ -23,7 +23,6 @@ Delivery: ``Chat.send_file`` to the actor (Slack: ``files.getUploadURLExternal``
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 import time
@@ -56,6 +55,8 @@ def _row_order(user: User) -> tuple[int, str, str]:
 
 def email_csv(users: Sequence[User]) -> str:
     """The CSV text of ``users`` (see the module docstring for rows, order and quoting)."""
+    import csv  # here: the bus is built by every CLI command, few export emails
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     writer.writerow(CSV_HEADER)

@@ -32,7 +32,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from core import commands as c
 from core.context import Ports, Settings
@@ -55,7 +55,9 @@ from core.subscribers.promotion import promoted
 from core.usecases.common import find_user, require, unassign_projects_of, update_with_retry
 from core.usecases.invitations import expired_among
 from core.usecases.registry import handles
-from ports.github import GitHubTeam, GitHubUser
+
+if TYPE_CHECKING:  # annotations only (start-up: the bus is built by every CLI command)
+    from ports.github import GitHubTeam, GitHubUser
 
 T = TypeVar("T")
 X = TypeVar("X")

@@ -22,7 +22,7 @@ Records ``UserRegistered``, ``ProfileChanged`` (old and new values of every chan
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import commands as c
 from core.context import Ports, Settings
@@ -62,8 +62,10 @@ from core.usecases.membership import store_from_github
 from core.usecases.registry import handles
 from core.validation import MAX_BIO, MAX_FIELD, clean_email, clean_github, clean_text, parse_permission
 from core.verification import Verifications
-from ports.identity import DeviceCode
 from ports.storage import Store
+
+if TYPE_CHECKING:  # annotations only (start-up: the bus is built by every CLI command)
+    from ports.identity import DeviceCode
 
 _LABELS = {
     "name": "name",

@@ -4,6 +4,10 @@ the bus, render.
 ``run_command`` never raises (except ``asyncio.CancelledError``): a malformed line gets the
 relevant help text, a refusal or failure from the core gets a clear sentence, and anything
 unexpected is logged and answered with a short "Something went wrong" reply.
+
+Start-up (``rocket exec``, issue 17): the Slack rendering module (``adapters.slack.render``)
+is imported when a reply needs it, not with this module; the CLI, which prints text only,
+asks for no blocks of text-only replies (help, refusals), so those never import it.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any, Protocol
 
-from adapters.slack.render import render_blocks, render_slack_text, text_blocks
 from core.errors import (
     Conflict,
     IntegrationUnavailable,
@@ -25,7 +28,6 @@ from core.errors import (
 from core.validation import bad_char
 from entrypoints.commands.escapes import unescape
 from entrypoints.commands.grammar import Help, Parsed, ParseError, parse
-from entrypoints.commands.plain import render_plain
 from entrypoints.commands.reply import Reply
 
 if TYPE_CHECKING:
@@ -46,12 +48,20 @@ MAX_TEXT = 4000
 SOMETHING_WENT_WRONG = "Something went wrong running that command; it was logged. Please try again later."
 
 
-def _refusal(text: str, command: str = "", help_text: str = "") -> Reply:
-    blocks = text_blocks(text)
+def text_blocks(text: str, *, preformatted: bool = False) -> list[dict[str, Any]]:
+    """``adapters.slack.render.text_blocks`` (imported on first use: see the module docstring)."""
+    from adapters.slack.render import text_blocks as blocks_of
+
+    return blocks_of(text, preformatted=preformatted)
+
+
+def _refusal(text: str, command: str = "", help_text: str = "", *, blocks: bool = True) -> Reply:
+    shown = text_blocks(text) if blocks else []
     if help_text:
         text = f"{text}\n\n{help_text}"
-        blocks += text_blocks(help_text, preformatted=True)
-    return Reply(False, None, text, blocks[:50], command)
+        if blocks:
+            shown += text_blocks(help_text, preformatted=True)
+    return Reply(False, None, text, shown[:50], command)
 
 
 def error_text(error: RocketError) -> str:
@@ -72,50 +82,59 @@ def _clean(text: object) -> str:
     return text.encode("utf-8", "replace").decode("utf-8")
 
 
-async def run_command(bus: Bus, actor: str, text: str) -> Reply:
+async def run_command(bus: Bus, actor: str, text: str, *, blocks: bool = True) -> Reply:
     """Run ``/rocket TEXT`` as the Slack user ``actor`` and return the reply (never raises).
 
     ``text`` is the raw slash-command text as Slack sends it (escapes are undone here).
     Lines longer than ``MAX_TEXT`` characters are refused without being parsed.
+    ``blocks=False`` (a caller that shows ``text`` only, the CLI): a reply without a result
+    (help, a refusal, a failure) comes without ``blocks``; every other field is the same, and
+    a result's reply is the same in full (its text and blocks are rendered together).
     """
     too_long = isinstance(text, str) and len(text) > MAX_TEXT  # refused as such by _run, unscanned
     problem = None if too_long else next(
         (bad_char(v) for v in (actor, text) if isinstance(v, str) and bad_char(v)), None)
     if problem:
-        return _refusal(f"That command contains {problem}, which Rocket cannot store. Nothing was done.")
+        return _refusal(f"That command contains {problem}, which Rocket cannot store. Nothing was done.",
+                        blocks=blocks)
     try:
-        return await _run(bus, _clean(actor).strip(), _clean(text))
+        return await _run(bus, _clean(actor).strip(), _clean(text), blocks)
     except Exception:
         log.exception("command failed unexpectedly (actor=%r)", actor)
-        return Reply(False, None, SOMETHING_WENT_WRONG, text_blocks(SOMETHING_WENT_WRONG))
+        return Reply(False, None, SOMETHING_WENT_WRONG, text_blocks(SOMETHING_WENT_WRONG) if blocks else [])
 
 
-async def _run(bus: Bus, actor: str, text: str) -> Reply:
+async def _run(bus: Bus, actor: str, text: str, blocks: bool) -> Reply:
     if len(text) > MAX_TEXT:
         return _refusal(
             f"That command is too long ({len(text):,} characters; the limit is {MAX_TEXT:,}). "
-            "Nothing was done."
+            "Nothing was done.", blocks=blocks,
         )
     if not actor:
-        return _refusal("No user given: a command must be run as a Slack user id.")
+        return _refusal("No user given: a command must be run as a Slack user id.", blocks=blocks)
     try:
         parsed = parse(unescape(text))
     except ParseError as error:
-        return _refusal(error.message, error.name, error.help)
+        return _refusal(error.message, error.name, error.help, blocks=blocks)
     if isinstance(parsed, Help):
-        return Reply(True, None, parsed.text, text_blocks(parsed.text, preformatted=True), parsed.name)
-    return await _call(bus, actor, parsed)
+        shown = text_blocks(parsed.text, preformatted=True) if blocks else []
+        return Reply(True, None, parsed.text, shown, parsed.name)
+    return await _call(bus, actor, parsed, blocks)
 
 
-async def _call(bus: Bus, actor: str, command: Parsed) -> Reply:
+async def _call(bus: Bus, actor: str, command: Parsed, want_blocks: bool) -> Reply:
     try:
         result = await bus.handle(command.build(actor))
     except RocketError as error:
         log.debug("%s refused for %s: %s", command.name, actor, error)
-        return _refusal(error_text(error), command.name)
+        return _refusal(error_text(error), command.name, blocks=want_blocks)
     except Exception:
         log.exception("%s failed unexpectedly for %s", command.name, actor)
-        return Reply(False, None, SOMETHING_WENT_WRONG, text_blocks(SOMETHING_WENT_WRONG), command.name)
+        return Reply(False, None, SOMETHING_WENT_WRONG,
+                     text_blocks(SOMETHING_WENT_WRONG) if want_blocks else [], command.name)
+    from adapters.slack.render import render_blocks, render_slack_text
+    from entrypoints.commands.plain import render_plain
+
     try:
         text, blocks, rich = render_plain(result), render_blocks(result), render_slack_text(result)
     except Exception:

@@ -22,13 +22,15 @@ Grammar (CONTRACT.md, "The /rocket commands"):
 from __future__ import annotations
 
 import argparse
+import functools
 import re
 import shlex
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import field
 from typing import Any, NoReturn
 
 from core import commands as c
+from core.records import record
 
 PROG = "/rocket"
 COMMAND = "_command"  # the namespace attribute holding the subcommand's command class
@@ -40,7 +42,7 @@ WHITESPACE = " \t\r\n\u00a0\u2007\u202f\u3000\u2028\u2029\x0b\x0c"
 CommandClass = type[c.Command[Any]]
 
 
-@dataclass(frozen=True)
+@record
 class Parsed:
     """One parsed line: the command class and its arguments (all but ``actor``)."""
 
@@ -53,7 +55,7 @@ class Parsed:
         return self.command(actor=actor, **self.kwargs)  # type: ignore[call-arg]
 
 
-@dataclass(frozen=True)
+@record
 class Help:
     """A request for help; ``text`` is the help to reply with."""
 
@@ -297,10 +299,11 @@ def _option_usage(action: argparse.Action) -> str:
     return text if action.required else f"[{text}]"
 
 
-def arguments_line(parser: argparse.ArgumentParser) -> str:
+def arguments_line(parser: argparse._ActionsContainer) -> str:
     """The arguments of a subcommand in the contract's order: positionals, then options.
 
-    Derived from the parser's actions (``-h`` left out), so help never drifts from parsing.
+    Derived from the parser's actions (``-h`` left out), so help never drifts from parsing
+    (or from a ``_Sketch``'s actions: the same definitions made into the same Actions).
     """
     positionals = [a.metavar if isinstance(a.metavar, str) else a.dest
                    for a in parser._actions if not a.option_strings]
@@ -317,7 +320,7 @@ def usage_line(parser: argparse.ArgumentParser) -> str:
     return f"{parser.prog} {arguments_line(parser)}".rstrip()
 
 
-@dataclass
+@record(frozen=False)
 class Group:
     name: str
     parser: RocketParser
@@ -354,7 +357,62 @@ def _build_group(name: str) -> Group:
     return Group(name, parser, subs, commands)
 
 
-GRAMMAR: dict[str, Group] = {name: _build_group(name) for name in GROUPS}
+class _Grammar(Mapping[str, Group]):
+    """``GRAMMAR[name]``: the group ``name`` of ``GROUPS``, its parsers built on first use.
+
+    Building every group's argparse parsers costs ~10 ms (~250 µs a parser); a command line
+    needs one group, and the overview none (``_sketch_lines``). Mapping-like, read-only."""
+
+    def __init__(self) -> None:
+        self._built: dict[str, Group] = {}
+
+    def __getitem__(self, name: str) -> Group:
+        group = self._built.get(name)
+        if group is None:
+            if name not in GROUPS:
+                raise KeyError(name)
+            group = self._built[name] = _build_group(name)
+        return group
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(GROUPS)
+
+    def __len__(self) -> int:
+        return len(GROUPS)
+
+    def __contains__(self, name: object) -> bool:
+        return name in GROUPS
+
+
+GRAMMAR: Mapping[str, Group] = _Grammar()
+
+
+class _Sketch(argparse._ActionsContainer):
+    """One subcommand's arguments as argparse's own ``Action`` objects, made by argparse's
+    ``add_argument`` from the same definitions (``GROUPS``) but without an ``ArgumentParser``
+    (a tenth of its cost): enough for ``arguments_line``, so the overview needs no parser.
+    tests/unit/commands/test_grammar.py checks its lines equal the parsers' own."""
+
+    def __init__(self) -> None:
+        super().__init__(description=None, prefix_chars="-", argument_default=None, conflict_handler="error")
+        self.register("type", None, _identity)  # what ArgumentParser registers for "no type"
+
+
+def _identity(value: str) -> str:
+    return value
+
+
+def _sketch_lines(name: str) -> list[str]:
+    """The usage line of each subcommand of group ``name``, as ``usage_line`` gives it for the
+    group's parsers (a subcommand's ``prog`` is ``/rocket GROUP SUB``)."""
+    sketches: list[tuple[str, _Sketch]] = []
+
+    def add(sub: str, command: CommandClass, text: str) -> Any:
+        sketches.append((sub, _Sketch()))
+        return sketches[-1][1]
+
+    GROUPS[name][1](add)
+    return [f"{PROG} {name} {sub} {arguments_line(sketch)}".rstrip() for sub, sketch in sketches]
 
 
 def _page_size(value: str) -> int:
@@ -375,16 +433,21 @@ def _audit_parser() -> RocketParser:
     return p
 
 
-AUDIT = _audit_parser()  # a command without subcommands: ``/rocket audit [options]``
+@functools.cache
+def audit_parser() -> RocketParser:
+    """The parser of ``/rocket audit [options]``, a command without subcommands (built once,
+    on first use)."""
+    return _audit_parser()
 
 
+@functools.cache
 def overview() -> str:
-    """The top-level help: every group's subcommands, one usage line each."""
+    """The top-level help: every group's subcommands, one usage line each (from sketches of
+    the groups: the overview builds no parser)."""
     lines = [f"{PROG}: manage the team directory. Quote values that contain spaces.", ""]
-    for group in GRAMMAR.values():
-        lines.append(f"{group.parser.description}")
-        for sub in group.subs.values():
-            lines.append(f"  {usage_line(sub)}")
+    for name, (description, _) in GROUPS.items():
+        lines.append(description)
+        lines.extend(f"  {line}" for line in _sketch_lines(name))
         lines.append("")
     lines.append(f"  {PROG} {KARMA_LINE}    give someone one karma point")
     lines.append(f"  {PROG} audit [--user SLACK_ID] [--team TEAM] [--limit N]    who changed what")
@@ -555,14 +618,14 @@ def slack_id_or_error(value: str) -> str:
 
 def _parse_audit(rest: list[str]) -> Parsed | Help:
     if rest and rest[0].lower() in HELP_WORDS:
-        return Help(AUDIT.format_help().strip(), "audit help")
+        return Help(audit_parser().format_help().strip(), "audit help")
     try:
-        namespace, extra = AUDIT.parse_known_args(rest)
+        namespace, extra = audit_parser().parse_known_args(rest)
     except _HelpRequested as exc:
         return Help(exc.text, "audit help")
     except ParseError as exc:
         raise ParseError(exc.message, exc.help, "audit") from None
     if extra:
         raise ParseError(f"Error: unrecognized arguments: {' '.join(extra)}",
-                         AUDIT.format_help().strip(), "audit")
+                         audit_parser().format_help().strip(), "audit")
     return Parsed(c.ViewAudit, dict(vars(namespace)), "audit")

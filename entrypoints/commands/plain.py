@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.slack.render import render_text
 from entrypoints.commands.reply import Reply
 
 __all__ = ["render_plain", "reply_text"]
@@ -16,6 +15,8 @@ __all__ = ["render_plain", "reply_text"]
 
 def render_plain(result: Any) -> str:
     """A use-case result as plain text."""
+    from adapters.slack.render import render_text  # on first use: help needs no rendering (issue 17)
+
     return render_text(result)
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
 
+from core.records import record
 
-@dataclass
+
+@record(frozen=False)
 class Reply:
     """The answer to one command line.
 

@@ -50,18 +50,26 @@ def heavy_in(modules: set[str]) -> list[str]:
     return sorted({m.split(".")[0] for m in modules} & set(HEAVY))
 
 
+# Ports only annotations name on the fast path (each Protocol module costs 1-4 ms to import).
+UNUSED_PORTS = {"ports.github", "ports.identity", "ports.chat", "ports.drive"}
+
+
 def test_exec_help_imports_none_of_the_heavy_parts_nor_the_handlers(tmp_path):
     modules = modules_after(["exec", "--as", "U1", "help"], tmp_path)
-    assert {"entrypoints.commands.dispatch", "adapters.sqlite.store"} <= modules  # it ran, on SQLite
-    assert (tmp_path / "rocket.db").exists()
+    assert {"entrypoints.commands.dispatch", "adapters.sqlite.store", "adapters.sqlite.audit"} <= modules
+    assert (tmp_path / "rocket.db").exists()  # it ran, on SQLite, with its audit log
     assert heavy_in(modules) == []
     assert "core.wiring" not in modules  # help needs no handlers
+    assert "core.context" in modules and "core.events" not in modules  # nor the ports, nor events
+    assert "adapters.slack.render" not in modules  # the CLI prints help as text: no Slack blocks
+    assert not UNUSED_PORTS & modules and "uuid" not in modules and "hashlib" not in modules
 
 
 def test_exec_of_a_command_imports_the_handlers_but_none_of_the_heavy_parts(tmp_path):
     modules = modules_after(["exec", "--as", "U1", "team list"], tmp_path)
-    assert {"core.wiring", "adapters.sqlite.audit"} <= modules
+    assert {"core.wiring", "adapters.sqlite.audit", "adapters.slack.render"} <= modules
     assert heavy_in(modules) == []
+    assert not UNUSED_PORTS & modules and "csv" not in modules
 
 
 def test_the_guard_sees_the_heavy_parts_when_an_integration_needs_them(tmp_path):

@@ -21,6 +21,7 @@ from entrypoints.commands.grammar import (
     overview,
     parse,
     sub_help,
+    usage_line,
 )
 from tests.fakes.ports import fake_world
 from tests.support.fixtures import CONTRACT
@@ -182,6 +183,27 @@ def test_every_subcommand_maps_to_a_command_with_a_handler_and_matching_fields()
 def test_top_level_help(line: str) -> None:
     result = parse(line)
     assert result == Help(overview(), "help")
+
+
+def test_the_overview_lists_every_subcommand_as_its_parser_spells_it() -> None:
+    """The overview is made from sketches of the groups (no parser built): its lines are the
+    parsers' own usage lines, group by group."""
+    text = overview()
+    expected = [f"  {usage_line(sub)}" for group in GRAMMAR.values() for sub in group.subs.values()]
+    listed = [line for line in text.splitlines() if line.startswith("  /rocket ")][:len(expected)]
+    assert listed == expected and len(expected) == sum(len(g.subs) for g in GRAMMAR.values()) > 20
+    for group in GRAMMAR.values():
+        assert group.parser.description in text.splitlines()
+
+
+def test_a_command_line_builds_only_its_own_group() -> None:
+    import subprocess
+    import sys
+
+    script = ("from entrypoints.commands.grammar import GRAMMAR, parse\n"
+              "parse('help'); parse('team list'); print(sorted(GRAMMAR._built))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['team']"
 
 
 @pytest.mark.parametrize("group", list(GRAMMAR))

@@ -1,0 +1,330 @@
+"""``@record``: a lighter ``@dataclass`` for the many small classes of commands, results and
+events (start-up cost, issue 17).
+
+``@dataclass`` writes the source of each method and ``exec``-s it, per class: 43 frozen
+command classes cost ~31 ms at import, more than the rest of ``rocket exec`` together. Records
+share one set of methods, written once here, which read the class's ``__record__`` (its field
+names and defaults); a class's ``dataclasses.Field`` objects are made when first asked for.
+What a class declares is exactly what ``@dataclass`` accepts for the same class.
+
+Contract (each point is what ``@dataclass`` / ``@dataclass(frozen=True)`` does, and
+tests/unit/test_records.py compares the two side by side):
+
+- Fields are the class's annotated attributes (a ``ClassVar`` is not one), after those of its
+  record bases, in declaration order; a default is a plain value or ``dataclasses.field(...)``
+  with ``default`` or ``default_factory`` (no other option of ``field`` is accepted). A mutable
+  default (list, dict, set) and a field without a default after one with are ``TypeError`` /
+  ``ValueError`` at class creation, as for a dataclass.
+- ``__init__`` takes the fields positionally or by keyword, with the same ``TypeError`` for a
+  missing, unexpected or repeated argument; the instance's ``__dict__`` holds the fields in
+  declaration order (``vars(record)`` reads as a dataclass's).
+- ``__repr__`` is ``Name(field=value!r, …)``; ``__eq__`` compares the fields of two instances
+  of exactly the same class (else ``NotImplemented``); ``__match_args__`` names the fields.
+- ``frozen`` (the default): assigning or deleting any attribute raises
+  ``dataclasses.FrozenInstanceError``, and instances hash by their fields. ``frozen=False``:
+  attributes can be assigned, and instances are unhashable (``__hash__`` is None), as for a
+  dataclass with ``eq=True``. Frozen and non-frozen records do not inherit from each other.
+- A method the class defines itself (``__repr__``, ``__eq__``, ``__str__``, properties, …) is
+  kept, as ``@dataclass`` keeps it.
+- ``dataclasses.is_dataclass``, ``fields``, ``replace`` and ``asdict`` work on records: each
+  record has ``__dataclass_fields__`` of real ``dataclasses.Field`` objects (and
+  ``__dataclass_params__``), so a dataclass may also derive from a record.
+
+``typing.dataclass_transform`` tells type checkers that ``@record`` makes a dataclass-like
+class, frozen unless ``frozen=False`` is given, with ``dataclasses.field`` as field specifier.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from collections.abc import Callable
+from typing import Any, TypeVar, dataclass_transform, overload
+
+_T = TypeVar("_T")
+_MISSING: Any = dataclasses.MISSING
+_REQUIRED: Any = object()  # markers of a field's value before __init__ fills it
+_FACTORY: Any = object()
+# How a field of a dataclass is marked in ``Field._field_type`` (dataclasses' own sentinel; the
+# only private name used, so ``dataclasses.fields`` and ``replace`` see a record's fields).
+_FIELD = dataclasses._FIELD  # type: ignore[attr-defined]
+
+
+class _Params:
+    """A record's ``__dataclass_params__``: the options ``@dataclass`` would have been given
+    (``@dataclass`` reads ``frozen`` on a base, to check that a dataclass deriving from a
+    record is frozen alike)."""
+
+    __slots__ = ("frozen",)
+    init = repr = eq = match_args = True
+    order = unsafe_hash = kw_only = slots = weakref_slot = False
+
+    def __init__(self, frozen: bool) -> None:
+        self.frozen = frozen
+
+    def __repr__(self) -> str:
+        return f"_Params(init=True, repr=True, eq=True, order=False, unsafe_hash=False, frozen={self.frozen})"
+
+
+_PARAMS = {True: _Params(True), False: _Params(False)}
+
+
+def _is_classvar(annotation: object) -> bool:
+    if isinstance(annotation, str):
+        return annotation.startswith(("ClassVar", "typing.ClassVar"))
+    return getattr(annotation, "__origin__", annotation) is typing.ClassVar
+
+
+# One declared field: (annotation, default, default factory, the ``field(...)`` it was declared
+# with or None); ``_MISSING`` where there is none.
+_Declared = tuple[Any, Any, Any, "dataclasses.Field[Any] | None"]
+
+
+class _Spec:
+    """A record class's fields and how ``__init__`` fills them: ``cls.__record__``, read by the
+    methods every record shares (one set of functions for all, no closure or ``exec`` per
+    class). ``owner`` is the record class it describes."""
+
+    __slots__ = ("owner", "declared", "names", "known", "template", "unset", "factories", "_fields")
+
+    def __init__(self, owner: type[Any], declared: dict[str, _Declared]) -> None:
+        self.owner: type[Any] = owner
+        self.declared = declared
+        self.names = tuple(declared)
+        self.known = frozenset(declared)
+        # Every field in order, holding its default or a marker: an instance's values start as a
+        # copy of this, then the arguments replace entries (a dict keeps each key's position).
+        self.template: dict[str, Any] = {}
+        self.factories: dict[str, Callable[[], Any]] = {}
+        unset = []
+        for name, (_, default, factory, _given) in declared.items():
+            if default is not _MISSING:
+                self.template[name] = default
+                continue
+            if factory is not _MISSING:
+                self.factories[name] = factory
+            self.template[name] = _REQUIRED if factory is _MISSING else _FACTORY
+            unset.append(name)
+        self.unset = tuple(unset)
+        self._fields: dict[str, dataclasses.Field[Any]] | None = None
+
+    @property
+    def qualname(self) -> str:
+        return f"{self.owner.__qualname__}.__init__()"
+
+    @property
+    def takes(self) -> str:
+        """How many positional arguments ``__init__`` takes, as Python's own error says it."""
+        count = len(self.names)
+        least = 1 + sum(1 for v in self.template.values() if v is _REQUIRED)  # self too
+        return (f"{count + 1} positional argument{'s' if count else ''}" if least == count + 1
+                else f"from {least} to {count + 1} positional arguments")
+
+    def fields(self) -> dict[str, dataclasses.Field[Any]]:
+        """``__dataclass_fields__``: a ``dataclasses.Field`` per field, made on first use."""
+        if self._fields is None:
+            fields = {}
+            for name, (annotation, default, _, declared) in self.declared.items():
+                if declared is None:  # a plain default (a declared field(...) is named already)
+                    declared = dataclasses.field(default=default)
+                    declared.name, declared.type = name, annotation
+                    declared._field_type = _FIELD
+                fields[name] = declared
+            self._fields = fields
+        return self._fields
+
+
+class _LazyFields:
+    """A record's ``__dataclass_fields__``, built when first read (``dataclasses.fields``,
+    ``replace``, ``is_dataclass``, a dataclass deriving from the record): few records are ever
+    asked, and the ``Field`` objects are a third of a record's cost."""
+
+    __slots__ = ("spec",)
+
+    def __init__(self, spec: _Spec) -> None:
+        self.spec = spec
+
+    def __get__(self, instance: object, owner: type | None = None) -> dict[str, dataclasses.Field[Any]]:
+        return self.spec.fields()
+
+
+def _declared(cls: type) -> dict[str, _Declared]:
+    """The fields of ``cls``: its bases' first (records and dataclasses), then its own
+    annotations, as for a dataclass (a field redeclared keeps its place)."""
+    declared: dict[str, _Declared] = {}
+    for base in cls.__mro__[-1:0:-1]:
+        spec = base.__dict__.get("__record__")
+        if spec is not None:
+            declared.update(spec.declared)
+        elif "__dataclass_fields__" in base.__dict__:  # a real dataclass
+            for f in base.__dict__["__dataclass_fields__"].values():
+                if f._field_type is _FIELD:
+                    declared[f.name] = (f.type, f.default, f.default_factory, f)
+    own = cls.__dict__
+    for name, annotation in own.get("__annotations__", {}).items():
+        if "ClassVar" in annotation if type(annotation) is str else _is_classvar(annotation):
+            if type(annotation) is not str or _is_classvar(annotation):
+                continue
+        default = own.get(name, _MISSING)
+        factory: Any = _MISSING
+        given: dataclasses.Field[Any] | None = None
+        if isinstance(default, dataclasses.Field):
+            given = default
+            unsupported = (not given.init or not given.repr or given.compare is not True
+                           or given.hash is not None or given.kw_only not in (_MISSING, False))
+            if unsupported:
+                raise TypeError(f"{cls.__qualname__}.{name}: @record accepts field(default=…) or "
+                                "field(default_factory=…) only")
+            default, factory = given.default, given.default_factory
+            given.name, given.type = name, annotation
+            given._field_type = _FIELD  # type: ignore[attr-defined]
+            if default is _MISSING:
+                delattr(cls, name)
+            else:
+                setattr(cls, name, default)
+        if default is not _MISSING and type(default).__hash__ is None:
+            raise ValueError(f"mutable default {type(default)} for field {name} is not allowed: "
+                             "use default_factory")
+        declared[name] = (annotation, default, factory, given)
+    return declared
+
+
+def _check_order(declared: dict[str, _Declared]) -> None:
+    seen_default = False
+    for name, (_, default, factory, _given) in declared.items():
+        has_default = default is not _MISSING or factory is not _MISSING
+        if seen_default and not has_default:
+            raise TypeError(f"non-default argument {name!r} follows default argument")
+        seen_default = seen_default or has_default
+
+
+def _listed(names: list[str]) -> str:
+    """``'a'``, ``'a' and 'b'``, ``'a', 'b', and 'c'``: as Python's own missing-argument error."""
+    quoted = [repr(n) for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
+
+
+# --- the methods every record shares (each reads ``type(self).__record__``) -----------------
+
+
+def _spec(record: Any) -> _Spec:
+    spec: _Spec = type(record).__record__
+    return spec
+
+
+def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+    spec: _Spec = type(self).__record__
+    values = spec.template.copy()
+    if args:
+        if len(args) > len(spec.names):
+            raise TypeError(f"{spec.qualname} takes {spec.takes} but {len(args) + 1} were given")
+        values.update(zip(spec.names, args, strict=False))  # fewer args than fields: the rest stay
+    if kwargs:
+        if not spec.known.issuperset(kwargs):
+            unexpected = next(k for k in kwargs if k not in spec.known)
+            raise TypeError(f"{spec.qualname} got an unexpected keyword argument {unexpected!r}")
+        if args:
+            repeated = next((k for k in spec.names[:len(args)] if k in kwargs), None)
+            if repeated is not None:
+                raise TypeError(f"{spec.qualname} got multiple values for argument {repeated!r}")
+        values.update(kwargs)
+    if spec.unset:
+        missing = []
+        for name in spec.unset:
+            value = values[name]
+            if value is _FACTORY:
+                values[name] = spec.factories[name]()
+            elif value is _REQUIRED:
+                missing.append(name)
+        if missing:
+            raise TypeError(f"{spec.qualname} missing {len(missing)} required positional "
+                            f"argument{'s' if len(missing) > 1 else ''}: {_listed(missing)}")
+    self.__dict__.update(values)
+
+
+def __repr__(self: Any) -> str:
+    values = self.__dict__
+    inner = ", ".join(f"{name}={values[name]!r}" for name in type(self).__record__.names)
+    return f"{type(self).__qualname__}({inner})"
+
+
+def __eq__(self: Any, other: object) -> bool:
+    if other.__class__ is self.__class__:
+        mine, theirs = self.__dict__, other.__dict__
+        names = _spec(self).names
+        return tuple(mine[n] for n in names) == tuple(theirs[n] for n in names)
+    return NotImplemented
+
+
+def __hash__(self: Any) -> int:
+    values = self.__dict__
+    return hash(tuple(values[n] for n in type(self).__record__.names))
+
+
+def __setattr__(self: Any, name: str, value: object) -> None:  # frozen records
+    spec: _Spec = type(self).__record__
+    if type(self) is spec.owner or name in spec.known:
+        raise dataclasses.FrozenInstanceError(f"cannot assign to field {name!r}")
+    super(spec.owner, self).__setattr__(name, value)  # a subclass that is no record
+
+
+def __delattr__(self: Any, name: str) -> None:  # frozen records
+    spec: _Spec = type(self).__record__
+    if type(self) is spec.owner or name in spec.known:
+        raise dataclasses.FrozenInstanceError(f"cannot delete field {name!r}")
+    super(spec.owner, self).__delattr__(name)
+
+
+_METHODS = {"__init__": __init__, "__repr__": __repr__, "__eq__": __eq__}
+_FROZEN_METHODS = {"__setattr__": __setattr__, "__delattr__": __delattr__}
+_HASH = __hash__
+del __init__, __repr__, __eq__, __hash__, __setattr__, __delattr__  # not this module's own
+
+
+def _build(cls: type[_T], frozen: bool) -> type[_T]:
+    for base in cls.__mro__[1:]:
+        params = base.__dict__.get("__dataclass_params__")  # a record's or a dataclass's
+        if params is not None and params.frozen != frozen:
+            raise TypeError("cannot inherit frozen dataclass from a non-frozen one" if frozen
+                            else "cannot inherit non-frozen dataclass from a frozen one")
+    declared = _declared(cls)
+    _check_order(declared)
+    own = cls.__dict__
+    if frozen and ("__setattr__" in own or "__delattr__" in own):
+        raise TypeError(f"cannot overwrite __setattr__ or __delattr__ in frozen record {cls.__qualname__}")
+    spec = _Spec(cls, declared)
+    cls.__record__ = spec  # type: ignore[attr-defined]
+    # A method the class defines is kept; one inherited from a record base is already ours.
+    for name, method in (_METHODS | _FROZEN_METHODS if frozen else _METHODS).items():
+        if name not in own and getattr(cls, name, None) is not method:
+            setattr(cls, name, method)
+    # dataclasses' rule: a __hash__ the class sets itself is kept (Python's implicit None, set
+    # when the class defines __eq__ alone, is not one); else frozen hashes, mutable is unhashable.
+    class_hash = own.get("__hash__", _MISSING)
+    if class_hash is _MISSING or (class_hash is None and "__eq__" in own):
+        wanted = _HASH if frozen else None
+        if class_hash is not wanted or getattr(cls, "__hash__", None) is not wanted:
+            cls.__hash__ = wanted  # type: ignore[assignment]
+    cls.__dataclass_fields__ = _LazyFields(spec)  # type: ignore[attr-defined]
+    cls.__dataclass_params__ = _PARAMS[frozen]  # type: ignore[attr-defined]
+    setattr(cls, "__match_args__", spec.names)  # noqa: B010 - mypy refuses the plain assignment
+    return cls
+
+
+@overload
+def record(cls: type[_T], /) -> type[_T]: ...
+
+
+@overload
+def record(*, frozen: bool = True) -> Callable[[type[_T]], type[_T]]: ...
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(dataclasses.field, dataclasses.Field))
+def record(cls: type[_T] | None = None, /, *, frozen: bool = True) -> Any:
+    """Make ``cls`` a record (see the module's contract): ``@record`` (frozen) or
+    ``@record(frozen=False)``."""
+    if cls is None:
+        return lambda c: _build(c, frozen)
+    return _build(cls, frozen)

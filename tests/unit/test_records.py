@@ -1,0 +1,241 @@
+"""``core.records.record`` behaves as ``@dataclass`` / ``@dataclass(frozen=True)`` for the classes
+Rocket declares with it (commands, results, events): each check builds the same class both ways
+and compares what the two do."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import pickle
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+import pytest
+
+from core import commands as c
+from core import events as ev
+from core import results as r
+from core.records import record
+
+
+def twins(frozen: bool = True) -> tuple[type, type]:
+    """The same class declared as a dataclass and as a record."""
+
+    def declare(decorate: Any) -> type:
+        class Sample:
+            """A sample."""
+
+            kind: ClassVar[str] = "sample"  # not a field
+            actor: str
+            count: int = 0
+            tags: list[str] = field(default_factory=list)
+            note: str | None = None
+
+            def describe(self) -> str:
+                return f"{self.actor}:{self.count}"
+
+        return decorate(Sample)  # type: ignore[no-any-return]
+
+    return (declare(dataclass(frozen=frozen)), declare(record(frozen=frozen)))
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_construction_defaults_repr_and_fields_match_dataclass(frozen: bool) -> None:
+    for args, kwargs in [(("U1",), {}), (("U1", 3), {"note": "n"}), ((), {"actor": "U2", "tags": ["a"]}),
+                         (("U1", 2, ["x"], "y"), {})]:
+        made = [cls(*args, **kwargs) for cls in twins(frozen)]
+        dc, rec = made
+        assert vars(dc) == vars(rec) and list(vars(dc)) == list(vars(rec))  # same fields, same order
+        assert repr(dc) == repr(rec)
+        assert rec.describe() == dc.describe()
+    dc_cls, rec_cls = twins(frozen)
+    assert [f.name for f in dataclasses.fields(rec_cls)] == [f.name for f in dataclasses.fields(dc_cls)] \
+        == ["actor", "count", "tags", "note"]
+    assert rec_cls.__match_args__ == dc_cls.__match_args__
+    assert rec_cls.kind == "sample" and "kind" not in vars(rec_cls("U1"))
+    assert rec_cls("U1").tags is not rec_cls("U1").tags  # a fresh list each time
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_bad_arguments_fail_as_for_a_dataclass(frozen: bool) -> None:
+    dc_cls, rec_cls = twins(frozen)
+    for args, kwargs in [((), {}), (("U1", 1, [], None, "extra"), {}), (("U1",), {"actor": "U2"}),
+                         (("U1",), {"colour": "red"})]:
+        with pytest.raises(TypeError) as expected:
+            dc_cls(*args, **kwargs)
+        with pytest.raises(TypeError) as got:
+            rec_cls(*args, **kwargs)
+        # the same sentence, the class name aside (a dataclass's __init__ is named __create_fn__…)
+        assert str(got.value).split("() ", 1)[1] == str(expected.value).split("() ", 1)[1]
+
+
+def test_missing_arguments_are_listed_as_python_lists_them() -> None:
+    @record
+    class Three:
+        a: str
+        b: str
+        c: str
+
+    with pytest.raises(TypeError, match=r"missing 3 required positional arguments: 'a', 'b', and 'c'"):
+        Three()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"missing 2 required positional arguments: 'b' and 'c'"):
+        Three("x")  # type: ignore[call-arg]
+
+
+def test_equality_and_hashing_follow_the_fields() -> None:
+    dc_cls, rec_cls = twins(frozen=True)
+    a, b, other = rec_cls("U1", 1, ("t",)), rec_cls("U1", 1, ("t",)), rec_cls("U1", 2, ())
+    assert a == b and hash(a) == hash(b) and a != other
+    assert {a, b, other} == {a, other}
+    assert hash(a) == hash(dc_cls("U1", 1, ("t",)))  # the hash of the fields' tuple, as a dataclass's
+    assert a != dc_cls("U1", 1, ("t",))  # another class is never equal (NotImplemented both ways)
+    assert a.__eq__(object()) is NotImplemented
+    mutable = twins(frozen=False)[1]
+    assert mutable("U1") == mutable("U1") and mutable.__hash__ is None
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(mutable("U1"))
+
+
+def test_a_frozen_record_refuses_assignment_and_deletion() -> None:
+    rec = twins(frozen=True)[1]("U1")
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'actor'"):
+        rec.actor = "U2"
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot assign to field 'other'"):
+        rec.other = 1
+    with pytest.raises(dataclasses.FrozenInstanceError, match="cannot delete field 'actor'"):
+        del rec.actor
+    with pytest.raises(AttributeError):  # FrozenInstanceError is an AttributeError, as before
+        rec.count = 3
+    assert rec.actor == "U1" and rec.count == 0
+    mutable = twins(frozen=False)[1]("U1")
+    mutable.count = 5
+    mutable.tags.append("x")
+    assert (mutable.count, mutable.tags) == (5, ["x"])
+
+
+def test_dataclass_functions_work_on_records() -> None:
+    _, rec_cls = twins(frozen=True)
+    rec = rec_cls("U1", 2, ("t",), "n")
+    assert dataclasses.is_dataclass(rec) and dataclasses.is_dataclass(rec_cls)
+    assert dataclasses.replace(rec, count=3) == rec_cls("U1", 3, ("t",), "n")
+    assert dataclasses.asdict(rec) == {"actor": "U1", "count": 2, "tags": ("t",), "note": "n"}
+    assert dataclasses.astuple(rec) == ("U1", 2, ("t",), "n")
+    assert copy.deepcopy(rec) == rec
+    assert pickle.loads(pickle.dumps(c.AddUser("U1", True))) == c.AddUser("U1", True)
+
+
+def test_inheritance_puts_the_base_fields_first_and_keeps_methods_of_the_class() -> None:
+    @record
+    class Base:
+        actor: str
+
+    @record
+    class Child(Base):
+        team: str
+        page: int = 1
+
+        def __repr__(self) -> str:
+            return "custom"
+
+    assert [f.name for f in dataclasses.fields(Child)] == ["actor", "team", "page"]
+    child = Child("U1", "t")
+    assert (child.actor, child.team, child.page) == ("U1", "t", 1) and repr(child) == "custom"
+    assert Child("U1", "t") == Child(actor="U1", team="t") != Base("U1")
+    with pytest.raises(TypeError, match="non-frozen"):
+        @record(frozen=False)
+        class Thawed(Base):
+            more: str = ""
+
+
+def test_a_declaration_a_dataclass_refuses_is_refused() -> None:
+    with pytest.raises(ValueError, match="mutable default"):
+        @record
+        class Listy:
+            items: list[str] = []  # noqa: RUF012
+
+    with pytest.raises(TypeError, match="non-default argument 'b' follows default argument"):
+        @record
+        class Order:
+            a: str = ""
+            b: str  # type: ignore[misc]
+
+    with pytest.raises(TypeError, match="default_factory"):
+        @record
+        class Hidden:
+            a: str = field(default="", repr=False)
+
+    with pytest.raises(TypeError, match="__setattr__"):
+        @record
+        class Settable:
+            a: str
+
+            def __setattr__(self, name: str, value: object) -> None: ...
+
+
+def test_an_explicit_hash_is_kept() -> None:
+    @record
+    class Hashed:
+        a: str
+
+        def __hash__(self) -> int:
+            return 7
+
+    assert hash(Hashed("x")) == 7
+
+
+def test_rockets_commands_results_and_events_are_records() -> None:
+    command = c.ListTeams("U1")
+    assert (command.actor, command.page) == ("U1", 1) and command == c.ListTeams(actor="U1", page=1)
+    assert repr(command) == "ListTeams(actor='U1', page=1)"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        command.page = 2  # type: ignore[misc]
+    event = ev.TeamCreated("1", "robots", actor="U1")
+    assert vars(event) == {"team_id": "1", "slug": "robots", "actor": "U1", "via": "rocket"}
+    assert hash(event) == hash(ev.TeamCreated("1", "robots", "U1"))
+    listing = r.TeamList([])
+    listing.warnings.append("late")
+    assert listing == r.TeamList([], 1, ["late"]) and r.TeamList([]).warnings == []
+    assert str(r.ImportResult(1, 2, 3)) == "1 created, 2 updated, 3 unchanged"  # its own __str__ kept
+    assert r.RefreshPlan().empty and r.RefreshPlan(removed=[("t", "m")]).removals == 1  # properties kept
+
+
+def test_a_dataclass_may_derive_from_a_record_as_from_a_dataclass() -> None:
+    @dataclass(frozen=True)
+    class Said(ev.Event):
+        text: str
+        actor: str = ""
+
+    said = Said("hi")
+    assert isinstance(said, ev.Event) and said == Said("hi") and hash(said) == hash(Said("hi"))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        said.text = "bye"  # type: ignore[misc]
+    with pytest.raises(TypeError, match="cannot inherit non-frozen dataclass from a frozen one"):
+        @dataclass
+        class Loud(ev.Event):
+            text: str
+
+
+def test_a_plain_subclass_of_a_record_behaves_as_a_plain_subclass_of_a_dataclass() -> None:
+    dc_base, rec_base = twins(frozen=True)
+
+    made = []
+    for base in (dc_base, rec_base):
+        class Plain(base):  # type: ignore[valid-type,misc]
+            pass
+
+        plain = Plain("U1", 2)
+        plain.extra = "allowed"  # not a field, not the dataclass itself: set as usual
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            plain.count = 3
+        made.append((repr(plain), vars(plain), plain == Plain("U1", 2), hash(Plain("U1", 2, ()))))
+    assert made[0][1:] == made[1][1:] and made[0][0].endswith(made[1][0].split("Plain", 1)[1])
+
+
+def test_records_share_their_methods_and_make_their_fields_on_first_use() -> None:
+    assert c.ListTeams.__init__ is c.AddUser.__init__ and ev.TeamCreated.__eq__ is ev.Event.__eq__
+    assert "__init__" not in vars(ev.TeamCreated)  # inherited from the record Event
+    fields = dataclasses.fields(c.ListTeams)
+    assert [(f.name, f.default) for f in fields] == [("actor", dataclasses.MISSING), ("page", 1)]
+    assert dataclasses.fields(c.ListTeams) == fields  # made once
+    with pytest.raises(TypeError, match=r"ListTeams.__init__\(\) takes from 2 to 3 positional"):
+        c.ListTeams("U1", 2, 3)  # type: ignore[call-arg]
