@@ -4,7 +4,10 @@ events (start-up cost, issue 17).
 ``@dataclass`` writes the source of each method and ``exec``-s it, per class: 43 frozen
 command classes cost ~31 ms at import, more than the rest of ``rocket exec`` together. Records
 share one set of methods, written once here, which read the class's ``__record__`` (its field
-names and defaults); a class's ``dataclasses.Field`` objects are made when first asked for.
+names and defaults); a class's ``__init__`` is compiled when its first instance is made (as
+``@dataclass`` writes it, so a class in use builds instances as fast as a dataclass, and a
+process pays only for the classes it uses), and its ``dataclasses.Field`` objects when first
+asked for.
 What a class declares is exactly what ``@dataclass`` accepts for the same class.
 
 Contract (each point is what ``@dataclass`` / ``@dataclass(frozen=True)`` does, and
@@ -43,7 +46,7 @@ from typing import Any, TypeVar, dataclass_transform, overload
 
 _T = TypeVar("_T")
 _MISSING: Any = dataclasses.MISSING
-_REQUIRED: Any = object()  # markers of a field's value before __init__ fills it
+_REQUIRED: Any = object()  # markers in _Spec.template: a field without a default, one with a factory
 _FACTORY: Any = object()
 # How a field of a dataclass is marked in ``Field._field_type`` (dataclasses' own sentinel; the
 # only private name used, so ``dataclasses.fields`` and ``replace`` see a record's fields).
@@ -82,21 +85,19 @@ _Declared = tuple[Any, Any, Any, "dataclasses.Field[Any] | None"]
 
 class _Spec:
     """A record class's fields and how ``__init__`` fills them: ``cls.__record__``, read by the
-    methods every record shares (one set of functions for all, no closure or ``exec`` per
-    class). ``owner`` is the record class it describes."""
+    methods every record shares (one set of functions for all) and by ``_compiled_init``.
+    ``owner`` is the record class it describes."""
 
-    __slots__ = ("owner", "declared", "names", "known", "template", "unset", "factories", "_fields")
+    __slots__ = ("owner", "declared", "names", "known", "template", "factories", "_fields")
 
     def __init__(self, owner: type[Any], declared: dict[str, _Declared]) -> None:
         self.owner: type[Any] = owner
         self.declared = declared
         self.names = tuple(declared)
         self.known = frozenset(declared)
-        # Every field in order, holding its default or a marker: an instance's values start as a
-        # copy of this, then the arguments replace entries (a dict keeps each key's position).
+        # Every field in order, holding its default or a marker (required, or made by a factory).
         self.template: dict[str, Any] = {}
         self.factories: dict[str, Callable[[], Any]] = {}
-        unset = []
         for name, (_, default, factory, _given) in declared.items():
             if default is not _MISSING:
                 self.template[name] = default
@@ -104,21 +105,7 @@ class _Spec:
             if factory is not _MISSING:
                 self.factories[name] = factory
             self.template[name] = _REQUIRED if factory is _MISSING else _FACTORY
-            unset.append(name)
-        self.unset = tuple(unset)
         self._fields: dict[str, dataclasses.Field[Any]] | None = None
-
-    @property
-    def qualname(self) -> str:
-        return f"{self.owner.__qualname__}.__init__()"
-
-    @property
-    def takes(self) -> str:
-        """How many positional arguments ``__init__`` takes, as Python's own error says it."""
-        count = len(self.names)
-        least = 1 + sum(1 for v in self.template.values() if v is _REQUIRED)  # self too
-        return (f"{count + 1} positional argument{'s' if count else ''}" if least == count + 1
-                else f"from {least} to {count + 1} positional arguments")
 
     def fields(self) -> dict[str, dataclasses.Field[Any]]:
         """``__dataclass_fields__``: a ``dataclasses.Field`` per field, made on first use."""
@@ -198,14 +185,6 @@ def _check_order(declared: dict[str, _Declared]) -> None:
         seen_default = seen_default or has_default
 
 
-def _listed(names: list[str]) -> str:
-    """``'a'``, ``'a' and 'b'``, ``'a', 'b', and 'c'``: as Python's own missing-argument error."""
-    quoted = [repr(n) for n in names]
-    if len(quoted) <= 2:
-        return " and ".join(quoted)
-    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
-
-
 # --- the methods every record shares (each reads ``type(self).__record__``) -----------------
 
 
@@ -214,34 +193,42 @@ def _spec(record: Any) -> _Spec:
     return spec
 
 
-def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+def _lazy_init(self: Any, *args: Any, **kwargs: Any) -> None:
+    """A record class's ``__init__`` until its first instance: then the class gets one of its
+    own, compiled once as ``@dataclass`` writes it (so import costs nothing, and an instance of
+    a class in use costs what a dataclass's does), and this instance is made with it."""
     spec: _Spec = type(self).__record__
-    values = spec.template.copy()
-    if args:
-        if len(args) > len(spec.names):
-            raise TypeError(f"{spec.qualname} takes {spec.takes} but {len(args) + 1} were given")
-        values.update(zip(spec.names, args, strict=False))  # fewer args than fields: the rest stay
-    if kwargs:
-        if not spec.known.issuperset(kwargs):
-            unexpected = next(k for k in kwargs if k not in spec.known)
-            raise TypeError(f"{spec.qualname} got an unexpected keyword argument {unexpected!r}")
-        if args:
-            repeated = next((k for k in spec.names[:len(args)] if k in kwargs), None)
-            if repeated is not None:
-                raise TypeError(f"{spec.qualname} got multiple values for argument {repeated!r}")
-        values.update(kwargs)
-    if spec.unset:
-        missing = []
-        for name in spec.unset:
-            value = values[name]
-            if value is _FACTORY:
-                values[name] = spec.factories[name]()
-            elif value is _REQUIRED:
-                missing.append(name)
-        if missing:
-            raise TypeError(f"{spec.qualname} missing {len(missing)} required positional "
-                            f"argument{'s' if len(missing) > 1 else ''}: {_listed(missing)}")
-    self.__dict__.update(values)
+    owner = spec.owner
+    if owner.__dict__.get("__init__") is _lazy_init:
+        owner.__init__ = _compiled_init(spec)
+    owner.__init__(self, *args, **kwargs)
+
+
+def _compiled_init(spec: _Spec) -> Callable[..., None]:
+    """``__init__`` for ``spec.owner``: its fields as parameters (defaults as declared, a factory's
+    field defaulting to a marker), stored into the instance's ``__dict__`` in declaration order.
+    Python's own argument errors name it ``Owner.__init__()``, as for a dataclass."""
+    scope: dict[str, Any] = {"_FACTORY": _FACTORY}
+    params, lines = ["__record_self__"], ["    __record_dict__ = __record_self__.__dict__"]
+    for name in spec.names:
+        value = spec.template[name]
+        if value is _REQUIRED:
+            params.append(name)
+            lines.append(f"    __record_dict__[{name!r}] = {name}")
+        elif value is _FACTORY:
+            scope[f"_factory_{name}"] = spec.factories[name]
+            params.append(f"{name}=_FACTORY")
+            made = f"_factory_{name}() if {name} is _FACTORY else {name}"
+            lines.append(f"    __record_dict__[{name!r}] = {made}")
+        else:
+            scope[f"_default_{name}"] = value
+            params.append(f"{name}=_default_{name}")
+            lines.append(f"    __record_dict__[{name!r}] = {name}")
+    exec(f"def __init__({', '.join(params)}) -> None:\n" + "\n".join(lines), scope)  # noqa: S102
+    init: Callable[..., None] = scope["__init__"]
+    init.__qualname__ = f"{spec.owner.__qualname__}.__init__"
+    init.__module__ = spec.owner.__module__
+    return init
 
 
 def __repr__(self: Any) -> str:
@@ -277,10 +264,10 @@ def __delattr__(self: Any, name: str) -> None:  # frozen records
     super(spec.owner, self).__delattr__(name)
 
 
-_METHODS = {"__init__": __init__, "__repr__": __repr__, "__eq__": __eq__}
+_METHODS = {"__repr__": __repr__, "__eq__": __eq__}
 _FROZEN_METHODS = {"__setattr__": __setattr__, "__delattr__": __delattr__}
 _HASH = __hash__
-del __init__, __repr__, __eq__, __hash__, __setattr__, __delattr__  # not this module's own
+del __repr__, __eq__, __hash__, __setattr__, __delattr__  # not this module's own
 
 
 def _build(cls: type[_T], frozen: bool) -> type[_T]:
@@ -300,6 +287,8 @@ def _build(cls: type[_T], frozen: bool) -> type[_T]:
     for name, method in (_METHODS | _FROZEN_METHODS if frozen else _METHODS).items():
         if name not in own and getattr(cls, name, None) is not method:
             setattr(cls, name, method)
+    if "__init__" not in own:  # each record class compiles its own on first use
+        cls.__init__ = _lazy_init  # type: ignore[method-assign]
     # dataclasses' rule: a __hash__ the class sets itself is kept (Python's implicit None, set
     # when the class defines __eq__ alone, is not one); else frozen hashes, mutable is unhashable.
     class_hash = own.get("__hash__", _MISSING)

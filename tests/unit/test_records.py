@@ -232,8 +232,23 @@ def test_a_plain_subclass_of_a_record_behaves_as_a_plain_subclass_of_a_dataclass
 
 
 def test_records_share_their_methods_and_make_their_fields_on_first_use() -> None:
-    assert c.ListTeams.__init__ is c.AddUser.__init__ and ev.TeamCreated.__eq__ is ev.Event.__eq__
-    assert "__init__" not in vars(ev.TeamCreated)  # inherited from the record Event
+    assert ev.TeamCreated.__eq__ is ev.Event.__eq__ and c.ListTeams.__repr__ is c.AddUser.__repr__
+
+    @record
+    class Base:
+        a: str
+
+    @record
+    class Child(Base):
+        b: int = 2
+
+    # no __init__ is compiled at import: each class compiles its own on its first instance
+    assert vars(Base)["__init__"] is vars(Child)["__init__"]
+    assert Child("x") == Child("x", 2) and vars(Child("x", 3)) == {"a": "x", "b": 3}
+    assert vars(Base)["__init__"] is not vars(Child)["__init__"]  # Child's own, Base's still lazy
+    assert Base("y").a == "y" and Base.__init__.__qualname__.endswith("Base.__init__")
+    with pytest.raises(TypeError, match=r"Child.__init__\(\) missing 1 required positional argument: 'a'"):
+        Child()  # type: ignore[call-arg]
     fields = dataclasses.fields(c.ListTeams)
     assert [(f.name, f.default) for f in fields] == [("actor", dataclasses.MISSING), ("page", 1)]
     assert dataclasses.fields(c.ListTeams) == fields  # made once
