@@ -358,10 +358,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "slack-manifest":  # needs no configuration
         return cmd_slack_manifest(args)
     collecting = gc.isenabled()
-    if args.command in QUICK_COMMANDS:
+    if args.command in QUICK_COMMANDS and args.command != "db":
         # One command, then the process ends: reference counting frees its memory, and the
         # cyclic collector's passes over the ~100,000 objects its imports make cost ~4% of its
-        # run (issue 17). Not for serve and socket, which run for days. Restored on return.
+        # run (issue 17). Not for serve and socket, which run for days, nor for `db import` /
+        # `db export`, whose work grows with the directory. Restored on return.
         gc.disable()
     try:
         return _run(args)

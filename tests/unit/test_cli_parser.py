@@ -45,7 +45,7 @@ def test_every_subcommand_is_listed_and_the_usage_is_the_same() -> None:
 
 @pytest.mark.parametrize(("argv", "collects"), [
     (["exec", "--as", "U1", "help"], False), (["admin", "U1"], False), (["audit"], False),
-    (["db", "export"], False), (["serve"], True), (["socket"], True),
+    (["db", "export"], True), (["db", "import", "users.json"], True), (["serve"], True), (["socket"], True),
 ])
 def test_the_cyclic_collector_is_off_while_a_one_shot_command_runs_and_restored(monkeypatch, argv, collects):
     import gc
