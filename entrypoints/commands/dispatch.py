@@ -12,7 +12,10 @@ asks for no blocks of text-only replies (help, refusals), so those never import 
 
 from __future__ import annotations
 
+import functools
 import logging
+from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from core.errors import (
@@ -48,11 +51,27 @@ MAX_TEXT = 4000
 SOMETHING_WENT_WRONG = "Something went wrong running that command; it was logged. Please try again later."
 
 
+@functools.cache
+def _render() -> ModuleType:
+    """``adapters.slack.render``, imported on first use (see the module docstring) and then
+    held, so a served command pays no import statement."""
+    import adapters.slack.render as render
+
+    return render
+
+
+@functools.cache
+def _plain() -> Callable[[Any], str]:
+    """``entrypoints.commands.plain.render_plain``, imported on first use (it imports render)."""
+    from entrypoints.commands.plain import render_plain
+
+    return render_plain
+
+
 def text_blocks(text: str, *, preformatted: bool = False) -> list[dict[str, Any]]:
     """``adapters.slack.render.text_blocks`` (imported on first use: see the module docstring)."""
-    from adapters.slack.render import text_blocks as blocks_of
-
-    return blocks_of(text, preformatted=preformatted)
+    blocks: list[dict[str, Any]] = _render().text_blocks(text, preformatted=preformatted)
+    return blocks
 
 
 def _refusal(text: str, command: str = "", help_text: str = "", *, blocks: bool = True) -> Reply:
@@ -132,11 +151,9 @@ async def _call(bus: Bus, actor: str, command: Parsed, want_blocks: bool) -> Rep
         log.exception("%s failed unexpectedly for %s", command.name, actor)
         return Reply(False, None, SOMETHING_WENT_WRONG,
                      text_blocks(SOMETHING_WENT_WRONG) if want_blocks else [], command.name)
-    from adapters.slack.render import render_blocks, render_slack_text
-    from entrypoints.commands.plain import render_plain
-
+    render = _render()
     try:
-        text, blocks, rich = render_plain(result), render_blocks(result), render_slack_text(result)
+        text, blocks, rich = _plain()(result), render.render_blocks(result), render.render_slack_text(result)
     except Exception:
         log.exception("%s succeeded but its result could not be rendered", command.name)
         text, blocks, rich = "Done (the result could not be displayed).", [], ""
