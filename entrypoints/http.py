@@ -50,7 +50,16 @@ class SlowBody(Exception):
 
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
-    return Response(json.dumps(body), status, content_type="application/json")
+    return _unbounded(Response(json.dumps(body), status, content_type="application/json"))
+
+
+def _unbounded(response: Response) -> Response:
+    """``response`` sent without Quart's ``RESPONSE_TIMEOUT``, which costs a task and a timer
+    per request (``asyncio.wait_for``) and bounds nothing here: the bodies of Slack's and
+    GitHub's routes are small (a Slack reply is at most ~40,000 characters), far below the
+    transport's 64 KiB write buffer, so sending them never waits for the client to read."""
+    response.timeout = None
+    return response
 
 
 def _refuse(route: str, why: str, status: int = 401) -> Response:
@@ -62,7 +71,7 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
     """The Rocket web app. ``handler_options`` go to ``RocketHandlers`` (tests use them)."""
     app = Quart("rocket")
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
-    app.config["BODY_TIMEOUT"] = BODY_SECONDS  # Quart's own bound, as a backstop
+    app.config["BODY_TIMEOUT"] = BODY_SECONDS  # Quart's own bound, for routes that skip raw_body
     pending = [0]  # bodies being received now (one event loop per process: no lock needed)
     config = container.config()
     metrics = Metrics()
@@ -106,7 +115,10 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
 
         The grace period is an ``asyncio.timeout`` on this task (no task or waiter of its own:
         the common body is complete on arrival); a read it interrupts loses nothing, since
-        Quart keeps receiving the body into the request while the slow path waits again."""
+        Quart keeps receiving the body into the request while the slow path waits again.
+        Quart's own ``BODY_TIMEOUT`` is off for these reads (it would add a task and a timer per
+        request, ``asyncio.wait_for``): the two timeouts here bound the body."""
+        request.body_timeout = None
         try:
             try:
                 async with asyncio.timeout(GRACE_SECONDS):
@@ -163,7 +175,7 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         except Exception as e:
             return _refuse(request.path, f"malformed Slack request ({type(e).__name__})", 400)
         status, text, content_type = from_bolt_response(answer)
-        return Response(text, status, content_type=content_type)
+        return _unbounded(Response(text, status, content_type=content_type))
 
     async def verified_form(route: str) -> dict[str, str] | Response:
         body = await verified_slack_body(route)

@@ -6,6 +6,8 @@ Hypercorn workers each process counts its own requests (documented in the README
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -28,10 +30,18 @@ class Metrics:
             "rocket_webhooks", "GitHub webhooks and Slack events handled", ["source", "event", "outcome"],
             registry=self.registry,
         )
+        # The labelled children of a command, looked up once (``labels()`` validates and locks on
+        # every call); bounded by the commands and outcomes there are.
+        self._command_children: dict[tuple[str, str], tuple[Any, Any]] = {}
 
     def command(self, name: str, outcome: str, seconds: float) -> None:
-        self.commands.labels(name, outcome).inc()
-        self.command_seconds.labels(name).observe(seconds)
+        """Count one ``name`` command with ``outcome`` ("ok", "refused") and its latency."""
+        children = self._command_children.get((name, outcome))
+        if children is None:
+            children = (self.commands.labels(name, outcome), self.command_seconds.labels(name))
+            self._command_children[(name, outcome)] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
     def webhook(self, source: str, event: str, outcome: str) -> None:
         self.webhooks.labels(source, event, outcome).inc()
