@@ -13,6 +13,7 @@ from adapters.slack.render import (
     MAX_HEADER,
     MAX_SECTION,
     render_blocks,
+    render_reply,
     render_slack_text,
     render_text,
     set_github_web_url,
@@ -99,6 +100,13 @@ def test_text_and_blocks_show_the_same_things(result: Any, expected: list[str]) 
         assert value in text
         assert SLACK_FORMS.get(value, _escaped(value)) in blocks
         assert SLACK_FORMS.get(value, _escaped(value)) in slack_text
+
+
+@pytest.mark.parametrize(("result", "expected"), CASES, ids=[type(c[0]).__name__ for c in CASES])
+def test_render_reply_is_the_three_renderings_at_once(result: Any, expected: list[str]) -> None:
+    text, blocks, slack_text = render_reply(result)
+    assert (text, blocks, slack_text) == (render_text(result), render_blocks(result), render_slack_text(result))
+    assert all(e in text for e in expected)
 
 
 def test_people_are_mentions_and_logins_link_to_the_configured_github() -> None:
