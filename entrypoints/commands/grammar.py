@@ -464,11 +464,18 @@ def sub_help(group: str, sub: str) -> str:
     return GRAMMAR[group].subs[sub].format_help().strip()
 
 
-_SPACE_CLASS = "".join(re.escape(ch) for ch in WHITESPACE)
-_SEGMENT = re.compile(
-    rf"""([^{_SPACE_CLASS}'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([{_SPACE_CLASS}]+)""", re.S
-)
-_ESCAPED_IN_DOUBLE = re.compile(r'\\(["\\])')
+_TO_SPACE = str.maketrans(dict.fromkeys(WHITESPACE, " "))
+
+
+@functools.cache
+def _segment_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The patterns of ``_words`` for a line with quotes or backslashes, compiled on first use
+    (a line without any, ``help`` or ``team list``, needs none: start-up, issue 17)."""
+    space_class = "".join(re.escape(ch) for ch in WHITESPACE)
+    segment = re.compile(
+        rf"""([^{space_class}'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([{space_class}]+)""", re.S
+    )
+    return segment, re.compile(r'\\(["\\])')
 
 
 def _words(text: str) -> list[str] | None:
@@ -480,11 +487,14 @@ def _words(text: str) -> list[str] | None:
     itself), a backslash-escaped character, or a run of whitespace ending a word. Segments
     without whitespace between them join into one word; an empty quoted segment is a word.
     """
+    if "'" not in text and '"' not in text and "\\" not in text:  # plain runs between spaces only
+        return [word for word in text.translate(_TO_SPACE).split(" ") if word]
+    segment_pattern, escaped_in_double = _segment_patterns()
     words: list[str] = []
     current: str | None = None
     pos, end = 0, len(text)
     while pos < end:
-        match = _SEGMENT.match(text, pos)
+        match = segment_pattern.match(text, pos)
         if match is None:
             return None
         plain, single, double, escaped, space = match.groups()
@@ -501,7 +511,7 @@ def _words(text: str) -> list[str] | None:
         elif escaped is not None:
             piece = escaped
         else:
-            piece = _ESCAPED_IN_DOUBLE.sub(r"\1", double)
+            piece = escaped_in_double.sub(r"\1", double)
         current = piece if current is None else current + piece
     if current is not None:
         words.append(current)
