@@ -27,7 +27,7 @@ import re
 import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from core import commands as c
 from core.records import record
@@ -384,7 +384,49 @@ class _Grammar(Mapping[str, Group]):
         return name in GROUPS
 
 
-GRAMMAR: Mapping[str, Group] = _Grammar()
+_GRAMMAR = _Grammar()
+GRAMMAR: Mapping[str, Group] = _GRAMMAR
+
+
+class _Ignored:
+    """What ``_subcommand``'s ``add`` returns for the subcommands it does not build."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_IGNORED = _Ignored()
+
+
+@functools.cache
+def _subcommand(group: str, sub: str) -> RocketParser | None:
+    """The parser of ``/rocket GROUP SUB`` (``sub`` as the grammar spells it), or None when the
+    group has no such subcommand. Built alone, as ``_build_group`` builds it (the same class,
+    ``prog``, description, defaults and usage), when the group is not built yet: a command line
+    needs one parser, not its group's ten (~2 ms of every ``rocket exec``, issue 17).
+    tests/unit/commands/test_grammar.py checks each equals its group's own."""
+    built = _GRAMMAR._built.get(group)
+    if built is not None:
+        return built.subs.get(sub)
+    return _build_subcommand(group, sub)
+
+
+def _build_subcommand(group: str, sub: str) -> RocketParser | None:
+    """``_subcommand``'s parser built alone (see there)."""
+    found: RocketParser | None = None
+
+    def add(name: str, command: CommandClass, text: str) -> RocketParser:
+        nonlocal found
+        if name != sub:
+            return cast(RocketParser, _IGNORED)  # its add_argument calls do nothing
+        found = RocketParser(prog=f"{PROG} {group} {name}", description=text)
+        found.set_defaults(**{COMMAND: command})
+        return found
+
+    GROUPS[group][1](add)
+    if found is not None:
+        found.usage = ("%(prog)s " + arguments_line(found).replace("%", "%%")).rstrip()
+    return found
 
 
 class _Sketch(argparse._ActionsContainer):
@@ -554,6 +596,11 @@ def parse(text: str) -> Parsed | Help:
         return Parsed(c.GiveKarma, {"slack_id": slack_id_or_error(first[:-2])}, "karma give")
     if first.lower() == "audit":
         return _parse_audit(words[1:])
+    if len(words) >= 2 and first.lower() in GROUPS:
+        parser = _subcommand(first.lower(), words[1].lower())
+        if parser is not None:  # `GROUP SUB …`: through that subcommand's parser alone
+            return _parse_subcommand(first.lower(), words[1].lower(), parser,
+                                     _fold_options(parser, words[2:]))
     group = GRAMMAR.get(first.lower())
     if group is None:
         raise ParseError(f"Error: unknown command {first!r}", overview())
@@ -591,6 +638,23 @@ def parse(text: str) -> Parsed | Help:
     fields = vars(namespace)
     kwargs = {k: v for k, v in fields.items() if k not in _INTERNAL}
     return Parsed(fields[COMMAND], kwargs, f"{group.name} {sub}")
+
+
+def _parse_subcommand(group: str, sub: str, parser: RocketParser, args: list[str]) -> Parsed | Help:
+    """``GROUP SUB ARGS`` (``args`` with options folded) as ``parse`` reads it through the
+    group: ``GROUP SUB help`` is the subcommand's help, extra words are an error showing it."""
+    if len(args) == 1 and args[0].lower() == "help":
+        return Help(parser.format_help().strip(), f"{group} {sub} help")
+    try:
+        namespace, extra = parser.parse_known_args(args)
+    except _HelpRequested as exc:
+        return Help(exc.text, exc.name)
+    if extra:
+        raise ParseError(f"Error: unrecognized arguments: {' '.join(extra)}",
+                         parser.format_help().strip(), f"{group} {sub}")
+    fields = vars(namespace)
+    kwargs = {k: v for k, v in fields.items() if k not in _INTERNAL}
+    return Parsed(fields[COMMAND], kwargs, f"{group} {sub}")
 
 
 def _parse_group(group: Group, rest: list[str]) -> tuple[argparse.Namespace, list[str]]:
