@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import functools
 import re
-import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import field
 from typing import Any, NoReturn, cast
@@ -568,6 +567,8 @@ def tokenize(text: str) -> list[str]:
     words = _words(text)
     if words is not None:
         return words
+    import shlex  # only for malformed quoting, to give shlex's own error (start-up, issue 17)
+
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.whitespace = WHITESPACE
