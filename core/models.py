@@ -7,13 +7,14 @@ concurrency: 0 means "never stored"; storage bumps it on every write.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any, ClassVar, TypeVar
 
 from core.permissions import Permissions
+from core.records import record
 
 
-@dataclass
+@record(frozen=False)  # a mutable dataclass, without @dataclass's import cost (issue 17)
 class User:
     """A Slack user in the directory, keyed by ``slack_id``."""
 
@@ -49,7 +50,7 @@ class User:
         return self.github_user_id if self.github_verified and self.github_user_id else ""
 
 
-@dataclass
+@record(frozen=False)  # a mutable dataclass, without @dataclass's import cost (issue 17)
 class Team:
     """A GitHub team mirrored in the directory, keyed by ``github_team_id``.
 
@@ -101,7 +102,7 @@ class Team:
         return dataclasses.replace(self, team_leads=self.team_leads - {github_id})
 
 
-@dataclass
+@record(frozen=False)  # a mutable dataclass, without @dataclass's import cost (issue 17)
 class Project:
     """A set of repositories assigned to (at most) one team, keyed by ``project_id``."""
 

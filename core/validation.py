@@ -4,7 +4,6 @@ sentence the user can act on, and returns the cleaned value."""
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from core.errors import InvalidInput
 from core.limits import TEXT
@@ -13,13 +12,15 @@ from core.permissions import Permissions
 
 MAX_BIO = TEXT[User]["bio"]
 MAX_FIELD = TEXT[User]["name"]  # name, position, major (core/limits.py)
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
-_GITHUB_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$")
-_GITHUB_URL = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/([^/?#]+)/?$", re.IGNORECASE)
-_OWNER = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
-_REPO = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+# Patterns as strings, compiled by ``re`` on first use and then taken from its cache: most
+# processes (``rocket exec help``, a view) check none of them (start-up, issue 17).
+_EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+_GITHUB_LOGIN = r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}$"
+_GITHUB_URL = r"(?i)^(?:https?://)?(?:www\.)?github\.com/([^/?#]+)/?$"
+_OWNER = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"
+_REPO = r"^[A-Za-z0-9._-]{1,100}$"
 _BAD_REPO = "{repo!r} is not a GitHub repository (use owner/repo or https://github.com/owner/repo)"
-_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?github\.com/", re.IGNORECASE)
+_PREFIX = r"(?i)^(?:https?://)?(?:www\.)?github\.com/"
 
 
 def bad_char(text: str) -> str | None:
@@ -63,6 +64,8 @@ def clean_text(label: str, value: str, max_len: int = MAX_FIELD) -> str:
     problem = bad_char(value)
     if problem:
         raise InvalidInput(f"{label} must not contain {problem}")
+    import unicodedata  # here: an extension module, loaded only by a process that checks text
+
     if any(unicodedata.category(ch) == "Cc" for ch in value):
         raise InvalidInput(f"{label} must not contain control characters (such as newlines or tabs)")
     if len(value) > max_len:
@@ -73,7 +76,7 @@ def clean_text(label: str, value: str, max_len: int = MAX_FIELD) -> str:
 def clean_email(value: str) -> str:
     """A stripped email address that looks like one; ``""`` (clear the email) is allowed."""
     value = clean_text("Email", value, TEXT[User]["email"])
-    if value and not _EMAIL.match(value):
+    if value and not re.match(_EMAIL, value):
         raise InvalidInput(f"{value!r} does not look like an email address (like name@example.com)")
     return value
 
@@ -81,11 +84,11 @@ def clean_email(value: str) -> str:
 def clean_github(value: str) -> str:
     """A GitHub login from ``login``, ``@login`` or ``https://github.com/login``."""
     value = clean_text("GitHub username", value)
-    url = _GITHUB_URL.match(value)
+    url = re.match(_GITHUB_URL, value)
     if url:
         value = url.group(1)
     value = value.removeprefix("@")
-    if not _GITHUB_LOGIN.match(value):
+    if not re.match(_GITHUB_LOGIN, value):
         raise InvalidInput(
             f"{value!r} is not a valid GitHub username (letters, digits and hyphens, at most 39)"
             if value
@@ -132,14 +135,15 @@ def team_slug(value: str) -> str:
 def normalize_repo(repo: str) -> str:
     """``https://github.com/owner/repo`` for a repo URL or ``owner/repo``; ``InvalidInput`` otherwise."""
     text = (repo or "").strip()
-    path = _PREFIX.sub("", text, count=1)
+    path = re.sub(_PREFIX, "", text, count=1)
     if path == text and "://" in text:
         raise InvalidInput(_BAD_REPO.format(repo=repo))
     path = path.rstrip("/")
     if path.lower().endswith(".git"):
         path = path[:-4]
     parts = path.split("/")
-    if len(parts) != 2 or not _OWNER.match(parts[0]) or not _REPO.match(parts[1]) or parts[1] in (".", ".."):
+    if (len(parts) != 2 or not re.match(_OWNER, parts[0]) or not re.match(_REPO, parts[1])
+            or parts[1] in (".", "..")):
         raise InvalidInput(_BAD_REPO.format(repo=repo))
     return f"https://github.com/{parts[0]}/{parts[1]}"
 

@@ -159,13 +159,11 @@ async def cmd_exec(container: Wiring, actor: str, words: list[str]) -> int:
     ``export emails`` without Slack configured prints its CSV on stdout (the summary on stderr),
     so ``rocket exec --as U1 export emails > emails.csv`` works; with Slack, the CSV goes to
     that user's DMs."""
-    import shlex
-
     from entrypoints.commands.dispatch import run_command
     from entrypoints.commands.plain import reply_text
     from entrypoints.quick import LazyBus
 
-    text = words[0] if len(words) == 1 else shlex.join(words)  # no words: the help
+    text = exec_line(words)
     # The store and its audit log are opened as for any command (an unreachable database fails
     # the same way); the handlers are imported only if the line is a command, not help.
     await _opened(container)
@@ -180,6 +178,23 @@ async def cmd_exec(container: Wiring, actor: str, words: list[str]) -> int:
     else:
         sys.stdout.write(reply_text(reply))
     return 0 if reply.ok else 1
+
+
+# The characters shlex.quote leaves a word of unquoted (its ``[^\w@%+=:,./-]``, ASCII).
+_SHELL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")
+
+
+def exec_line(words: list[str]) -> str:
+    """The ``/rocket`` line of ``rocket exec``'s words: one word as it is, several joined as
+    ``shlex.join`` joins them (``""`` for none: the help). ``shlex`` is imported only for a word
+    it would quote: most lines need none (start-up, issue 17)."""
+    if len(words) == 1:
+        return words[0]
+    if all(word and _SHELL_SAFE.issuperset(word) for word in words):
+        return " ".join(words)
+    import shlex
+
+    return shlex.join(words)
 
 
 def _unsent_csv(result: object) -> str | None:

@@ -24,11 +24,12 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import singledispatch
 from typing import Any
 
 from core.models import Project, Team, User
+from core.records import record
 from core.results import (
     AuditPage,
     Deleted,
@@ -51,7 +52,7 @@ MAX_FIELD = 2000
 MAX_FIELDS = 10
 
 
-@dataclass
+@record(frozen=False)  # a mutable dataclass, lighter to import (issue 17)
 class Section:
     """A part of a view: an optional heading, then fields, bullet items and/or a paragraph.
 
@@ -65,7 +66,7 @@ class Section:
     empty: str = ""
 
 
-@dataclass
+@record(frozen=False)
 class View:
     title: str
     message: str = ""
@@ -108,8 +109,9 @@ class Markup(str):
         return obj
 
 
-_SLACK_ID = re.compile(r"^[UWB][A-Z0-9]{1,30}$")
-_LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$")
+# Compiled by re on first use (its cache): the CLI renders plain text only (start-up, issue 17).
+_SLACK_ID = r"^[UWB][A-Z0-9]{1,30}$"
+_LOGIN = r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$"
 _GITHUB_WEB = ["https://github.com"]
 
 
@@ -141,12 +143,12 @@ def slack(text: str) -> str:
 
 def mention(slack_id: str) -> str:
     """``<@U1>`` for a Slack user id, else the id escaped (never a forged mention)."""
-    return f"<@{slack_id}>" if _SLACK_ID.match(slack_id) else escape(slack_id)
+    return f"<@{slack_id}>" if re.match(_SLACK_ID, slack_id) else escape(slack_id)
 
 
 def github_profile_link(login: str) -> str:
     """``<https://github.com/login|login>`` (on the configured GitHub), else the login escaped."""
-    return f"<{github_web_url()}/{login}|{login}>" if _LOGIN.match(login) else escape(login)
+    return f"<{github_web_url()}/{login}|{login}>" if re.match(_LOGIN, login) else escape(login)
 
 
 def user_label(user: User) -> Markup:

@@ -7,7 +7,8 @@ unexpected is logged and answered with a short "Something went wrong" reply.
 
 Start-up (``rocket exec``, issue 17): the Slack rendering module (``adapters.slack.render``)
 is imported when a reply needs it, not with this module; the CLI, which prints text only,
-asks for no blocks of text-only replies (help, refusals), so those never import it.
+asks for no blocks (nor Slack text), so help and refusals never import it, and a result is
+rendered as plain text only.
 """
 
 from __future__ import annotations
@@ -106,9 +107,9 @@ async def run_command(bus: Bus, actor: str, text: str, *, blocks: bool = True) -
 
     ``text`` is the raw slash-command text as Slack sends it (escapes are undone here).
     Lines longer than ``MAX_TEXT`` characters are refused without being parsed.
-    ``blocks=False`` (a caller that shows ``text`` only, the CLI): a reply without a result
-    (help, a refusal, a failure) comes without ``blocks``; every other field is the same, and
-    a result's reply is the same in full (its text and blocks are rendered together).
+    ``blocks=False`` (a caller that shows ``text`` only, the CLI): the reply comes without
+    ``blocks`` and, for a result, without ``slack_text`` (neither Slack form is rendered);
+    every other field is the same.
     """
     too_long = isinstance(text, str) and len(text) > MAX_TEXT  # refused as such by _run, unscanned
     problem = None if too_long else next(
@@ -151,9 +152,13 @@ async def _call(bus: Bus, actor: str, command: Parsed, want_blocks: bool) -> Rep
         log.exception("%s failed unexpectedly for %s", command.name, actor)
         return Reply(False, None, SOMETHING_WENT_WRONG,
                      text_blocks(SOMETHING_WENT_WRONG) if want_blocks else [], command.name)
-    render = _render()
     try:
-        text, blocks, rich = _plain()(result), render.render_blocks(result), render.render_slack_text(result)
+        text = _plain()(result)
+        if want_blocks:
+            render = _render()
+            blocks, rich = render.render_blocks(result), render.render_slack_text(result)
+        else:  # the CLI shows the text alone: neither Slack form is rendered
+            blocks, rich = [], ""
     except Exception:
         log.exception("%s succeeded but its result could not be rendered", command.name)
         text, blocks, rich = "Done (the result could not be displayed).", [], ""

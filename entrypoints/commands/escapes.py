@@ -16,29 +16,38 @@ produced by decoding never starts a link. Anything else in angle brackets (``<!h
 
 from __future__ import annotations
 
+import functools
 import re
 
 _ENTITIES = {"amp": "&", "lt": "<", "gt": ">"}
 _QUOTES = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'", "\u2014": "--"})
-# One scan over the raw text: a Slack <...> sequence, or an entity.
-_TOKEN = re.compile(r"<([^<>]*)>|&(amp|lt|gt);")
-_ENTITY = re.compile(r"&(amp|lt|gt);")
-_MENTION = re.compile(r"[@#]([A-Za-z0-9_]+)(?:\|.*)?", re.DOTALL)
-_LINK = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:[^|\s]+)(?:\|.*)?", re.DOTALL)
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """The token, entity, mention and link patterns, compiled on first use: a line without
+    ``<`` or ``&`` (most typed lines, ``help``) needs none (start-up, issue 17)."""
+    return (
+        re.compile(r"<([^<>]*)>|&(amp|lt|gt);"),  # one scan: a Slack <...> sequence, or an entity
+        re.compile(r"&(amp|lt|gt);"),
+        re.compile(r"[@#]([A-Za-z0-9_]+)(?:\|.*)?", re.DOTALL),
+        re.compile(r"([A-Za-z][A-Za-z0-9+.-]*:[^|\s]+)(?:\|.*)?", re.DOTALL),
+    )
 
 
 def _decode_entities(text: str) -> str:
-    return _ENTITY.sub(lambda m: _ENTITIES[m.group(1)], text)
+    return _patterns()[1].sub(lambda m: _ENTITIES[m.group(1)], text)
 
 
 def _replace(match: re.Match[str]) -> str:
     if match.group(2) is not None:
         return _ENTITIES[match.group(2)]
     inner = match.group(1)
-    mention = _MENTION.fullmatch(inner)
+    _, _, mention_pattern, link_pattern = _patterns()
+    mention = mention_pattern.fullmatch(inner)
     if mention:
         return mention.group(1)
-    link = _LINK.fullmatch(inner)
+    link = link_pattern.fullmatch(inner)
     if link:
         target = _decode_entities(link.group(1))
         if target.lower().startswith("mailto:"):
@@ -49,4 +58,6 @@ def _replace(match: re.Match[str]) -> str:
 
 def unescape(text: str) -> str:
     """The text as the user typed it (see the module docstring for the exact rules)."""
-    return _TOKEN.sub(_replace, text).translate(_QUOTES)
+    if "<" not in text and "&" not in text:  # no sequence nor entity: nothing to undo
+        return text.translate(_QUOTES)
+    return _patterns()[0].sub(_replace, text).translate(_QUOTES)

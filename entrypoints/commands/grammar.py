@@ -24,10 +24,9 @@ from __future__ import annotations
 import argparse
 import functools
 import re
-import shlex
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import field
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from core import commands as c
 from core.records import record
@@ -384,7 +383,49 @@ class _Grammar(Mapping[str, Group]):
         return name in GROUPS
 
 
-GRAMMAR: Mapping[str, Group] = _Grammar()
+_GRAMMAR = _Grammar()
+GRAMMAR: Mapping[str, Group] = _GRAMMAR
+
+
+class _Ignored:
+    """What ``_subcommand``'s ``add`` returns for the subcommands it does not build."""
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_IGNORED = _Ignored()
+
+
+@functools.cache
+def _subcommand(group: str, sub: str) -> RocketParser | None:
+    """The parser of ``/rocket GROUP SUB`` (``sub`` as the grammar spells it), or None when the
+    group has no such subcommand. Built alone, as ``_build_group`` builds it (the same class,
+    ``prog``, description, defaults and usage), when the group is not built yet: a command line
+    needs one parser, not its group's ten (~2 ms of every ``rocket exec``, issue 17).
+    tests/unit/commands/test_grammar.py checks each equals its group's own."""
+    built = _GRAMMAR._built.get(group)
+    if built is not None:
+        return built.subs.get(sub)
+    return _build_subcommand(group, sub)
+
+
+def _build_subcommand(group: str, sub: str) -> RocketParser | None:
+    """``_subcommand``'s parser built alone (see there)."""
+    found: RocketParser | None = None
+
+    def add(name: str, command: CommandClass, text: str) -> RocketParser:
+        nonlocal found
+        if name != sub:
+            return cast(RocketParser, _IGNORED)  # its add_argument calls do nothing
+        found = RocketParser(prog=f"{PROG} {group} {name}", description=text)
+        found.set_defaults(**{COMMAND: command})
+        return found
+
+    GROUPS[group][1](add)
+    if found is not None:
+        found.usage = ("%(prog)s " + arguments_line(found).replace("%", "%%")).rstrip()
+    return found
 
 
 class _Sketch(argparse._ActionsContainer):
@@ -464,11 +505,18 @@ def sub_help(group: str, sub: str) -> str:
     return GRAMMAR[group].subs[sub].format_help().strip()
 
 
-_SPACE_CLASS = "".join(re.escape(ch) for ch in WHITESPACE)
-_SEGMENT = re.compile(
-    rf"""([^{_SPACE_CLASS}'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([{_SPACE_CLASS}]+)""", re.S
-)
-_ESCAPED_IN_DOUBLE = re.compile(r'\\(["\\])')
+_TO_SPACE = str.maketrans(dict.fromkeys(WHITESPACE, " "))
+
+
+@functools.cache
+def _segment_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """The patterns of ``_words`` for a line with quotes or backslashes, compiled on first use
+    (a line without any, ``help`` or ``team list``, needs none: start-up, issue 17)."""
+    space_class = "".join(re.escape(ch) for ch in WHITESPACE)
+    segment = re.compile(
+        rf"""([^{space_class}'"\\]+)|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)|([{space_class}]+)""", re.S
+    )
+    return segment, re.compile(r'\\(["\\])')
 
 
 def _words(text: str) -> list[str] | None:
@@ -480,11 +528,14 @@ def _words(text: str) -> list[str] | None:
     itself), a backslash-escaped character, or a run of whitespace ending a word. Segments
     without whitespace between them join into one word; an empty quoted segment is a word.
     """
+    if "'" not in text and '"' not in text and "\\" not in text:  # plain runs between spaces only
+        return [word for word in text.translate(_TO_SPACE).split(" ") if word]
+    segment_pattern, escaped_in_double = _segment_patterns()
     words: list[str] = []
     current: str | None = None
     pos, end = 0, len(text)
     while pos < end:
-        match = _SEGMENT.match(text, pos)
+        match = segment_pattern.match(text, pos)
         if match is None:
             return None
         plain, single, double, escaped, space = match.groups()
@@ -501,7 +552,7 @@ def _words(text: str) -> list[str] | None:
         elif escaped is not None:
             piece = escaped
         else:
-            piece = _ESCAPED_IN_DOUBLE.sub(r"\1", double)
+            piece = escaped_in_double.sub(r"\1", double)
         current = piece if current is None else current + piece
     if current is not None:
         words.append(current)
@@ -516,6 +567,8 @@ def tokenize(text: str) -> list[str]:
     words = _words(text)
     if words is not None:
         return words
+    import shlex  # only for malformed quoting, to give shlex's own error (start-up, issue 17)
+
     lexer = shlex.shlex(text, posix=True)
     lexer.whitespace_split = True
     lexer.whitespace = WHITESPACE
@@ -544,6 +597,11 @@ def parse(text: str) -> Parsed | Help:
         return Parsed(c.GiveKarma, {"slack_id": slack_id_or_error(first[:-2])}, "karma give")
     if first.lower() == "audit":
         return _parse_audit(words[1:])
+    if len(words) >= 2 and first.lower() in GROUPS:
+        parser = _subcommand(first.lower(), words[1].lower())
+        if parser is not None:  # `GROUP SUB …`: through that subcommand's parser alone
+            return _parse_subcommand(first.lower(), words[1].lower(), parser,
+                                     _fold_options(parser, words[2:]))
     group = GRAMMAR.get(first.lower())
     if group is None:
         raise ParseError(f"Error: unknown command {first!r}", overview())
@@ -581,6 +639,23 @@ def parse(text: str) -> Parsed | Help:
     fields = vars(namespace)
     kwargs = {k: v for k, v in fields.items() if k not in _INTERNAL}
     return Parsed(fields[COMMAND], kwargs, f"{group.name} {sub}")
+
+
+def _parse_subcommand(group: str, sub: str, parser: RocketParser, args: list[str]) -> Parsed | Help:
+    """``GROUP SUB ARGS`` (``args`` with options folded) as ``parse`` reads it through the
+    group: ``GROUP SUB help`` is the subcommand's help, extra words are an error showing it."""
+    if len(args) == 1 and args[0].lower() == "help":
+        return Help(parser.format_help().strip(), f"{group} {sub} help")
+    try:
+        namespace, extra = parser.parse_known_args(args)
+    except _HelpRequested as exc:
+        return Help(exc.text, exc.name)
+    if extra:
+        raise ParseError(f"Error: unrecognized arguments: {' '.join(extra)}",
+                         parser.format_help().strip(), f"{group} {sub}")
+    fields = vars(namespace)
+    kwargs = {k: v for k, v in fields.items() if k not in _INTERNAL}
+    return Parsed(fields[COMMAND], kwargs, f"{group} {sub}")
 
 
 def _parse_group(group: Group, rest: list[str]) -> tuple[argparse.Namespace, list[str]]:

@@ -52,6 +52,9 @@ def heavy_in(modules: set[str]) -> list[str]:
 
 # Ports only annotations name on the fast path (each Protocol module costs 1-4 ms to import).
 UNUSED_PORTS = {"ports.github", "ports.identity", "ports.chat", "ports.drive"}
+# Imported where first used, not at start-up (issue 17): shlex (malformed quoting, a word to
+# quote), unicodedata (checking typed text), random (featuring a channel).
+LOADED_ON_USE = {"shlex", "unicodedata", "random"}
 
 
 def test_exec_help_imports_none_of_the_heavy_parts_nor_the_handlers(tmp_path):
@@ -63,6 +66,7 @@ def test_exec_help_imports_none_of_the_heavy_parts_nor_the_handlers(tmp_path):
     assert "core.context" in modules and "core.events" not in modules  # nor the ports, nor events
     assert "adapters.slack.render" not in modules  # the CLI prints help as text: no Slack blocks
     assert not UNUSED_PORTS & modules and "uuid" not in modules and "hashlib" not in modules
+    assert not LOADED_ON_USE & modules  # what a line without quotes, nor a check of text, needs not
 
 
 def test_exec_of_a_command_imports_the_handlers_but_none_of_the_heavy_parts(tmp_path):
@@ -70,6 +74,14 @@ def test_exec_of_a_command_imports_the_handlers_but_none_of_the_heavy_parts(tmp_
     assert {"core.wiring", "adapters.sqlite.audit", "adapters.slack.render"} <= modules
     assert heavy_in(modules) == []
     assert not UNUSED_PORTS & modules and "csv" not in modules
+    assert not LOADED_ON_USE & modules  # random: featuring a channel only
+
+
+def test_exec_of_several_plain_words_needs_no_shlex(tmp_path):
+    modules = modules_after(["exec", "--as", "U1", "team", "list", "--page", "1"], tmp_path)
+    assert "core.wiring" in modules and "shlex" not in modules
+    quoted = modules_after(["exec", "--as", "U1", "user", "edit", "--bio", "I like rockets"], tmp_path)
+    assert "shlex" in quoted  # a word that needs quoting is joined by shlex itself
 
 
 def test_the_guard_sees_the_heavy_parts_when_an_integration_needs_them(tmp_path):

@@ -3,11 +3,15 @@ on a fresh SQLite database with no integration configured."""
 
 from __future__ import annotations
 
+import shlex
 import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from entrypoints.cli import exec_line
 from tests.support.cli import rocket as run_rocket
 
 
@@ -69,3 +73,11 @@ def test_team_create_without_github_settings_says_so_and_stores_nothing(rocket) 
     assert created.stdout.strip() == "GitHub is not configured"
     assert rocket("db", "export").stdout == before
     assert '"teams": [\n]' in before
+
+
+@given(st.lists(st.one_of(st.sampled_from(["team", "list", "U1", "--name", "a-b", "x=1", "", "é", "a b", "'",
+                                           '"', "$x", "50%", "@U2", "++"]), st.text(max_size=4)),
+                max_size=5))
+def test_exec_joins_its_words_as_shlex_join_does(words: list[str]) -> None:
+    line = exec_line(words)
+    assert line == (words[0] if len(words) == 1 else shlex.join(words))

@@ -3,6 +3,7 @@ help is printed on request, and malformed lines give the relevant help (never an
 
 from __future__ import annotations
 
+import argparse
 import re
 from typing import Any
 
@@ -17,6 +18,7 @@ from entrypoints.commands.grammar import (
     Help,
     Parsed,
     ParseError,
+    _build_subcommand,
     group_help,
     overview,
     parse,
@@ -201,9 +203,26 @@ def test_a_command_line_builds_only_its_own_group() -> None:
     import sys
 
     script = ("from entrypoints.commands.grammar import GRAMMAR, parse\n"
-              "parse('help'); parse('team list'); print(sorted(GRAMMAR._built))")
+              "parse('help'); parse('team list'); print(sorted(GRAMMAR._built))\n"
+              "try:\n    parse('team bogus')\nexcept Exception:\n    print(sorted(GRAMMAR._built))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "['team']"
+    # `team list` builds the parser of `team list` alone; an unknown subcommand builds its group
+    assert out.split("\n")[:2] == ["[]", "['team']"]
+
+
+def _shape(parser: argparse.ArgumentParser) -> object:
+    actions = [(a.option_strings, a.dest, a.nargs, a.default, a.type, a.choices, a.required, a.help,
+                a.metavar, type(a)) for a in parser._actions]
+    return (type(parser), parser.prog, parser.usage, parser.description, parser._defaults,
+            parser.exit_on_error, parser.allow_abbrev, actions, parser.format_help())
+
+
+@pytest.mark.parametrize(("group", "sub"), [(g, s) for g in GRAMMAR for s in GRAMMAR[g].subs])
+def test_a_subcommand_parser_built_alone_is_its_group_s_own(group: str, sub: str) -> None:
+    alone = _build_subcommand(group, sub)
+    assert alone is not None and alone is not GRAMMAR[group].subs[sub]
+    assert _shape(alone) == _shape(GRAMMAR[group].subs[sub])
+    assert _build_subcommand(group, "bogus") is None and _build_subcommand(group, group) is None
 
 
 @pytest.mark.parametrize("group", list(GRAMMAR))

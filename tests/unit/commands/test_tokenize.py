@@ -4,11 +4,13 @@ quoting); a subcommand's words parsed by its own parser give what the group pars
 from __future__ import annotations
 
 import shlex
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from entrypoints.commands import grammar
 from entrypoints.commands.grammar import (
     GRAMMAR,
     WHITESPACE,
@@ -16,6 +18,7 @@ from entrypoints.commands.grammar import (
     _HelpRequested,
     _parse_group,
     _words,
+    parse,
     tokenize,
 )
 
@@ -97,3 +100,22 @@ def _through_shortcut(group: str, words: list[str]) -> object:
 def test_the_subcommand_shortcut_parses_as_the_group_parser(pick: tuple[str, str], words: list[str]) -> None:
     group, sub = pick
     assert _through_shortcut(group, [sub, *words]) == _through_argparse(group, [sub, *words])
+
+
+def _parsed(line: str) -> object:
+    try:
+        return parse(line)
+    except ParseError as exc:
+        return exc.message, exc.help, exc.name
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.sampled_from(SUBCOMMANDS), st.lists(st.sampled_from(WORDS), max_size=5), st.booleans())
+def test_a_line_parsed_by_its_subcommand_s_parser_alone_is_parsed_as_through_its_group(
+        pick: tuple[str, str], words: list[str], shout: bool) -> None:
+    group, sub = pick
+    line = shlex.join([group, sub.upper() if shout else sub, *words])
+    alone = _parsed(line)  # `_subcommand`: that subcommand's parser (issue 17)
+    with mock.patch.object(grammar, "_subcommand", lambda _group, _sub: None):
+        through_group = _parsed(line)  # the group's parser, as before the fast path
+    assert alone == through_group
