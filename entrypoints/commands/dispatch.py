@@ -153,12 +153,10 @@ async def _call(bus: Bus, actor: str, command: Parsed, want_blocks: bool) -> Rep
         return Reply(False, None, SOMETHING_WENT_WRONG,
                      text_blocks(SOMETHING_WENT_WRONG) if want_blocks else [], command.name)
     try:
-        text = _plain()(result)
-        if want_blocks:
-            render = _render()
-            blocks, rich = render.render_blocks(result), render.render_slack_text(result)
+        if want_blocks:  # the text, blocks and Slack text of one view
+            text, blocks, rich = _render().render_reply(result)
         else:  # the CLI shows the text alone: neither Slack form is rendered
-            blocks, rich = [], ""
+            text, blocks, rich = _plain()(result), [], ""
     except Exception:
         log.exception("%s succeeded but its result could not be rendered", command.name)
         text, blocks, rich = "Done (the result could not be displayed).", [], ""
