@@ -45,6 +45,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import json.encoder
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -154,8 +155,13 @@ def _guard(action: str) -> Iterator[None]:
         raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
 
 
+_quote = json.encoder.encode_basestring  # a str as a JSON string, non-ASCII kept (C)
+
+
 def _tags_json(tags: tuple[str, ...]) -> str:
-    return "[]" if not tags else json.dumps(list(tags), ensure_ascii=False)
+    """``json.dumps(list(tags), ensure_ascii=False)``, the same text, without a JSONEncoder
+    built for every call (what ``json.dumps`` does for any non-default option)."""
+    return "[" + ", ".join([_quote(t) for t in tags]) + "]" if tags else "[]"
 
 
 @functools.lru_cache(maxsize=64)
