@@ -1,28 +1,42 @@
 """``SqliteAuditLog``: the audit log port (ports/audit.py) in the store's SQLite file.
 
-Schema (created when missing, in the same database file as the store's tables):
+Schema of a new file (``SCHEMA``, created when missing, in the same file as the store's tables):
 
-- ``audit(id PRIMARY KEY, time, actor, users, teams, doc)``: one row per entry; ``users``
-  and ``teams`` are JSON arrays, ``doc`` the JSON of ``AuditEntry.to_dict``. Indexes
-  ``audit_by_time(time, id)`` and ``audit_by_actor(actor, time, id)``.
+- ``audit(time, id, actor, users, teams, doc)``, ``WITHOUT ROWID`` with primary key
+  ``(time, id)``: one row per entry, stored in time order (an append goes to the right edge
+  of the tree); ``users`` and ``teams`` are JSON arrays, ``doc`` the JSON of
+  ``AuditEntry.to_dict``. Indexes ``audit_by_id(id)`` (UNIQUE: the id is the idempotency key)
+  and ``audit_by_actor(actor, time, id)``.
 - ``audit_tags(kind, tag, time, id)``, ``WITHOUT ROWID`` with that primary key: one row per
   user (``kind='user'``) and team (``kind='team'``) of an entry, in time order per tag.
-- Triggers ``audit_tags_insert`` / ``audit_tags_delete`` write and remove the tag rows of
-  an entry inside the very statement that inserts or deletes its ``audit`` row.
+- Triggers ``audit_user_tags`` / ``audit_team_tags`` write an entry's tag rows inside the very
+  statement that inserts its ``audit`` row (each only for an entry that has tags of its kind:
+  ``WHEN``); ``audit_tags_delete`` removes them inside the statement that deletes it.
+
+Files made before (``OLD_SCHEMA``: ``id`` the primary key, of a rowid or a ``WITHOUT ROWID``
+table, an ``audit_by_time(time, id)`` index and one ``audit_tags_insert`` trigger for both
+kinds) are not migrated: opening one (``open``, ``for_store``, ``on_connection``) sees its
+``audit`` table's layout (``is_old_layout``), creates only what that layout lacks, and every
+operation below works on it unchanged (the same INSERT; queries and purge name
+``audit_by_time`` there), at that layout's cost per append.
 
 Atomic per entry: an entry and its tag rows are written by one ``INSERT OR IGNORE``
-statement (the trigger runs inside it), so they commit together or not at all, across
-connections and processes (WAL, busy timeout). ``OR IGNORE`` on the primary key makes the
-append idempotent by id, also between racing writers; ``RETURNING id`` counts the new ones.
+statement (the triggers run inside it), so they commit together or not at all, across
+connections and processes (WAL, busy timeout). ``OR IGNORE`` on the unique id (``audit_by_id``;
+on an old file the primary key) makes the append idempotent by id, also between racing
+writers, and an ignored row fires no trigger; ``RETURNING id`` counts the new ones.
 A call's entries go in one statement per 500 entries (one per call in practice).
 
 Costs (the plans are checked by the contract suite with ``EXPLAIN QUERY PLAN``):
-- no key: walk ``audit_by_time`` backwards from the upper bound: O(log n + limit);
+- no key: walk the table's own ``(time, id)`` key backwards from the upper bound (on an old
+  file ``audit_by_time``): O(log n + limit);
 - ``actor``: ``audit_by_actor`` the same way;
 - ``user`` / ``team``: the ``audit_tags`` primary key range for that tag, then one
-  primary-key lookup of the entry per row; ``user`` and ``team`` together: the second tag
-  is a primary-key probe per row of the first; ``actor`` with a tag: a filter on the row;
-- ``purge``: ``audit_by_time`` from the oldest end, O(deleted).
+  lookup of the entry by ``(time, id)`` per row (on an old file by ``id``); ``user`` and
+  ``team`` together: the second tag is a primary-key probe per row of the first; ``actor``
+  with a tag: a filter on the row;
+- ``purge``: the ``(time, id)`` key (old file: ``audit_by_time``) from the oldest end,
+  O(deleted); the delete trigger removes the tag rows in the same statement.
 
 Beside a file store (``for_store``), appends go through the store's group writer
 (adapters/sqlite/writer.py): an entry's statement is committed in the writer's next batch
