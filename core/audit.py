@@ -23,8 +23,11 @@ Entries are ordered newest first by ``(time, id)`` descending; a page cursor is 
 from __future__ import annotations
 
 import contextvars
+import functools
 import json
+import json.encoder
 import math
+import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -156,19 +159,77 @@ def _thawed(value: Any) -> Any:
 
 
 def _tags(name: str, values: Any) -> tuple[str, ...]:
-    if type(values) is tuple and not values:
-        return values
+    if type(values) is tuple:
+        if not values:
+            return values
+        if len(values) == 1:  # the common case: one user or one team, checked in one expression
+            v = values[0]
+            if type(v) is str and 0 < len(v) <= MAX_TEXT and not v.isspace() and not _CONTROL.search(v):
+                return values
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise InvalidInput(f"audit {name} must be a list of strings")
     return tuple(dict.fromkeys([_text(name, v) for v in values]))
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
+# ``_ENCODER.encode`` without its per-call set-up (a C encoder built for every call): the same
+# C encoder, built once. No circular-reference markers: an entry's values are acyclic (checked
+# by ``_json_safe``, at most 10 levels). Tuples come out as JSON arrays, as lists do.
+_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER: Any = None if _MAKE_ENCODER is None else _MAKE_ENCODER(
+    None, _ENCODER.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
 
 
-@dataclass(frozen=True)
+def _encode(value: Any) -> str:
+    """``_ENCODER.encode(value)`` (the same text) for a JSON-safe value."""
+    if _C_ENCODER is None:  # pragma: no cover - CPython always has the C encoder
+        return _ENCODER.encode(value)
+    return "".join(_C_ENCODER(value, 0))
+
+
+_quote = json.encoder.encode_basestring  # a str as a JSON string, non-ASCII kept (C)
+
+
+def _value_json(value: Any) -> str:
+    """``_encode(value)`` for a change value; str, int, bool and None without the encoder."""
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is int:
+        return int.__repr__(value)
+    if value is None:
+        return "null"
+    if kind is bool:
+        return "true" if value else "false"
+    return _encode(value)
+
+
+def _strings_json(values: tuple[str, ...]) -> str:
+    """``_encode(values)`` for a tuple of str."""
+    return "[" + ", ".join([_quote(v) for v in values]) + "]" if values else "[]"
+
+
+def _doc_json(id: str, time: str, actor: str, action: str, target: str,  # noqa: A002
+              changes: list[Change], users: tuple[str, ...], teams: tuple[str, ...]) -> str:
+    """``_encode(entry.to_dict())`` of an entry of these checked fields, the same text, written
+    from a template (the encoder's per-object work cost more than the rest of an entry's checks)."""
+    q = _quote
+    parts = ", ".join([f'{{"field": {q(f)}, "old": {_value_json(old)}, "new": {_value_json(new)}}}'
+                       for f, old, new in changes])
+    return (f'{{"id": {q(id)}, "time": {q(time)}, "actor": {q(actor)}, "action": {q(action)}, '
+            f'"target": {q(target)}, "changes": [{parts}], "users": {_strings_json(users)}, '
+            f'"teams": {_strings_json(teams)}}}')
+
+
+@dataclass(frozen=True, init=False)
 class AuditEntry:
-    """One recorded change; see the module docstring for each field."""
+    """One recorded change; see the module docstring for each field.
+
+    ``AuditEntry(id, time, actor, action, target, changes=(), users=(), teams=())`` checks and
+    normalises every field (``InvalidInput`` otherwise). Texts, a single tag and plain change
+    values take a fast path (one expression for the four texts); anything else the full checks,
+    with the same verdict (tests/unit/test_audit_entry.py).
+    """
 
     id: str
     time: str
@@ -179,15 +240,20 @@ class AuditEntry:
     users: tuple[str, ...] = ()
     teams: tuple[str, ...] = ()
 
-    def __post_init__(self) -> None:
-        set_ = object.__setattr__
-        set_(self, "id", _text("id", self.id, MAX_ID))
-        set_(self, "time", audit_time(self.time))
-        set_(self, "actor", _text("actor", self.actor))
-        set_(self, "action", _text("action", self.action))
-        set_(self, "target", _text("target", self.target))
-        changes = self.changes
-        if isinstance(changes, (str, bytes)) or not isinstance(changes, Iterable):
+    def __init__(self, id: str, time: str, actor: str, action: str, target: str,  # noqa: A002
+                 changes: Iterable[Any] = (), users: Iterable[str] = (), teams: Iterable[str] = ()) -> None:
+        if not (type(id) is str and type(actor) is str and type(action) is str and type(target) is str
+                and 0 < len(id) <= MAX_ID and 0 < len(actor) <= MAX_TEXT and 0 < len(action) <= MAX_TEXT
+                and 0 < len(target) <= MAX_TEXT and not id.isspace() and not actor.isspace()
+                and not action.isspace() and not target.isspace()
+                and not _CONTROL.search(id + actor + action + target)):
+            id = _text("id", id, MAX_ID)
+            actor = _text("actor", actor)
+            action = _text("action", action)
+            target = _text("target", target)
+        time = audit_time(time)
+        if type(changes) is not tuple and (isinstance(changes, (str, bytes))
+                                           or not isinstance(changes, Iterable)):
             raise InvalidInput("audit changes must be a list of (field, old, new)")
         triples: list[Change] = []
         for change in changes:
@@ -206,15 +272,16 @@ class AuditEntry:
             triples.append((name, _frozen(_json_safe(parts[1])), _frozen(_json_safe(parts[2]))))
         if len(triples) > MAX_CHANGES:
             raise InvalidInput(f"an audit entry holds at most {MAX_CHANGES} changes")
-        set_(self, "changes", tuple(triples))
-        set_(self, "users", _tags("users", self.users))
-        set_(self, "teams", _tags("teams", self.teams))
-        if len(self.users) + len(self.teams) > MAX_TAGS:
+        users = _tags("users", users)
+        teams = _tags("teams", teams)
+        if len(users) + len(teams) > MAX_TAGS:
             raise InvalidInput(f"an audit entry is about at most {MAX_TAGS} users and teams")
-        doc = _ENCODER.encode(self.to_dict())
+        # to_dict's JSON, written straight from the checked values
+        doc = _doc_json(id, time, actor, action, target, triples, users, teams)
         if len(doc) > MAX_ENTRY_BYTES or len(doc.encode()) > MAX_ENTRY_BYTES:
             raise InvalidInput(f"an audit entry is at most {MAX_ENTRY_BYTES} bytes of JSON")
-        set_(self, "_doc", doc)
+        self.__dict__.update(id=id, time=time, actor=actor, action=action, target=target,
+                             changes=tuple(triples), users=users, teams=teams, _doc=doc)
 
     @property
     def doc_json(self) -> str:
@@ -445,7 +512,25 @@ def current_scope() -> AuditScope | None:
 
 def derived_id(key: str, *parts: object) -> str:
     """A deterministic entry id from an idempotency key and positions (same inputs, same id)."""
-    import hashlib  # see content_id
-
     body = "|".join([key, *(str(p) for p in parts)])
-    return "k:" + hashlib.sha256(body.encode()).hexdigest()[:40]
+    digest: str = _sha256()(body.encode()).hexdigest()
+    return "k:" + digest[:40]
+
+
+def derived_id_at(key: str, index: int) -> str:
+    """``derived_id(key, index)`` (the same id) without the general form's joining."""
+    digest: str = _sha256()(f"{key}|{index}".encode()).hexdigest()
+    return "k:" + digest[:40]
+
+
+def random_id() -> str:
+    """A fresh entry id of ``derived_id``'s form (``k:`` and 40 hex digits), from the OS's
+    random source: for a change without an idempotency key."""
+    return "k:" + os.urandom(20).hex()
+
+
+@functools.cache
+def _sha256() -> Any:
+    import hashlib  # on first use, not at import: OpenSSL's hashlib costs ~4 ms of every CLI start
+
+    return hashlib.sha256

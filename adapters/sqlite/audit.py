@@ -1,28 +1,42 @@
 """``SqliteAuditLog``: the audit log port (ports/audit.py) in the store's SQLite file.
 
-Schema (created when missing, in the same database file as the store's tables):
+Schema of a new file (``SCHEMA``, created when missing, in the same file as the store's tables):
 
-- ``audit(id PRIMARY KEY, time, actor, users, teams, doc)``: one row per entry; ``users``
-  and ``teams`` are JSON arrays, ``doc`` the JSON of ``AuditEntry.to_dict``. Indexes
-  ``audit_by_time(time, id)`` and ``audit_by_actor(actor, time, id)``.
+- ``audit(time, id, actor, users, teams, doc)``, ``WITHOUT ROWID`` with primary key
+  ``(time, id)``: one row per entry, stored in time order (an append goes to the right edge
+  of the tree); ``users`` and ``teams`` are JSON arrays, ``doc`` the JSON of
+  ``AuditEntry.to_dict``. Indexes ``audit_by_id(id)`` (UNIQUE: the id is the idempotency key)
+  and ``audit_by_actor(actor, time, id)``.
 - ``audit_tags(kind, tag, time, id)``, ``WITHOUT ROWID`` with that primary key: one row per
   user (``kind='user'``) and team (``kind='team'``) of an entry, in time order per tag.
-- Triggers ``audit_tags_insert`` / ``audit_tags_delete`` write and remove the tag rows of
-  an entry inside the very statement that inserts or deletes its ``audit`` row.
+- Triggers ``audit_user_tags`` / ``audit_team_tags`` write an entry's tag rows inside the very
+  statement that inserts its ``audit`` row (each only for an entry that has tags of its kind:
+  ``WHEN``); ``audit_tags_delete`` removes them inside the statement that deletes it.
+
+Files made before (``OLD_SCHEMA``: ``id`` the primary key, of a rowid or a ``WITHOUT ROWID``
+table, an ``audit_by_time(time, id)`` index and one ``audit_tags_insert`` trigger for both
+kinds) are not migrated: opening one (``open``, ``for_store``, ``on_connection``) sees its
+``audit`` table's layout (``is_old_layout``), creates only what that layout lacks, and every
+operation below works on it unchanged (the same INSERT; queries and purge name
+``audit_by_time`` there), at that layout's cost per append.
 
 Atomic per entry: an entry and its tag rows are written by one ``INSERT OR IGNORE``
-statement (the trigger runs inside it), so they commit together or not at all, across
-connections and processes (WAL, busy timeout). ``OR IGNORE`` on the primary key makes the
-append idempotent by id, also between racing writers; ``RETURNING id`` counts the new ones.
+statement (the triggers run inside it), so they commit together or not at all, across
+connections and processes (WAL, busy timeout). ``OR IGNORE`` on the unique id (``audit_by_id``;
+on an old file the primary key) makes the append idempotent by id, also between racing
+writers, and an ignored row fires no trigger; ``RETURNING id`` counts the new ones.
 A call's entries go in one statement per 500 entries (one per call in practice).
 
 Costs (the plans are checked by the contract suite with ``EXPLAIN QUERY PLAN``):
-- no key: walk ``audit_by_time`` backwards from the upper bound: O(log n + limit);
+- no key: walk the table's own ``(time, id)`` key backwards from the upper bound (on an old
+  file ``audit_by_time``): O(log n + limit);
 - ``actor``: ``audit_by_actor`` the same way;
 - ``user`` / ``team``: the ``audit_tags`` primary key range for that tag, then one
-  primary-key lookup of the entry per row; ``user`` and ``team`` together: the second tag
-  is a primary-key probe per row of the first; ``actor`` with a tag: a filter on the row;
-- ``purge``: ``audit_by_time`` from the oldest end, O(deleted).
+  lookup of the entry by ``(time, id)`` per row (on an old file by ``id``); ``user`` and
+  ``team`` together: the second tag is a primary-key probe per row of the first; ``actor``
+  with a tag: a filter on the row;
+- ``purge``: the ``(time, id)`` key (old file: ``audit_by_time``) from the oldest end,
+  O(deleted); the delete trigger removes the tag rows in the same statement.
 
 Beside a file store (``for_store``), appends go through the store's group writer
 (adapters/sqlite/writer.py): an entry's statement is committed in the writer's next batch
@@ -45,6 +59,7 @@ import asyncio
 import contextlib
 import functools
 import json
+import json.encoder
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -59,19 +74,23 @@ from core.errors import StorageUnavailable
 BUSY_TIMEOUT_MS = 5000
 CHUNK = 500  # entries per INSERT statement (6 parameters each, far below SQLite's limit)
 
-# WITHOUT ROWID: the entries are kept in their id's B-tree, so an append writes one tree fewer
-# (36 µs an entry instead of 51 in a batch of 32). A file made before keeps its rowid table; the
-# statements are the same for both.
+# The schema of a new file. The entries' table is keyed by (time, id) WITHOUT ROWID: appends go
+# to the right edge of that B-tree, the docs are stored in time order (an append writes one page
+# for a batch, not one page per entry at a random id), and "newest first" walks it; ``id`` stays
+# unique through ``audit_by_id`` (small rows), which the ``OR IGNORE`` of an append meets. The
+# tag rows are written by one trigger per kind that fires only for an entry with such tags
+# (``WHEN``): no ``json_each`` over an empty list.
 SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, time TEXT NOT NULL, "
-    "actor TEXT NOT NULL, users TEXT NOT NULL, teams TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID",
-    "CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time, id)",
+    "CREATE TABLE IF NOT EXISTS audit (time TEXT NOT NULL, id TEXT NOT NULL, actor TEXT NOT NULL, "
+    "users TEXT NOT NULL, teams TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (time, id)) WITHOUT ROWID",
+    "CREATE UNIQUE INDEX IF NOT EXISTS audit_by_id ON audit (id)",
     "CREATE INDEX IF NOT EXISTS audit_by_actor ON audit (actor, time, id)",
     "CREATE TABLE IF NOT EXISTS audit_tags (kind TEXT NOT NULL, tag TEXT NOT NULL, "
     "time TEXT NOT NULL, id TEXT NOT NULL, PRIMARY KEY (kind, tag, time, id)) WITHOUT ROWID",
-    "CREATE TRIGGER IF NOT EXISTS audit_tags_insert AFTER INSERT ON audit BEGIN "
+    "CREATE TRIGGER IF NOT EXISTS audit_user_tags AFTER INSERT ON audit WHEN NEW.users <> '[]' BEGIN "
     "INSERT OR IGNORE INTO audit_tags (kind, tag, time, id) "
-    "SELECT 'user', value, NEW.time, NEW.id FROM json_each(NEW.users); "
+    "SELECT 'user', value, NEW.time, NEW.id FROM json_each(NEW.users); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_team_tags AFTER INSERT ON audit WHEN NEW.teams <> '[]' BEGIN "
     "INSERT OR IGNORE INTO audit_tags (kind, tag, time, id) "
     "SELECT 'team', value, NEW.time, NEW.id FROM json_each(NEW.teams); END",
     "CREATE TRIGGER IF NOT EXISTS audit_tags_delete AFTER DELETE ON audit BEGIN "
@@ -80,6 +99,38 @@ SCHEMA = (
     "DELETE FROM audit_tags WHERE kind = 'team' AND time = OLD.time AND id = OLD.id "
     "AND tag IN (SELECT value FROM json_each(OLD.teams)); END",
 )
+
+# The schema files were made with before (``id`` the primary key, a rowid table or, later,
+# WITHOUT ROWID; ``audit_by_time``; one trigger writing both kinds of tag rows). Such a file is
+# left as it is: opened, it gets these statements (creating only what is missing), and the same
+# appends, queries and purges work on it (``Layout``), at that schema's cost.
+OLD_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS audit (id TEXT PRIMARY KEY, time TEXT NOT NULL, "
+    "actor TEXT NOT NULL, users TEXT NOT NULL, teams TEXT NOT NULL, doc TEXT NOT NULL) WITHOUT ROWID",
+    "CREATE INDEX IF NOT EXISTS audit_by_time ON audit (time, id)",
+    "CREATE INDEX IF NOT EXISTS audit_by_actor ON audit (actor, time, id)",
+    SCHEMA[3],
+    "CREATE TRIGGER IF NOT EXISTS audit_tags_insert AFTER INSERT ON audit BEGIN "
+    "INSERT OR IGNORE INTO audit_tags (kind, tag, time, id) "
+    "SELECT 'user', value, NEW.time, NEW.id FROM json_each(NEW.users); "
+    "INSERT OR IGNORE INTO audit_tags (kind, tag, time, id) "
+    "SELECT 'team', value, NEW.time, NEW.id FROM json_each(NEW.teams); END",
+    SCHEMA[-1],
+)
+
+_FIND_TABLE = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'audit'"
+
+
+def is_old_layout(table_sql: str | None) -> bool:
+    """True when the file's ``audit`` table (its ``CREATE`` text; None: no table yet) has the
+    layout made before: ``id`` its primary key."""
+    return table_sql is not None and "PRIMARY KEY (time, id)" not in table_sql
+
+
+def schema_for(table_sql: str | None) -> tuple[str, ...]:
+    """The statements that complete the audit schema of a file whose ``audit`` table is
+    ``table_sql`` (None: a new file gets ``SCHEMA``)."""
+    return OLD_SCHEMA if is_old_layout(table_sql) else SCHEMA
 
 
 Waiting = list[tuple[list[AuditEntry], "asyncio.Future[int]"]]
@@ -118,25 +169,40 @@ def _guard(action: str) -> Iterator[None]:
         raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
 
 
-def _row(entry: AuditEntry) -> tuple[str, str, str, str, str, str]:
-    return (entry.id, entry.time, entry.actor, json.dumps(list(entry.users)),
-            json.dumps(list(entry.teams)), entry.doc_json)
+_quote = json.encoder.encode_basestring  # a str as a JSON string, non-ASCII kept (C)
+
+
+def _tags_json(tags: tuple[str, ...]) -> str:
+    """``json.dumps(list(tags), ensure_ascii=False)``, the same text, without a JSONEncoder
+    built for every call (what ``json.dumps`` does for any non-default option)."""
+    return "[" + ", ".join([_quote(t) for t in tags]) + "]" if tags else "[]"
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(rows: int) -> str:
+    marks = ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
+    return f"INSERT OR IGNORE INTO audit (id, time, actor, users, teams, doc) VALUES {marks} RETURNING id"
+
+
+def _statements(entries: list[AuditEntry]) -> list[tuple[str, tuple[Any, ...]]]:
+    """``audit_statements`` of entries already checked."""
+    params: list[Any] = []
+    for e in entries:
+        params += (e.id, e.time, e.actor, _tags_json(e.users), _tags_json(e.teams), e.doc_json)
+    if len(entries) <= CHUNK:
+        return [(_insert_sql(len(entries)), tuple(params))] if entries else []
+    width = 6 * CHUNK
+    return [(_insert_sql(min(CHUNK, len(entries) - start)), tuple(params[6 * start:6 * start + width]))
+            for start in range(0, len(entries), CHUNK)]
 
 
 def audit_statements(entries: Iterable[AuditEntry]) -> list[tuple[str, tuple[Any, ...]]]:
-    """The ``INSERT OR IGNORE … RETURNING id`` statements that append ``entries``.
+    """The ``INSERT OR IGNORE … RETURNING id`` statements that append ``entries`` (the same for
+    both layouts: the ``OR IGNORE`` meets the unique id whichever index holds it).
 
     Each returns one row per entry it stored (duplicates return nothing).
     """
-    rows = [_row(e) for e in check_entries(entries)]
-    out = []
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start:start + CHUNK]
-        marks = ", ".join(["(?, ?, ?, ?, ?, ?)"] * len(chunk))
-        params = tuple(v for row in chunk for v in row)
-        out.append((f"INSERT OR IGNORE INTO audit (id, time, actor, users, teams, doc) "
-                    f"VALUES {marks} RETURNING id", params))
-    return out
+    return _statements(check_entries(entries))
 
 
 def append_in_transaction(db: sqlite3.Connection | sqlite3.Cursor, entries: Iterable[AuditEntry]) -> int:
@@ -155,14 +221,19 @@ async def append_on(conn: aiosqlite.Connection, entries: Iterable[AuditEntry]) -
     return new
 
 
-async def ensure_schema(conn: aiosqlite.Connection) -> None:
-    """Create the audit tables, indexes and triggers when missing (idempotent)."""
-    for statement in SCHEMA:
+async def ensure_schema(conn: aiosqlite.Connection) -> bool:
+    """Create the audit tables, indexes and triggers when missing (idempotent); a file made
+    before keeps its layout (``schema_for``). True when the file has the old layout."""
+    found = list(await conn.execute_fetchall(_FIND_TABLE))
+    table = found[0][0] if found else None
+    for statement in schema_for(table):
         await conn.execute(statement)
+    return is_old_layout(table)
 
 
-def query_sql(q: AuditQuery) -> tuple[str, list[Any]]:
-    """The SELECT for a validated query: rows of ``doc``, newest first, ``q.limit`` at most."""
+def query_sql(q: AuditQuery, old: bool = False) -> tuple[str, list[Any]]:
+    """The SELECT for a validated query: rows of ``doc``, newest first, ``q.limit`` at most
+    (``old``: on a file of the layout made before)."""
     tags = [(kind, value) for kind, value in (("user", q.user), ("team", q.team)) if value is not None]
     args: list[Any] = []
     where: list[str] = []
@@ -175,7 +246,7 @@ def query_sql(q: AuditQuery) -> tuple[str, list[Any]]:
             sql += (" JOIN audit_tags t1 ON t1.kind = ? AND t1.tag = ? "
                     "AND t1.time = t0.time AND t1.id = t0.id")
             args = list(tags[1]) + args
-        sql += " JOIN audit a ON a.id = t0.id"
+        sql += " JOIN audit a ON a.time = t0.time AND a.id = t0.id"  # a primary-key probe
         if q.actor is not None:
             where.append("a.actor = ?")
             args.append(q.actor)
@@ -186,9 +257,12 @@ def query_sql(q: AuditQuery) -> tuple[str, list[Any]]:
             sql = "SELECT a.doc FROM audit a INDEXED BY audit_by_actor"
             where.append("a.actor = ?")
             args.append(q.actor)
-        else:
+        elif old:
             sql = "SELECT a.doc FROM audit a INDEXED BY audit_by_time"
-    if q.since is not None:
+        else:  # the table's own key is (time, id); every time is above "" (a range, not a scan)
+            where.append("a.time >= ?")
+            args.append(q.since if q.since is not None else "")
+    if q.since is not None and not (base == "a" and q.actor is None and not old):
         where.append(f"{base}.time >= ?")
         args.append(q.since)
     upper = q.upper
@@ -205,9 +279,10 @@ def query_sql(q: AuditQuery) -> tuple[str, list[Any]]:
 class SqliteAuditLog:
     """The AuditLog port on SQLite; ``await SqliteAuditLog.open(path)`` or ``on_connection``."""
 
-    def __init__(self, conn: aiosqlite.Connection, owns: bool) -> None:
+    def __init__(self, conn: aiosqlite.Connection, owns: bool, old: bool = False) -> None:
         self._conn = conn
         self._owns = owns
+        self._old = old  # the file has the layout made before (see OLD_SCHEMA)
         self._batching = owns  # a connection of its own: concurrent appends share a transaction
         self._pending: list[tuple[list[AuditEntry], asyncio.Future[int]]] = []
         self._flusher: asyncio.Task[None] | None = None
@@ -220,14 +295,16 @@ class SqliteAuditLog:
         with _guard("open the audit log"):
             conn = await aiosqlite.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
             try:
-                # One script, one trip to the connection's thread (as ensure_schema, plus the pragmas).
                 await conn.executescript(";\n".join([
                     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA journal_mode = WAL",
-                    "PRAGMA synchronous = NORMAL", *SCHEMA]))
+                    "PRAGMA synchronous = NORMAL"]))
+                found = list(await conn.execute_fetchall(_FIND_TABLE))
+                table = found[0][0] if found else None
+                await conn.executescript(";\n".join(schema_for(table)))  # one trip, as ensure_schema
             except BaseException:
                 await conn.close()
                 raise
-        return cls(conn, owns=True)
+        return cls(conn, owns=True, old=is_old_layout(table))
 
     @classmethod
     async def for_store(cls, store: Any) -> SqliteAuditLog:
@@ -247,8 +324,8 @@ class SqliteAuditLog:
     async def on_connection(cls, conn: aiosqlite.Connection) -> SqliteAuditLog:
         """Share an open aiosqlite connection (e.g. the store's); ``close`` leaves it open."""
         with _guard("create the audit tables"):
-            await ensure_schema(conn)
-        return cls(conn, owns=False)
+            old = await ensure_schema(conn)
+        return cls(conn, owns=False, old=old)
 
     async def append(self, entries: Iterable[AuditEntry]) -> int:
         """Store entries whose id is new (one atomic statement per 500); how many were new.
@@ -274,7 +351,7 @@ class SqliteAuditLog:
                 return 0
             if len(checked) > CHUNK:  # its own statements, as many as it needs
                 new = 0
-                for sql, params in audit_statements(checked):
+                for sql, params in _statements(checked):
                     new += len(list(await self._writer.write(sql, params)))
                 return new
             return await self._join_turn(checked)
@@ -312,7 +389,7 @@ class SqliteAuditLog:
             for entries, _ in group:
                 for entry in entries:
                     rows.setdefault(entry.id, entry)
-            [(sql, params)] = audit_statements(rows.values())
+            [(sql, params)] = _statements(list(rows.values()))
             try:
                 written = self._writer.write(sql, params)
             except Exception as exc:  # the store is closed: every caller of the group fails
@@ -334,7 +411,7 @@ class SqliteAuditLog:
                     await self._conn.execute("BEGIN IMMEDIATE")
                     try:
                         stored: set[str] = set()
-                        for sql, params in audit_statements(rows.values()):
+                        for sql, params in _statements(list(rows.values())):
                             stored.update(r[0] for r in await self._conn.execute_fetchall(sql, params))
                         await self._conn.execute("COMMIT")
                     except BaseException:
@@ -368,14 +445,14 @@ class SqliteAuditLog:
                              limit=limit, before=before)
         if q.empty:
             return []
-        sql, args = query_sql(q)
+        sql, args = query_sql(q, self._old)
         with _guard("read audit entries"):
             rows = await self._conn.execute_fetchall(sql, args)
         return [AuditEntry.from_dict(json.loads(doc)) for (doc,) in rows]
 
     async def explain(self, **query: Any) -> list[str]:
         """The ``EXPLAIN QUERY PLAN`` details of the SELECT that ``query(**query)`` runs."""
-        sql, args = query_sql(AuditQuery.build(**query))
+        sql, args = query_sql(AuditQuery.build(**query), self._old)
         with _guard("explain an audit query"):
             rows = await self._conn.execute_fetchall("EXPLAIN QUERY PLAN " + sql, args)
         return [str(row[-1]) for row in rows]
@@ -386,7 +463,8 @@ class SqliteAuditLog:
         with _guard("purge audit entries"):
             rows = await self._conn.execute_fetchall(
                 "DELETE FROM audit WHERE time < ? AND id IN (SELECT id FROM audit "
-                "INDEXED BY audit_by_time WHERE time < ? ORDER BY time, id LIMIT ?) RETURNING 1",
+                f"{'INDEXED BY audit_by_time ' if self._old else ''}"  # else the table's own key
+                "WHERE time < ? ORDER BY time, id LIMIT ?) RETURNING 1",
                 (cutoff, cutoff, limit),
             )
         return len(list(rows))

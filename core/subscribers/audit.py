@@ -11,7 +11,8 @@ interaction, a webhook, a job, the CLI) is recorded the same way.
 - target, changes (field, old, new) and the users / teams tags: from the event.
 - id: derived from the scope's idempotency key (a GitHub delivery id, a job's lease name),
   the command's number in the scope and the event's position, so applying the same delivery
-  twice cannot double an entry; without a key, from a fresh random key per command.
+  twice cannot double an entry; without a key, a fresh random id of the same form
+  (``random_id``: nothing needs to derive it again).
 
 When written: after the handler returned (the change is stored), all entries of a command
 in one ``append`` (one round trip), flushed when the last recorded event is seen. A change
@@ -26,13 +27,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from collections.abc import Callable
 from typing import Any
 
 from core import commands as c
 from core import events as ev
-from core.audit import MAX_TAGS, AuditEntry, current_scope, derived_id, now_time
+from core.audit import MAX_TAGS, AuditEntry, AuditScope, current_scope, derived_id_at, now_time, random_id
 from core.errors import RocketError
 from ports.audit import AuditLog
 
@@ -63,9 +63,12 @@ def _fields(changes: tuple[ev.FieldChange, ...]) -> list[tuple[str, Any, Any]]:
     return [(ch.field, _plain(ch.old), _plain(ch.new)) for ch in changes]
 
 
+_SIMPLE = frozenset({str, int, bool, float, type(None)})  # exact types ``_plain`` keeps as they are
+
+
 def _plain(value: Any) -> Any:
     """A JSON-safe form of an event value (sets sorted, enums by value)."""
-    if value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _SIMPLE or value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, set | frozenset):
         return sorted(str(v) for v in value)
@@ -80,68 +83,81 @@ def _member(e: ev.MemberJoinedTeam | ev.MemberLeftTeam) -> str:
     return e.login or e.github_id
 
 
+def _u(sid: str) -> list[str]:
+    return [sid] if sid else []
+
+
+def _team_deleted(e: ev.TeamDeleted) -> Described:
+    return (f"team:{e.slug}", [("slug", e.slug, None)]
+            + ([("projects", list(e.unassigned_projects), [])] if e.unassigned_projects else []),
+            [], [e.slug])
+
+
+def _lead_changed(e: ev.LeadChanged) -> Described:
+    return (f"team:{e.slug}", [("lead", e.github_id if not e.is_lead else None,
+                                e.github_id if e.is_lead else None)],
+            _u(e.slack_id), [e.slug])
+
+
+def _karma_reset(e: ev.KarmaWasReset) -> Described | None:
+    if not e.slack_ids:
+        return None
+    return ("karma", [("karma", None, e.to), ("users", None, len(e.slack_ids))],
+            list(e.slack_ids)[:MAX_TAGS], [])
+
+
+def _imported(e: ev.DirectoryImported) -> Described | None:
+    if not (e.created or e.updated):
+        return None
+    return ("directory", [("created", None, e.created), ("updated", None, e.updated)], [], [])
+
+
+# One function per event class: ``describe`` finds it by the event's class (or a base class).
+_DESCRIBERS: dict[type[Any], Callable[[Any], Described | None]] = {
+    ev.TeamCreated: lambda e: (f"team:{e.slug}", [("slug", None, e.slug)], [], [e.slug]),
+    ev.TeamDeleted: _team_deleted,
+    ev.TeamRenamed: lambda e: (f"team:{e.new_slug}", [("slug", e.old_slug, e.new_slug)], [],
+                               [e.old_slug, e.new_slug]),
+    ev.TeamChanged: lambda e: (f"team:{e.slug}", _fields(e.changes), [], [e.slug]),
+    ev.MemberJoinedTeam: lambda e: (f"team:{e.slug}", [("member", None, _member(e))], _u(e.slack_id),
+                                    [e.slug]),
+    ev.MemberLeftTeam: lambda e: (f"team:{e.slug}", [("member", _member(e), None)], _u(e.slack_id),
+                                  [e.slug]),
+    ev.LeadChanged: _lead_changed,
+    ev.UserRegistered: lambda e: (f"user:{e.slack_id}", [("registered", False, True)], [e.slack_id], []),
+    ev.ProfileChanged: lambda e: (f"user:{e.slack_id}", _fields(e.changes), [e.slack_id], []),
+    ev.UserPromoted: lambda e: (f"user:{e.slack_id}", [("permission", _plain(e.old), _plain(e.new))],
+                                [e.slack_id], [e.slug] if e.slug else []),
+    ev.UserDeleted: lambda e: (f"user:{e.slack_id}", [("registered", True, False)], [e.slack_id], []),
+    ev.GitHubUnlinked: lambda e: (f"user:{e.slack_id}", [("github", e.github_id, None)], [e.slack_id], []),
+    ev.MemberLeftOrganization: lambda e: (f"github:{e.login or e.github_id}",
+                                          [("organization", "member", None)], [], list(e.teams)[: MAX_TAGS]),
+    ev.MemberJoinedOrganization: lambda e: (f"github:{e.login}",
+                                            [("organization", None, "invited" if e.invited else "member")],
+                                            [], []),
+    ev.KarmaChanged: lambda e: (f"user:{e.slack_id}", [("karma", e.old, e.new)], [e.slack_id], []),
+    ev.KarmaWasReset: _karma_reset,
+    ev.ProjectCreated: lambda e: (f"project:{e.project_id}", [("team", None, e.team_id)], [], []),
+    ev.ProjectChanged: lambda e: (f"project:{e.project_id}", _fields(e.changes), [], []),
+    ev.ProjectAssigned: lambda e: (f"project:{e.project_id}",
+                                   [("team", e.previous or None, e.team_id or None)], [], []),
+    ev.ProjectDeleted: lambda e: (f"project:{e.project_id}", [("project", e.project_id, None)], [], []),
+    ev.ChannelFeatured: lambda e: (f"channel:{e.channel_id}", [("featured_in", None, e.posted_in)], [], []),
+    ev.DirectoryImported: _imported,
+}
+
+
 def describe(event: ev.Event) -> Described | None:
-    """What an entry says about ``event`` (None: the event is no change worth an entry)."""
-    u: Callable[[str], list[str]] = lambda sid: [sid] if sid else []  # noqa: E731
-    if isinstance(event, ev.TeamCreated):
-        return f"team:{event.slug}", [("slug", None, event.slug)], [], [event.slug]
-    if isinstance(event, ev.TeamDeleted):
-        return (f"team:{event.slug}", [("slug", event.slug, None)]
-                + ([("projects", list(event.unassigned_projects), [])] if event.unassigned_projects else []),
-                [], [event.slug])
-    if isinstance(event, ev.TeamRenamed):
-        return (f"team:{event.new_slug}", [("slug", event.old_slug, event.new_slug)], [],
-                [event.old_slug, event.new_slug])
-    if isinstance(event, ev.TeamChanged):
-        return f"team:{event.slug}", _fields(event.changes), [], [event.slug]
-    if isinstance(event, ev.MemberJoinedTeam):
-        return f"team:{event.slug}", [("member", None, _member(event))], u(event.slack_id), [event.slug]
-    if isinstance(event, ev.MemberLeftTeam):
-        return f"team:{event.slug}", [("member", _member(event), None)], u(event.slack_id), [event.slug]
-    if isinstance(event, ev.LeadChanged):
-        return (f"team:{event.slug}", [("lead", event.github_id if not event.is_lead else None,
-                                        event.github_id if event.is_lead else None)],
-                u(event.slack_id), [event.slug])
-    if isinstance(event, ev.UserRegistered):
-        return f"user:{event.slack_id}", [("registered", False, True)], [event.slack_id], []
-    if isinstance(event, ev.ProfileChanged):
-        return f"user:{event.slack_id}", _fields(event.changes), [event.slack_id], []
-    if isinstance(event, ev.UserPromoted):
-        return (f"user:{event.slack_id}", [("permission", _plain(event.old), _plain(event.new))],
-                [event.slack_id], [event.slug] if event.slug else [])
-    if isinstance(event, ev.UserDeleted):
-        return f"user:{event.slack_id}", [("registered", True, False)], [event.slack_id], []
-    if isinstance(event, ev.GitHubUnlinked):
-        return f"user:{event.slack_id}", [("github", event.github_id, None)], [event.slack_id], []
-    if isinstance(event, ev.MemberLeftOrganization):
-        return (f"github:{event.login or event.github_id}", [("organization", "member", None)], [],
-                list(event.teams)[: MAX_TAGS])
-    if isinstance(event, ev.MemberJoinedOrganization):
-        return (f"github:{event.login}", [("organization", None, "invited" if event.invited else "member")],
-                [], [])
-    if isinstance(event, ev.KarmaChanged):
-        return f"user:{event.slack_id}", [("karma", event.old, event.new)], [event.slack_id], []
-    if isinstance(event, ev.KarmaWasReset):
-        if not event.slack_ids:
+    """What an entry says about ``event`` (None: the event is no change worth an entry).
+
+    TeamsRefreshed and other summaries give None: their changes have events of their own.
+    """
+    describer = _DESCRIBERS.get(type(event))
+    if describer is None:  # a subclass of a described event, or an event without entry
+        describer = next((_DESCRIBERS[k] for k in type(event).__mro__ if k in _DESCRIBERS), None)
+        if describer is None:
             return None
-        return ("karma", [("karma", None, event.to), ("users", None, len(event.slack_ids))],
-                list(event.slack_ids)[:MAX_TAGS], [])
-    if isinstance(event, ev.ProjectCreated):
-        return f"project:{event.project_id}", [("team", None, event.team_id)], [], []
-    if isinstance(event, ev.ProjectChanged):
-        return f"project:{event.project_id}", _fields(event.changes), [], []
-    if isinstance(event, ev.ProjectAssigned):
-        return (f"project:{event.project_id}", [("team", event.previous or None, event.team_id or None)],
-                [], [])
-    if isinstance(event, ev.ProjectDeleted):
-        return f"project:{event.project_id}", [("project", event.project_id, None)], [], []
-    if isinstance(event, ev.ChannelFeatured):
-        return f"channel:{event.channel_id}", [("featured_in", None, event.posted_in)], [], []
-    if isinstance(event, ev.DirectoryImported):
-        if not (event.created or event.updated):
-            return None
-        return ("directory", [("created", None, event.created), ("updated", None, event.updated)], [], [])
-    return None  # TeamsRefreshed and other summaries: their changes have events of their own
+    return describer(event)
 
 
 def action_of(command: object) -> str:
@@ -154,7 +170,10 @@ def action_of(command: object) -> str:
 
 def actor_of(command: object, event: ev.Event) -> str:
     """Who made the change (see the module docstring)."""
-    scope = current_scope()
+    return _actor(current_scope(), command, event)
+
+
+def _actor(scope: AuditScope | None, command: object, event: ev.Event) -> str:
     if scope is not None and scope.actor:
         return scope.actor
     fields = vars(event)  # every event is a dataclass with ``actor`` and ``via``
@@ -182,16 +201,13 @@ class AuditTrail:
         start = notes.get("audit.flushed", 0)
         assert isinstance(start, int)
         notes["audit.flushed"] = len(events)
+        scope = current_scope()
         key = notes.get("audit.key")
-        if not isinstance(key, str):
-            scope = current_scope()
-            if scope is not None and scope.key:
-                scope.handles += 1
-                key = f"{scope.key}|{scope.handles}"
-            else:
-                key = os.urandom(16).hex()  # a fresh random key, as uuid4 but cheaper
-            notes["audit.key"] = key
+        if not isinstance(key, str) and scope is not None and scope.key:
+            scope.handles += 1
+            key = notes["audit.key"] = f"{scope.key}|{scope.handles}"
         command = current.command
+        action = action_of(command)
         time = self.clock()
         entries = []
         for index in range(start, len(events)):
@@ -201,9 +217,8 @@ class AuditTrail:
                 continue
             target, changes, users, teams = described
             entries.append(AuditEntry(
-                id=derived_id(key, index), time=time, actor=actor_of(command, e),
-                action=action_of(command), target=target, changes=tuple(changes),
-                users=tuple(users), teams=tuple(teams),
+                derived_id_at(key, index) if isinstance(key, str) else random_id(), time,
+                _actor(scope, command, e), action, target, tuple(changes), tuple(users), tuple(teams),
             ))
         if not entries:
             return None

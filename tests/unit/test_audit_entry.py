@@ -183,3 +183,21 @@ def test_the_fast_checks_give_the_verdict_of_the_full_ones(text: object, value: 
         assert want
         assert entry.actor == text and entry.users == (text,)
         assert entry.changes[0][2] == (tuple(value) if isinstance(value, list | tuple) else value)
+
+
+def _clean(t: str) -> bool:
+    return bool(t.strip()) and not any(ord(c) < 32 or ord(c) == 127 for c in t)
+
+
+@given(text=st.text(max_size=40).filter(_clean),
+       value=st.one_of(st.none(), st.booleans(), st.integers(),
+                       st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30),
+                       st.lists(st.one_of(st.integers(), st.text(max_size=5)), max_size=3),
+                       st.dictionaries(st.text(max_size=5), st.integers(), max_size=2)))
+def test_the_stored_json_is_the_encoders_text_of_to_dict(text: str, value: object) -> None:
+    """``doc_json`` is written from a template; it is exactly ``json.dumps(to_dict())`` (non-ASCII
+    kept), whatever the texts and change values."""
+    entry = AuditEntry(id=text, time="2026-12-01T10:00:00Z", actor=text, action=text, target=text,
+                       changes=((text, value, None), ("n", 1, True)), users=(text, "U2"), teams=(text,))
+    assert entry.doc_json == json.dumps(entry.to_dict(), ensure_ascii=False)
+    assert AuditEntry.from_dict(json.loads(entry.doc_json)) == entry
