@@ -56,6 +56,7 @@ bench: $(VENV)/.installed-dev
 # Instructions per request counted by callgrind (needs valgrind): a noise-free cost figure.
 bench-instructions: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.instructions $(if $(BEFORE),--before '$(BEFORE)')
+	$(BIN)/python -m bench.instructions --http $(if $(BEFORE),--before '$(BEFORE)')
 
 bench-startup: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.startup $(if $(BEFORE),--before '$(BEFORE)')

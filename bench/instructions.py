@@ -16,8 +16,15 @@ imports and the warm-up cancel out. The apps:
 - ``unaudited``: the same minus the audit trail (``bench.unaudited``), for the audit's share;
 - with ``--before DIR``: ``rocket`` of another checkout with its own ``.venv`` (e.g. d7fe717).
 
-``python -m bench.instructions [--before DIR] [--commands "user view" ...]`` (``make
-bench-instructions``) needs ``valgrind`` on PATH (Debian: ``apt-get install valgrind``); each
+``--http``: the same figures over HTTP, as ``make bench`` serves them: each app is a real server
+process (``rocket serve``; ``python -m bench.baseline`` / ``bench.unaudited``) run under callgrind,
+and this process sends it the same signed commands through ``bench.load`` (aiohttp, 32 at a time).
+Only the server's instructions are counted, Hypercorn and h11 included, the client's not: the
+figure req/s would follow on a server that is the bottleneck, without the noise.
+
+``python -m bench.instructions [--http] [--before DIR] [--commands "user view" ...]`` (``make
+bench-instructions``, which runs both modes) needs ``valgrind`` on PATH (Debian: ``apt-get
+install valgrind``); each
 pair of runs takes about a minute and a half, two run at a time. Without valgrind it says so
 and exits 0.
 """
@@ -29,9 +36,12 @@ import asyncio
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -54,6 +64,7 @@ class Job:
     app: str  # "baseline", "rocket" or "unaudited"
     command: str
     root: Path
+    http: bool = False  # served by a server process over HTTP (else in-process through ASGI)
 
 
 def collected(valgrind_output: str) -> int:
@@ -70,6 +81,9 @@ def per_request(small: int, large: int) -> float:
 
 
 def _count(job: Job, requests: int) -> int:
+    if job.http:
+        return collected(serve_and_load(job, requests, ["valgrind", "--tool=callgrind",
+                                                        "--callgrind-out-file=/dev/null"]))
     python = job.root / ".venv" / "bin" / "python"
     with tempfile.TemporaryDirectory(prefix="rocket-ir-") as tmp:
         done = subprocess.run(
@@ -88,19 +102,89 @@ def _env(root: Path) -> dict[str, str]:
     return env
 
 
+def server_argv(job: Job, port: int) -> list[str]:
+    """The server of ``job`` on 127.0.0.1:``port``, from its checkout's ``.venv``."""
+    bin_dir = job.root / ".venv" / "bin"
+    if job.app == "rocket":
+        return [str(bin_dir / "rocket"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    return [str(bin_dir / "python"), "-m", f"bench.{job.app}", "--port", str(port)]
+
+
+def serve_and_load(job: Job, requests: int, wrapper: list[str], start_seconds: float = 900) -> str:
+    """Start ``job``'s server under ``wrapper`` (callgrind; ``[]`` in tests) on the HTTP bench's
+    1,000 users, send it ``requests`` signed commands 32 at a time, stop it (SIGTERM: a clean
+    exit, so callgrind writes its count) and return what the server printed. Raises unless
+    every command got its expected answer."""
+    from bench.http_bench import COMMANDS as MAKE
+    from bench.http_bench import EXPECT, write_users
+    from bench.load import run_level
+    from bench.servers import free_port
+
+    with tempfile.TemporaryDirectory(prefix="rocket-ir-http-") as tmp:
+        work = Path(tmp)
+        env = {**_env(job.root), "DATABASE_URL": f"sqlite:///{work / 'rocket.db'}",
+               "SLACK_SIGNING_SECRET": SECRET, "BENCH_SLACK_SECRET": SECRET, "ROCKET_SCHEDULER": "off"}
+        if job.app != "baseline":
+            write_users(work / "users.json")
+            rocket = str(job.root / ".venv" / "bin" / "rocket")
+            subprocess.run([rocket, "db", "import", str(work / "users.json")],
+                           env=env, cwd=work, check=True, capture_output=True, timeout=300)
+        port = free_port()
+        log = work / "server.log"
+        with open(log, "wb") as out:
+            server = subprocess.Popen([*wrapper, *server_argv(job, port)], env=env, cwd=work, stdout=out,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            _wait_healthy(f"http://127.0.0.1:{port}/healthz", server, start_seconds)
+            url = f"http://127.0.0.1:{port}/slack/commands"
+            load = run_level(url, SECRET, MAKE[job.command], CONCURRENCY, requests, timeout=300)
+            result = asyncio.run(load)
+        finally:
+            if server.poll() is None:
+                os.killpg(server.pid, signal.SIGTERM)
+            server.wait(timeout=600)
+        output = log.read_text(errors="replace")
+    problem = wrong_answers(result, requests, "ok" if job.app == "baseline" else EXPECT[job.command])
+    if problem:
+        raise RuntimeError(f"{job.label} {job.command} over HTTP: {problem}: {output[-800:]}")
+    return output
+
+
+def wrong_answers(result: Any, requests: int, expected: str) -> str:
+    """What is wrong with a load run's answers ("" when all ``requests`` got 200 and a reply text
+    containing ``expected``): a count of commands not served is no cost figure."""
+    right = sum(1 for status, reply in zip(result.statuses, result.replies, strict=True)
+                if status == 200 and expected in reply)
+    return "" if right == requests == len(result.statuses) else \
+        f"{right} of {requests} answered as expected ({expected!r})"
+
+
+def _wait_healthy(url: str, server: subprocess.Popen[bytes], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start (exit {server.poll()})") from None
+            time.sleep(0.5)
+
+
 def measure(job: Job) -> float:
     """Instructions per request of ``job`` (two callgrind runs, one after the other)."""
     return per_request(_count(job, SMALL), _count(job, LARGE))
 
 
-def jobs(commands: tuple[str, ...], here: Path, before: Path | None) -> Iterator[Job]:
-    yield Job("baseline", "baseline", commands[0], here)  # it answers every text alike
+def jobs(commands: tuple[str, ...], here: Path, before: Path | None, http: bool = False) -> Iterator[Job]:
+    yield Job("baseline", "baseline", commands[0], here, http)  # it answers every text alike
     for command in commands:
-        yield Job("rocket", "rocket", command, here)
+        yield Job("rocket", "rocket", command, here, http)
         if command in AUDITED:
-            yield Job("unaudited", "unaudited", command, here)
+            yield Job("unaudited", "unaudited", command, here, http)
         if before is not None:
-            yield Job("before", "rocket", command, before)
+            yield Job("before", "rocket", command, before, http)
 
 
 def report(figures: dict[Job, float], commands: tuple[str, ...]) -> list[str]:
@@ -108,7 +192,9 @@ def report(figures: dict[Job, float], commands: tuple[str, ...]) -> list[str]:
     share and the change against the checkout before."""
     base = next(v for job, v in figures.items() if job.label == "baseline")
     of = {(job.label, job.command): v for job, v in figures.items()}
-    lines = [f"instructions per request (callgrind, in-process ASGI, c={CONCURRENCY}; "
+    http = any(job.http for job in figures)
+    where = "server process over HTTP, Hypercorn included" if http else "in-process ASGI"
+    lines = [f"instructions per request (callgrind, {where}, c={CONCURRENCY}; "
              f"ratio = baseline / app, as req/s would be)",
              f"  baseline (bare Quart, signature only): {base / 1e6:.3f}M"]
     for command in commands:
@@ -130,12 +216,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.instructions")
     parser.add_argument("--before", type=Path, default=None, help="another checkout with its own .venv")
     parser.add_argument("--commands", nargs="+", default=list(COMMANDS), choices=COMMANDS)
+    parser.add_argument("--http", action="store_true", help="count a server process over HTTP instead")
     args = parser.parse_args(argv)
     if shutil.which("valgrind") is None:
         print("bench.instructions: valgrind is not installed (apt-get install valgrind); skipped")
         return 0
     here = Path(__file__).resolve().parent.parent
-    todo = list(jobs(tuple(args.commands), here, args.before.resolve() if args.before else None))
+    todo = list(jobs(tuple(args.commands), here, args.before.resolve() if args.before else None, args.http))
     with ThreadPoolExecutor(max_workers=2) as pool:
         figures = dict(zip(todo, pool.map(measure, todo), strict=True))
     print("\n".join(report(figures, tuple(args.commands))))

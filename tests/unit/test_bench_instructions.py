@@ -48,3 +48,28 @@ def test_the_driver_serves_signed_commands_in_process_and_checks_each_answer(tmp
         argv = [sys.executable, str(ROOT / "bench" / "instructions.py"), "--drive", app, command, "3"]
         done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stderr[-2000:]
+
+
+@pytest.mark.parametrize(("app", "command"), [("rocket", "user edit"), ("unaudited", "karma ++"),
+                                              ("baseline", "user view")])
+def test_the_http_mode_serves_a_real_server_and_checks_every_answer(app: str, command: str) -> None:
+    """Without valgrind (an empty wrapper): the server of each app gets 5 signed commands over
+    HTTP, each answered as expected, and exits cleanly when stopped."""
+    from bench.instructions import serve_and_load
+
+    output = serve_and_load(Job(app, app, command, ROOT, http=True), 5, [], start_seconds=60)
+    assert "Traceback" not in output
+
+
+
+def test_a_load_run_counts_only_when_every_command_got_its_answer() -> None:
+    from bench.instructions import wrong_answers
+    from bench.load import LevelResult
+
+    good = LevelResult(statuses=[200, 200], replies=["Gave UT one karma", "Gave UT one karma"])
+    assert wrong_answers(good, 2, "Gave UT") == ""
+    failed = LevelResult(statuses=[200, 503], replies=["Gave UT", ""])
+    wrong = LevelResult(statuses=[200, 200], replies=["Gave UT", "Sorry"])
+    assert "1 of 2" in wrong_answers(failed, 2, "Gave UT")
+    assert "1 of 2" in wrong_answers(wrong, 2, "Gave UT")
+    assert "0 of 2" in wrong_answers(LevelResult(), 2, "Gave UT")
