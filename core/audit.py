@@ -31,7 +31,6 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -221,7 +220,7 @@ def _doc_json(id: str, time: str, actor: str, action: str, target: str,  # noqa:
             f'"teams": {_strings_json(teams)}}}')
 
 
-@dataclass(frozen=True, init=False)
+@record
 class AuditEntry:
     """One recorded change; see the module docstring for each field.
 

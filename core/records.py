@@ -4,10 +4,10 @@ events (start-up cost, issue 17).
 ``@dataclass`` writes the source of each method and ``exec``-s it, per class: 43 frozen
 command classes cost ~31 ms at import, more than the rest of ``rocket exec`` together. Records
 share one set of methods, written once here, which read the class's ``__record__`` (its field
-names and defaults); a class's ``__init__`` is compiled when its first instance is made (as
-``@dataclass`` writes it, so a class in use builds instances as fast as a dataclass, and a
-process pays only for the classes it uses), and its ``dataclasses.Field`` objects when first
-asked for.
+names and defaults); a class's own ``__init__`` is compiled when its ``COMPILE_AFTER``-th
+instance is made (as ``@dataclass`` writes it, so a class in use builds instances as fast as a
+dataclass, and a short process pays for no compiling: the first instances are made by a shared
+``__init__``), and its ``dataclasses.Field`` objects when first asked for.
 What a class declares is exactly what ``@dataclass`` accepts for the same class.
 
 Contract (each point is what ``@dataclass`` / ``@dataclass(frozen=True)`` does, and
@@ -88,7 +88,7 @@ class _Spec:
     methods every record shares (one set of functions for all) and by ``_compiled_init``.
     ``owner`` is the record class it describes."""
 
-    __slots__ = ("owner", "declared", "names", "known", "template", "factories", "_fields")
+    __slots__ = ("owner", "declared", "names", "known", "template", "factories", "_fields", "uses")
 
     def __init__(self, owner: type[Any], declared: dict[str, _Declared]) -> None:
         self.owner: type[Any] = owner
@@ -106,6 +106,7 @@ class _Spec:
                 self.factories[name] = factory
             self.template[name] = _REQUIRED if factory is _MISSING else _FACTORY
         self._fields: dict[str, dataclasses.Field[Any]] | None = None
+        self.uses = 0  # instances made so far by the shared __init__ (see _lazy_init)
 
     def fields(self) -> dict[str, dataclasses.Field[Any]]:
         """``__dataclass_fields__``: a ``dataclasses.Field`` per field, made on first use."""
@@ -193,15 +194,53 @@ def _spec(record: Any) -> _Spec:
     return spec
 
 
+COMPILE_AFTER = 16
+"""Instances of a record class made by the shared ``__init__`` before the class gets one of its
+own: compiling costs ~200 µs, which a short process (``rocket exec``, a few instances of each
+class) never repays, and a class in use in a server repays after a few hundred instances."""
+
+
 def _lazy_init(self: Any, *args: Any, **kwargs: Any) -> None:
-    """A record class's ``__init__`` until its first instance: then the class gets one of its
-    own, compiled once as ``@dataclass`` writes it (so import costs nothing, and an instance of
-    a class in use costs what a dataclass's does), and this instance is made with it."""
+    """A record class's ``__init__`` until its ``COMPILE_AFTER``-th instance: the shared one,
+    which binds the arguments itself; then the class gets one of its own, compiled once as
+    ``@dataclass`` writes it (an instance of a class in use costs what a dataclass's does). An
+    irregular call (a missing, unexpected or repeated argument) always goes to the compiled one,
+    so its ``TypeError`` is Python's own."""
     spec: _Spec = type(self).__record__
+    spec.uses += 1
+    if spec.uses < COMPILE_AFTER:
+        values = _bound(spec, args, kwargs)
+        if values is not None:
+            self.__dict__.update(values)
+            return
     owner = spec.owner
     if owner.__dict__.get("__init__") is _lazy_init:
         owner.__init__ = _compiled_init(spec)
     owner.__init__(self, *args, **kwargs)
+
+
+def _bound(spec: _Spec, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any] | None:
+    """The fields of a regular call, in declaration order (defaults and factories applied, as the
+    compiled ``__init__`` does); None for a call the compiled one would refuse."""
+    names = spec.names
+    if len(args) > len(names):
+        return None
+    given = dict(zip(names, args, strict=False))  # args may be fewer than the fields
+    for name, value in kwargs.items():
+        if name not in spec.known or name in given:
+            return None
+        given[name] = value
+    values: dict[str, Any] = {}
+    template = spec.template
+    for name in names:
+        if name in given:
+            values[name] = given[name]
+            continue
+        default = template[name]
+        if default is _REQUIRED:
+            return None
+        values[name] = spec.factories[name]() if default is _FACTORY else default
+    return values
 
 
 def _compiled_init(spec: _Spec) -> Callable[..., None]:

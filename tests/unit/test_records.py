@@ -242,11 +242,17 @@ def test_records_share_their_methods_and_make_their_fields_on_first_use() -> Non
     class Child(Base):
         b: int = 2
 
-    # no __init__ is compiled at import: each class compiles its own on its first instance
+    # no __init__ is compiled at import: each class compiles its own at its COMPILE_AFTER-th instance
+    from core.records import COMPILE_AFTER
+
     assert vars(Base)["__init__"] is vars(Child)["__init__"]
     assert Child("x") == Child("x", 2) and vars(Child("x", 3)) == {"a": "x", "b": 3}
+    assert vars(Base)["__init__"] is vars(Child)["__init__"]  # the shared one still
+    for n in range(COMPILE_AFTER):
+        assert vars(Child("x", n)) == {"a": "x", "b": n}
     assert vars(Base)["__init__"] is not vars(Child)["__init__"]  # Child's own, Base's still lazy
-    assert Base("y").a == "y" and Base.__init__.__qualname__.endswith("Base.__init__")
+    assert all(Base(f"y{n}").a == f"y{n}" for n in range(COMPILE_AFTER))
+    assert Base.__init__.__qualname__.endswith("Base.__init__")
     with pytest.raises(TypeError, match=r"Child.__init__\(\) missing 1 required positional argument: 'a'"):
         Child()  # type: ignore[call-arg]
     fields = dataclasses.fields(c.ListTeams)
@@ -254,3 +260,30 @@ def test_records_share_their_methods_and_make_their_fields_on_first_use() -> Non
     assert dataclasses.fields(c.ListTeams) == fields  # made once
     with pytest.raises(TypeError, match=r"ListTeams.__init__\(\) takes from 2 to 3 positional"):
         c.ListTeams("U1", 2, 3)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_instances_before_and_after_the_compiled_init_are_the_same_as_a_dataclasss(frozen: bool) -> None:
+    """The shared ``__init__`` (the first ``COMPILE_AFTER`` instances) and the compiled one give
+    what the dataclass gives, for every way of calling; bad calls fail as Python's own."""
+    from core.records import COMPILE_AFTER
+
+    dc, rec = twins(frozen)
+    calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = [
+        (("a",), {}), (("a", 2), {}), (("a", 2, ["t"], "n"), {}), ((), {"actor": "b", "note": "x"}),
+        (("a",), {"tags": ["u"], "count": 3}),
+    ]
+    for round_ in range(COMPILE_AFTER // len(calls) + 2):  # across the switch to the compiled one
+        for args, kwargs in calls:
+            made, want = rec(*args, **kwargs), dc(*args, **kwargs)
+            assert vars(made) == vars(want) and list(vars(made)) == list(vars(want)), round_
+            assert repr(made).replace("Sample", "") == repr(want).replace("Sample", "")
+        assert rec("a").tags is not rec("a").tags  # a factory per instance, on both paths
+        for args, kwargs in [((), {}), (("a", 1, [], None, "extra"), {}), (("a",), {"actor": "b"}),
+                             (("a",), {"colour": "red"})]:
+            with pytest.raises(TypeError) as got:
+                rec(*args, **kwargs)
+            with pytest.raises(TypeError) as expected:
+                dc(*args, **kwargs)
+            assert str(got.value).split("__init__()")[1] == str(expected.value).split("__init__()")[1]
+    assert "__init__" in rec.__dict__ and rec.__init__.__qualname__.endswith("Sample.__init__")
