@@ -59,7 +59,7 @@ bench-instructions: $(VENV)/.installed-dev
 	$(BIN)/python -m bench.instructions --http $(if $(BEFORE),--before '$(BEFORE)')
 
 bench-startup: $(VENV)/.installed-dev
-	$(BIN)/python -m bench.startup $(if $(BEFORE),--before '$(BEFORE)')
+	$(BIN)/python -m bench.startup --instructions $(if $(BEFORE),--before '$(BEFORE)')
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import platform
+import shutil
 import sys
 import tempfile
 import time
@@ -35,7 +36,7 @@ from bench.report import (
 )
 from bench.requests_bench import requests_lines, run_requests
 from bench.scale_bench import run_scale, scale_lines
-from bench.startup import bins_to_compare, run_startup, startup_lines
+from bench.startup import bins_to_compare, count_instructions, instruction_lines, run_startup, startup_lines
 from tests.support.github_fixtures import APP_ID, ORG, make_app_key
 from tests.support.github_standin import GitHubStandIn
 from tests.support.slack_standin import SlackStandIn
@@ -58,7 +59,10 @@ def _load() -> str:
 def main() -> int:
     started = time.perf_counter()
     print("\n".join(header()), flush=True)
-    print("\n" + "\n".join(startup_lines(run_startup(bins_to_compare(None)))), flush=True)
+    bins = bins_to_compare(None)
+    print("\n" + "\n".join(startup_lines(run_startup(bins))), flush=True)
+    if shutil.which("valgrind") is not None:  # the same target, counted without the noise
+        print("\n".join(instruction_lines(count_instructions(bins))), flush=True)
     key = make_app_key()
     with tempfile.TemporaryDirectory(prefix="rocket-bench-") as tmp:
         workdir = Path(tmp)

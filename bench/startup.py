@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -144,6 +145,44 @@ def target_lines(timings: list[Timing]) -> list[str]:
     return lines
 
 
+def count_instructions(bins: dict[str, Path]) -> dict[tuple[str, str], int]:
+    """Instructions of one run of each command of each checkout, counted by callgrind (after a
+    plain warm-up run, in a fresh empty directory per checkout): the same figure on every run,
+    whatever the machine's load, where the wall times above move by several milliseconds."""
+    from bench.instructions import collected
+
+    env = _env()
+    counts: dict[tuple[str, str], int] = {}
+    with tempfile.TemporaryDirectory(prefix="rocket-startup-ir-") as tmp:
+        for label, bin_dir in bins.items():
+            cwd = Path(tmp) / label
+            cwd.mkdir()
+            for case, template in CASES:
+                argv = [a.format(python=bin_dir / "python", rocket=bin_dir / "rocket") for a in template]
+                _once(argv, str(cwd), env)
+                counted = ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *argv]
+                done = subprocess.run(counted, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.PIPE, text=True, check=True, timeout=600)
+                counts[label, case] = collected(done.stderr)
+    return counts
+
+
+def instruction_lines(counts: dict[tuple[str, str], int]) -> list[str]:
+    """The instruction counts, one row per command, and the same target as the wall times'."""
+    labels = list(dict.fromkeys(label for label, _ in counts))
+    lines = ["start-up instructions (callgrind, one run each; millions)",
+             f"  {'':<32}" + "".join(f"{label:>16}" for label in labels)]
+    for case, _ in CASES:
+        lines.append(f"  {case:<32}" + "".join(f"{counts[label, case] / 1e6:>16.1f}" for label in labels))
+    for label in labels:
+        target = counts[label, PASS] + counts[label, WORK]
+        verdicts = ", ".join(
+            f"{case} {counts[label, case] / 1e6:.1f}M {'met' if counts[label, case] <= target else 'NOT met'}"
+            for case in TARGETED)
+        lines.append(f"  {label}: target {PASS} + the work = {target / 1e6:.1f}M: {verdicts}")
+    return lines
+
+
 def _load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
@@ -164,9 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.startup")
     parser.add_argument("--before", help="another checkout (with its .venv) to measure beside this one")
     parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count each command's instructions with callgrind (needs valgrind)")
     args = parser.parse_args(argv)
     print(f"load average before the runs: {_load()} ({os.cpu_count()} CPUs)", flush=True)
-    print("\n".join(startup_lines(run_startup(bins_to_compare(args.before), args.runs))))
+    bins = bins_to_compare(args.before)
+    print("\n".join(startup_lines(run_startup(bins, args.runs))), flush=True)
+    if args.instructions:
+        if shutil.which("valgrind") is None:
+            print("start-up instructions: valgrind is not installed (apt-get install valgrind); skipped")
+        else:
+            print("\n".join(instruction_lines(count_instructions(bins))))
     return 0
 
 

@@ -3,9 +3,22 @@ beside `python -c pass`, for each checkout measured."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-from bench.startup import CASES, HERE, WORK, Timing, bins_to_compare, run_startup, startup_lines
+import pytest
+
+from bench.startup import (
+    CASES,
+    HERE,
+    WORK,
+    Timing,
+    bins_to_compare,
+    count_instructions,
+    instruction_lines,
+    run_startup,
+    startup_lines,
+)
 
 
 def test_the_table_has_every_command_for_every_checkout_with_ratios():
@@ -40,3 +53,22 @@ def test_before_is_measured_only_when_that_checkout_has_its_venv(tmp_path):
     bin_dir.mkdir(parents=True)
     (bin_dir / "rocket").write_text("")
     assert bins_to_compare(str(tmp_path)) == {"before": Path(bin_dir), "now": HERE}
+
+
+def test_the_instruction_table_applies_the_same_target() -> None:
+    # per checkout: python -c pass, --help, exec help, exec team list, the work
+    values = (90e6, 120e6, 340e6, 370e6, 275e6)
+    counts = {("now", case): int(n) for (case, _), n in zip(CASES, values, strict=True)}
+    lines = instruction_lines(counts)
+    assert "instructions" in lines[0] and "now" in lines[1]
+    assert lines[4].split()[-1] == "340.0"
+    [verdict] = [line for line in lines if "target" in line]
+    assert "= 365.0M" in verdict and "rocket --help 120.0M met" in verdict
+    assert '"help" 340.0M met' in verdict and '"team list" 370.0M NOT met' in verdict
+
+
+@pytest.mark.skipif(shutil.which("valgrind") is None, reason="counting instructions needs valgrind")
+def test_instructions_are_counted_for_every_command() -> None:
+    counts = count_instructions({"now": HERE})
+    assert sorted(case for _, case in counts) == sorted(case for case, _ in CASES)
+    assert counts["now", CASES[0][0]] < counts["now", WORK]  # python -c pass does less than the work
