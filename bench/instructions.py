@@ -36,12 +36,9 @@ import asyncio
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -118,7 +115,7 @@ def serve_and_load(job: Job, requests: int, wrapper: list[str], start_seconds: f
     from bench.http_bench import COMMANDS as MAKE
     from bench.http_bench import EXPECT, write_users
     from bench.load import run_level
-    from bench.servers import free_port
+    from bench.servers import free_port, serving
 
     with tempfile.TemporaryDirectory(prefix="rocket-ir-http-") as tmp:
         work = Path(tmp)
@@ -129,20 +126,13 @@ def serve_and_load(job: Job, requests: int, wrapper: list[str], start_seconds: f
             rocket = str(job.root / ".venv" / "bin" / "rocket")
             subprocess.run([rocket, "db", "import", str(work / "users.json")],
                            env=env, cwd=work, check=True, capture_output=True, timeout=300)
-        port = free_port()
-        log = work / "server.log"
-        with open(log, "wb") as out:
-            server = subprocess.Popen([*wrapper, *server_argv(job, port)], env=env, cwd=work, stdout=out,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            _wait_healthy(f"http://127.0.0.1:{port}/healthz", server, start_seconds)
-            url = f"http://127.0.0.1:{port}/slack/commands"
-            load = run_level(url, SECRET, MAKE[job.command], CONCURRENCY, requests, timeout=300)
+        port, log = free_port(), work / "server.log"
+        # under callgrind: slow to start, and to exit (SIGTERM: a clean exit writes the count)
+        with serving([*wrapper, *server_argv(job, port)], port, env, work, log, timeout=start_seconds,
+                     stop_seconds=600) as base:
+            load = run_level(f"{base}/slack/commands", SECRET, MAKE[job.command], CONCURRENCY, requests,
+                             timeout=300)
             result = asyncio.run(load)
-        finally:
-            if server.poll() is None:
-                os.killpg(server.pid, signal.SIGTERM)
-            server.wait(timeout=600)
         output = log.read_text(errors="replace")
     problem = wrong_answers(result, requests, "ok" if job.app == "baseline" else EXPECT[job.command])
     if problem:
@@ -157,19 +147,6 @@ def wrong_answers(result: Any, requests: int, expected: str) -> str:
                 if status == 200 and expected in reply)
     return "" if right == requests == len(result.statuses) else \
         f"{right} of {requests} answered as expected ({expected!r})"
-
-
-def _wait_healthy(url: str, server: subprocess.Popen[bytes], seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=5) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start (exit {server.poll()})") from None
-            time.sleep(0.5)
 
 
 def measure(job: Job) -> float:

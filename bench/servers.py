@@ -44,8 +44,10 @@ def rocket_cli(args: Sequence[str], env: Mapping[str, str], cwd: Path,
 
 @contextmanager
 def serving(argv: Sequence[str], port: int, env: Mapping[str, str], cwd: Path,
-            log: Path, ready_path: str = "/healthz", timeout: float = 30) -> Iterator[str]:
-    """Run ``argv`` (a server on ``port``) until the block ends; yields its base URL."""
+            log: Path, ready_path: str = "/healthz", timeout: float = 30,
+            stop_seconds: float = 15) -> Iterator[str]:
+    """Run ``argv`` (a server on ``port``) until the block ends; yields its base URL. At the end
+    it gets SIGTERM, and SIGKILL if it has not exited within ``stop_seconds``."""
     base = f"http://127.0.0.1:{port}"
     with open(log, "wb") as out:
         proc = subprocess.Popen(list(argv), env=dict(env), cwd=cwd, stdout=out, stderr=subprocess.STDOUT,
@@ -66,7 +68,7 @@ def serving(argv: Sequence[str], port: int, env: Mapping[str, str], cwd: Path,
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(timeout=15)
+                proc.wait(timeout=stop_seconds)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()

@@ -171,26 +171,13 @@ def _tags(name: str, values: Any) -> tuple[str, ...]:
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False)
-# ``_ENCODER.encode`` without its per-call set-up (a C encoder built for every call): the same
-# C encoder, built once. No circular-reference markers: an entry's values are acyclic (checked
-# by ``_json_safe``, at most 10 levels). Tuples come out as JSON arrays, as lists do.
-_MAKE_ENCODER: Any = getattr(json.encoder, "c_make_encoder", None)
-_C_ENCODER: Any = None if _MAKE_ENCODER is None else _MAKE_ENCODER(
-    None, _ENCODER.default, json.encoder.encode_basestring, None, ": ", ", ", False, False, True)
-
-
-def _encode(value: Any) -> str:
-    """``_ENCODER.encode(value)`` (the same text) for a JSON-safe value."""
-    if _C_ENCODER is None:  # pragma: no cover - CPython always has the C encoder
-        return _ENCODER.encode(value)
-    return "".join(_C_ENCODER(value, 0))
 
 
 _quote = json.encoder.encode_basestring  # a str as a JSON string, non-ASCII kept (C)
 
 
 def _value_json(value: Any) -> str:
-    """``_encode(value)`` for a change value; str, int, bool and None without the encoder."""
+    """``_ENCODER.encode(value)`` for a change value; str, int, bool and None without the encoder."""
     kind = type(value)
     if kind is str:
         return _quote(value)
@@ -200,24 +187,25 @@ def _value_json(value: Any) -> str:
         return "null"
     if kind is bool:
         return "true" if value else "false"
-    return _encode(value)
+    return _ENCODER.encode(value)  # lists and floats: rare in a change
 
 
-def _strings_json(values: tuple[str, ...]) -> str:
-    """``_encode(values)`` for a tuple of str."""
+def strings_json(values: tuple[str, ...]) -> str:
+    """``json.dumps(list(values), ensure_ascii=False)`` for a tuple of str, the same text, without
+    the encoder ``json.dumps`` builds for every call with an option."""
     return "[" + ", ".join([_quote(v) for v in values]) + "]" if values else "[]"
 
 
 def _doc_json(id: str, time: str, actor: str, action: str, target: str,  # noqa: A002
               changes: list[Change], users: tuple[str, ...], teams: tuple[str, ...]) -> str:
-    """``_encode(entry.to_dict())`` of an entry of these checked fields, the same text, written
+    """``_ENCODER.encode(entry.to_dict())`` of an entry of these checked fields, the same text, written
     from a template (the encoder's per-object work cost more than the rest of an entry's checks)."""
     q = _quote
     parts = ", ".join([f'{{"field": {q(f)}, "old": {_value_json(old)}, "new": {_value_json(new)}}}'
                        for f, old, new in changes])
     return (f'{{"id": {q(id)}, "time": {q(time)}, "actor": {q(actor)}, "action": {q(action)}, '
-            f'"target": {q(target)}, "changes": [{parts}], "users": {_strings_json(users)}, '
-            f'"teams": {_strings_json(teams)}}}')
+            f'"target": {q(target)}, "changes": [{parts}], "users": {strings_json(users)}, '
+            f'"teams": {strings_json(teams)}}}')
 
 
 @record
@@ -513,12 +501,6 @@ def derived_id(key: str, *parts: object) -> str:
     """A deterministic entry id from an idempotency key and positions (same inputs, same id)."""
     body = "|".join([key, *(str(p) for p in parts)])
     digest: str = _sha256()(body.encode()).hexdigest()
-    return "k:" + digest[:40]
-
-
-def derived_id_at(key: str, index: int) -> str:
-    """``derived_id(key, index)`` (the same id) without the general form's joining."""
-    digest: str = _sha256()(f"{key}|{index}".encode()).hexdigest()
     return "k:" + digest[:40]
 
 

@@ -59,7 +59,6 @@ import asyncio
 import contextlib
 import functools
 import json
-import json.encoder
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -68,7 +67,7 @@ from typing import Any
 
 import aiosqlite
 
-from core.audit import AuditEntry, AuditQuery, Cursor, check_entries, check_purge
+from core.audit import AuditEntry, AuditQuery, Cursor, check_entries, check_purge, strings_json
 from core.errors import StorageUnavailable
 
 BUSY_TIMEOUT_MS = 5000
@@ -169,15 +168,6 @@ def _guard(action: str) -> Iterator[None]:
         raise StorageUnavailable(f"SQLite failed to {action}: {exc}") from exc
 
 
-_quote = json.encoder.encode_basestring  # a str as a JSON string, non-ASCII kept (C)
-
-
-def _tags_json(tags: tuple[str, ...]) -> str:
-    """``json.dumps(list(tags), ensure_ascii=False)``, the same text, without a JSONEncoder
-    built for every call (what ``json.dumps`` does for any non-default option)."""
-    return "[" + ", ".join([_quote(t) for t in tags]) + "]" if tags else "[]"
-
-
 @functools.lru_cache(maxsize=64)
 def _insert_sql(rows: int) -> str:
     marks = ", ".join(["(?, ?, ?, ?, ?, ?)"] * rows)
@@ -188,7 +178,7 @@ def _statements(entries: list[AuditEntry]) -> list[tuple[str, tuple[Any, ...]]]:
     """``audit_statements`` of entries already checked."""
     params: list[Any] = []
     for e in entries:
-        params += (e.id, e.time, e.actor, _tags_json(e.users), _tags_json(e.teams), e.doc_json)
+        params += (e.id, e.time, e.actor, strings_json(e.users), strings_json(e.teams), e.doc_json)
     if len(entries) <= CHUNK:
         return [(_insert_sql(len(entries)), tuple(params))] if entries else []
     width = 6 * CHUNK
@@ -221,11 +211,16 @@ async def append_on(conn: aiosqlite.Connection, entries: Iterable[AuditEntry]) -
     return new
 
 
+async def _audit_table(conn: aiosqlite.Connection) -> str | None:
+    """The ``CREATE`` text of the file's ``audit`` table (None: there is none yet)."""
+    found = list(await conn.execute_fetchall(_FIND_TABLE))
+    return found[0][0] if found else None
+
+
 async def ensure_schema(conn: aiosqlite.Connection) -> bool:
     """Create the audit tables, indexes and triggers when missing (idempotent); a file made
     before keeps its layout (``schema_for``). True when the file has the old layout."""
-    found = list(await conn.execute_fetchall(_FIND_TABLE))
-    table = found[0][0] if found else None
+    table = await _audit_table(conn)
     for statement in schema_for(table):
         await conn.execute(statement)
     return is_old_layout(table)
@@ -298,8 +293,7 @@ class SqliteAuditLog:
                 await conn.executescript(";\n".join([
                     f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA journal_mode = WAL",
                     "PRAGMA synchronous = NORMAL"]))
-                found = list(await conn.execute_fetchall(_FIND_TABLE))
-                table = found[0][0] if found else None
+                table = await _audit_table(conn)
                 await conn.executescript(";\n".join(schema_for(table)))  # one trip, as ensure_schema
             except BaseException:
                 await conn.close()

@@ -32,7 +32,7 @@ from typing import Any
 
 from core import commands as c
 from core import events as ev
-from core.audit import MAX_TAGS, AuditEntry, AuditScope, current_scope, derived_id_at, now_time, random_id
+from core.audit import MAX_TAGS, AuditEntry, AuditScope, current_scope, derived_id, now_time, random_id
 from core.errors import RocketError
 from ports.audit import AuditLog
 
@@ -68,7 +68,7 @@ _SIMPLE = frozenset({str, int, bool, float, type(None)})  # exact types ``_plain
 
 def _plain(value: Any) -> Any:
     """A JSON-safe form of an event value (sets sorted, enums by value)."""
-    if type(value) in _SIMPLE or value is None or isinstance(value, bool | int | float | str):
+    if type(value) in _SIMPLE or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, set | frozenset):
         return sorted(str(v) for v in value)
@@ -217,7 +217,7 @@ class AuditTrail:
                 continue
             target, changes, users, teams = described
             entries.append(AuditEntry(
-                derived_id_at(key, index) if isinstance(key, str) else random_id(), time,
+                derived_id(key, index) if isinstance(key, str) else random_id(), time,
                 _actor(scope, command, e), action, target, tuple(changes), tuple(users), tuple(teams),
             ))
         if not entries:

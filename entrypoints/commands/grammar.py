@@ -352,8 +352,13 @@ def _build_group(name: str) -> Group:
 
     define(add)
     for sub in subs.values():
-        sub.usage = ("%(prog)s " + arguments_line(sub).replace("%", "%%")).rstrip()
+        _set_usage(sub)
     return Group(name, parser, subs, commands)
+
+
+def _set_usage(sub: RocketParser) -> None:
+    """A subcommand's usage line: its prog, then its arguments as ``arguments_line`` writes them."""
+    sub.usage = ("%(prog)s " + arguments_line(sub).replace("%", "%%")).rstrip()
 
 
 class _Grammar(Mapping[str, Group]):
@@ -424,7 +429,7 @@ def _build_subcommand(group: str, sub: str) -> RocketParser | None:
 
     GROUPS[group][1](add)
     if found is not None:
-        found.usage = ("%(prog)s " + arguments_line(found).replace("%", "%%")).rstrip()
+        _set_usage(found)
     return found
 
 
