@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from entrypoints.http import BODY_SECONDS, MAX_PENDING_BODIES
+from entrypoints.body_routes import BODY_SECONDS, MAX_PENDING_BODIES
 from tests.e2e.conftest import SLACK_SECRET
 from tests.support.cli import ROCKET
 from tests.support.moto_server import free_port
