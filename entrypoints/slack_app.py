@@ -51,7 +51,6 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.settings import SlackSettings
-from adapters.slack.verify import HeaderSource
 from core.errors import RocketError, StorageUnavailable
 from entrypoints.handlers import Outcome, RocketHandlers, reply_payload
 
@@ -270,16 +269,19 @@ def bolt_routable(body: Mapping[str, Any]) -> bool:
     return item is None or (isinstance(item, dict) and _id_holder(item.get("channel")))
 
 
-def to_bolt_request(body: dict[str, Any], headers: HeaderSource) -> AsyncBoltRequest:
-    """A verified, already-parsed Slack request as Bolt's request.
+def to_bolt_request(body: dict[str, Any], headers: Mapping[str, str]) -> AsyncBoltRequest:
+    """A verified, already-parsed Slack request as Bolt's request; ``headers`` with lower-cased
+    names (as entrypoints/body_routes.py gives them).
 
     The body is handed over parsed (Bolt's "pre-parsed" mode, the one its Socket Mode adapter
     uses): the transport has checked the signature already, and Bolt's own parse of a raw form
     drops every field of a slash command whose text contains the word "payload".
     """
-    wanted = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")
-    kept: dict[str, str | Sequence[str]] = {k.lower(): v for k, v in headers.items() if k.lower() in wanted}
+    kept: dict[str, str | Sequence[str]] = {k: headers[k] for k in _BOLT_HEADERS if k in headers}
     return AsyncBoltRequest(body=body, headers=kept, context={TRANSPORT: "http"}, mode="socket_mode")
+
+
+_BOLT_HEADERS = ("content-type", "x-slack-retry-num", "x-slack-retry-reason")  # all Bolt reads of ours
 
 
 def from_bolt_response(response: BoltResponse) -> tuple[int, str, str]:
