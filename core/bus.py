@@ -14,7 +14,10 @@ dispatched. ``asyncio.CancelledError`` is never swallowed.
 Handlers may be registered on demand: ``load_with(loader)`` has the bus ask ``loader.load(C)``
 to register the handler of a command class ``C`` it has none for (``core.wiring`` imports that
 command's module of handlers then, so a process imports only the handlers it runs; start-up,
-issue 17), and ``loader.load_all()`` before answering ``commands``.
+issue 17), and ``loader.load_all()`` before answering ``commands``. Likewise
+``subscribe_later(wire)`` subscribes what ``wire()`` returns when the first event is dispatched,
+in the place among the subscribers it would have had if subscribed at the call (so a command
+that records no event, e.g. a listing, imports no subscriber).
 
 Typed end to end: ``Command[R]`` → ``handle`` returns ``R``; ``register(AddTeamMember, h)``
 checks that ``h`` takes an ``AddTeamMember``.
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import logging
 import types
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from core import events as _events
@@ -69,6 +72,7 @@ class MessageBus:
         self._subscribers: list[tuple[type[Event], Callable[[Any], Awaitable[list[str] | None]]]] = []
         self._closers: list[Callable[[], Awaitable[None]]] = []
         self._loader: HandlerLoader | None = None
+        self._later: list[tuple[int, Callable[[], Iterable[tuple[type[Event], Subscriber[Any]]]]]] = []
 
     def load_with(self, loader: HandlerLoader) -> None:
         """Ask ``loader`` for the handler of a command class that has none registered yet."""
@@ -95,6 +99,16 @@ class MessageBus:
     def subscribe(self, event: type[E], subscriber: Subscriber[E]) -> None:
         """Call ``subscriber`` for every recorded event that is an instance of ``event``."""
         self._subscribers.append((event, subscriber))
+
+    def subscribe_later(self, wire: Callable[[], Iterable[tuple[type[Event], Subscriber[Any]]]]) -> None:
+        """Subscribe each ``(event, subscriber)`` of ``wire()`` before the first event is
+        dispatched, in order, where they stand if subscribed now (before any subscribed later)."""
+        self._later.append((len(self._subscribers), wire))
+
+    def _wire_later(self) -> None:
+        later, self._later = self._later, []
+        for index, wire in reversed(later):  # the last first: the earlier places stay as counted
+            self._subscribers[index:index] = list(wire())
 
     def handles(self, command: type[Command[Any]], *, load: bool = True) -> bool:
         """Whether ``command`` has a handler (``load=False``: registered already, without asking
@@ -132,6 +146,8 @@ class MessageBus:
 
     async def _dispatch(self, queue: list[Event]) -> list[str]:
         warnings: list[str] = []
+        if queue and self._later:
+            self._wire_later()
         index = 0
         while index < len(queue):  # subscribers may record more events onto the queue
             event = queue[index]

@@ -9,21 +9,22 @@ Handlers are wired on demand (start-up, issue 17): the bus asks :class:`_Handler
 handler of a command class it has none for, which imports that class's module of handlers
 (``handled_in``) and registers every handler marked there, plus the few wired by hand below.
 So ``rocket exec … "team list"`` imports ``core.usecases.teams`` only, not all twelve modules.
-The subscribers are wired at once (an event may come from any handler).
+The subscribers are imported and wired when the bus dispatches its first event (a listing
+records none), each in the place it has below.
 """
 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core import commands as c
-from core.bus import MessageBus
+from core.bus import MessageBus, Subscriber
 from core.context import Ports, Settings
-from core.events import Event, MemberJoinedTeam, MemberLeftTeam, ProfileChanged, TeamChanged, TeamDeleted
-from core.subscribers import DriveSync, Notices, Promotion
-from core.subscribers.audit import AuditTrail
 from core.usecases.registry import registered_handlers
+
+if TYPE_CHECKING:
+    from core.events import Event
 
 
 class _Handlers:
@@ -92,23 +93,37 @@ class _Handlers:
                 self._bus.register(command, handler)
 
 
+def _subscribers(ports: Ports, settings: Settings) -> list[tuple[type[Event], Subscriber[Any]]]:
+    """The standard subscribers, in this order: promotion first (notices mention who rose),
+    Drive, notices, and the audit trail last. Imported here, when the bus dispatches its first
+    event: a command that records none (a listing) needs none of them (start-up, issue 17)."""
+    from core.events import Event, MemberJoinedTeam, MemberLeftTeam, ProfileChanged, TeamChanged, TeamDeleted
+    from core.subscribers import DriveSync, Notices, Promotion
+
+    promotion = Promotion(ports, settings)
+    drive = DriveSync(ports)
+    notices = Notices(ports, settings)
+    wired: list[tuple[type[Event], Subscriber[Any]]] = [
+        (MemberJoinedTeam, promotion.on_joined),
+        (MemberJoinedTeam, drive.on_membership),
+        (MemberLeftTeam, drive.on_membership),
+        (TeamChanged, drive.on_team_changed),
+        (TeamDeleted, drive.on_team_deleted),
+        (ProfileChanged, drive.on_profile_changed),
+        (Event, notices.on_event),
+    ]
+    if ports.audit is not None:  # last: it records what the other subscribers did too
+        from core.subscribers.audit import AuditTrail
+
+        wired.append((Event, AuditTrail(ports.audit).on_event))
+    return wired
+
+
 def build_bus(ports: Ports, settings: Settings) -> MessageBus:
     """A bus with every handler of ``core.usecases`` (wired on first use) and the standard
     subscribers."""
     bus = MessageBus()
     bus.load_with(_Handlers(bus, ports, settings))
 
-    # subscribers, in this order: promotion first (notices mention who rose), Drive, notices
-    promotion = Promotion(ports, settings)
-    drive = DriveSync(ports)
-    notices = Notices(ports, settings)
-    bus.subscribe(MemberJoinedTeam, promotion.on_joined)
-    bus.subscribe(MemberJoinedTeam, drive.on_membership)
-    bus.subscribe(MemberLeftTeam, drive.on_membership)
-    bus.subscribe(TeamChanged, drive.on_team_changed)
-    bus.subscribe(TeamDeleted, drive.on_team_deleted)
-    bus.subscribe(ProfileChanged, drive.on_profile_changed)
-    bus.subscribe(Event, notices.on_event)
-    if ports.audit is not None:  # last: it records what the other subscribers did too
-        bus.subscribe(Event, AuditTrail(ports.audit).on_event)
+    bus.subscribe_later(lambda: _subscribers(ports, settings))  # on the first event
     return bus
