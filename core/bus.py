@@ -28,7 +28,7 @@ from __future__ import annotations
 import logging
 import types
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from core import events as _events
 from core.commands import Command
@@ -54,14 +54,16 @@ class HasWarnings(Protocol):
     warnings: list[str]
 
 
-class HandlerLoader(Protocol):
-    """Registers handlers on the bus on demand (see the module docstring)."""
+if TYPE_CHECKING:  # annotations only: a Protocol class costs every start (issue 17)
 
-    def load(self, command: type[Any]) -> None:
-        """Register the handler of ``command`` (and any others loaded with it), if there is one."""
+    class HandlerLoader(Protocol):
+        """Registers handlers on the bus on demand (see the module docstring)."""
 
-    def load_all(self) -> None:
-        """Register every handler there is."""
+        def load(self, command: type[Any]) -> None:
+            """Register the handler of ``command`` (and any others loaded with it), if there is one."""
+
+        def load_all(self) -> None:
+            """Register every handler there is."""
 
 
 class MessageBus:
