@@ -13,7 +13,7 @@ Values are as typed by the user (handlers validate them); ``None`` means "not gi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, ClassVar, Generic, Literal, TypeVar
 
 from core.models import Project, Team, User
 from core.records import record
@@ -40,9 +40,18 @@ R = TypeVar("R", covariant=True)
 
 
 if TYPE_CHECKING:
+    # The modules of ``core.usecases`` that hold handlers. Each command class names its handler's
+    # module as ``handled_in`` (checked by mypy against this list, and by
+    # tests/unit/test_handler_registry.py against the ``@handles`` marks), so ``core.wiring``
+    # imports a module of handlers only when one of its commands is first handled (start-up,
+    # issue 17). For the type checker only: the ``Literal`` costs an import's worth at run time.
+    Area = Literal["audit", "channels", "directory", "emails", "github_events", "home", "karma",
+                   "onboarding", "projects", "refresh", "teams", "users"]
 
     class Command(Generic[R]):
         """Base of every command; ``R`` is what its handler returns."""
+
+        handled_in: ClassVar[Area]  # the ``core.usecases`` module of its handler (see ``Area``)
 
         @property
         def actor(self) -> str: ...  # every concrete command is a record with an ``actor`` field
@@ -57,6 +66,8 @@ else:
         ``__init_subclass__`` cost ~1 ms at every start, issue 17); ``type(command)`` still
         picks the handler."""
 
+        handled_in: ClassVar[Area]  # the ``core.usecases`` module of its handler (see ``Area``)
+
         def __class_getitem__(cls, item: object) -> type:
             return cls
 
@@ -68,6 +79,8 @@ else:
 class AddUser(Command[UserResult]):
     """``user add [-f]``: register the actor (``force`` overwrites an existing record)."""
 
+    handled_in = "users"
+
     actor: str
     force: bool = False
 
@@ -75,6 +88,8 @@ class AddUser(Command[UserResult]):
 @record
 class EditUser(Command[UserResult]):
     """``user edit``: change the actor's profile, or ``target``'s."""
+
+    handled_in = "users"
 
     actor: str
     target: str | None = None
@@ -93,6 +108,8 @@ class LinkVerifiedGitHub(Command[UserResult]):
     controls ``login`` (numeric id ``github_user_id``). Built only by ``core.verification``
     once the approval is read back, never from user input."""
 
+    handled_in = "users"
+
     actor: str
     login: str
     github_user_id: str
@@ -101,6 +118,8 @@ class LinkVerifiedGitHub(Command[UserResult]):
 @record
 class ViewUser(Command[UserResult]):
     """``user view``: by Slack id, GitHub login or email (at most one; none: the actor)."""
+
+    handled_in = "users"
 
     actor: str
     slack_id: str | None = None
@@ -114,6 +133,8 @@ class DeleteUser(Command[Deleted]):
     """``user delete SLACK_ID [--org]`` (admins): offboarding; ``org`` also removes them
     from the GitHub organization (or cancels their pending invitation)."""
 
+    handled_in = "users"
+
     actor: str
     slack_id: str
     org: bool = False
@@ -122,6 +143,8 @@ class DeleteUser(Command[Deleted]):
 @record
 class OnboardUser(Command[UserResult]):
     """Slack's ``team_join``: register ``actor`` (the newcomer) from their Slack profile."""
+
+    handled_in = "onboarding"
 
     actor: str
     name: str = ""
@@ -134,12 +157,14 @@ class OnboardUser(Command[UserResult]):
 
 @record
 class ViewKarma(Command[KarmaResult]):
+    handled_in = "karma"
     actor: str
     slack_id: str = ""  # "": the actor's own
 
 
 @record
 class SetKarma(Command[KarmaResult]):
+    handled_in = "karma"
     actor: str
     slack_id: str
     amount: int
@@ -147,12 +172,15 @@ class SetKarma(Command[KarmaResult]):
 
 @record
 class ResetKarma(Command[KarmaReset]):
+    handled_in = "karma"
     actor: str
 
 
 @record
 class GiveKarma(Command[KarmaResult]):
     """``@user ++``: one point from ``actor`` to ``slack_id``."""
+
+    handled_in = "karma"
 
     actor: str
     slack_id: str
@@ -163,6 +191,7 @@ class GiveKarma(Command[KarmaResult]):
 
 @record
 class ExportEmails(Command[EmailList]):
+    handled_in = "emails"
     actor: str
     team: str | None = None
 
@@ -172,18 +201,21 @@ class ExportEmails(Command[EmailList]):
 
 @record
 class ListTeams(Command[TeamList]):
+    handled_in = "teams"
     actor: str
     page: int = 1  # which page of the reply (replies are split for Slack; see adapters/slack/render.py)
 
 
 @record
 class ViewTeam(Command[TeamResult]):
+    handled_in = "teams"
     actor: str
     team: str
 
 
 @record
 class CreateTeam(Command[TeamResult]):
+    handled_in = "teams"
     actor: str
     team: str
     name: str | None = None
@@ -195,6 +227,7 @@ class CreateTeam(Command[TeamResult]):
 
 @record
 class EditTeam(Command[TeamResult]):
+    handled_in = "teams"
     actor: str
     team: str
     name: str | None = None
@@ -204,6 +237,7 @@ class EditTeam(Command[TeamResult]):
 
 @record
 class AddTeamMember(Command[TeamResult]):
+    handled_in = "teams"
     actor: str
     team: str
     slack_id: str
@@ -211,6 +245,7 @@ class AddTeamMember(Command[TeamResult]):
 
 @record
 class RemoveTeamMember(Command[TeamResult]):
+    handled_in = "teams"
     actor: str
     team: str
     slack_id: str
@@ -220,6 +255,8 @@ class RemoveTeamMember(Command[TeamResult]):
 class SetTeamLead(Command[TeamResult]):
     """Make ``slack_id`` a lead of ``team``; with ``remove`` drop only the lead role."""
 
+    handled_in = "teams"
+
     actor: str
     team: str
     slack_id: str
@@ -228,6 +265,7 @@ class SetTeamLead(Command[TeamResult]):
 
 @record
 class DeleteTeam(Command[Deleted]):
+    handled_in = "teams"
     actor: str
     team: str
 
@@ -240,6 +278,8 @@ class RefreshTeams(Command[RefreshResult]):
     ``settings.refresh_max_removals`` memberships is not applied. ``dry_run``: compute and
     return the plan, change nothing."""
 
+    handled_in = "refresh"
+
     actor: str
     scheduled: bool = False
     dry_run: bool = False
@@ -250,6 +290,8 @@ class RefreshTeams(Command[RefreshResult]):
 class SyncDrive(Command[DriveSyncResult]):
     """Share every team's Drive folder with exactly its registered members' emails (the job)."""
 
+    handled_in = "teams"
+
     actor: str
     scheduled: bool = False
 
@@ -259,6 +301,8 @@ class MakeAdmin(Command[UserResult]):
     """``rocket admin SLACK_ID`` (the operator, no Slack user: no permission check): create the
     user if missing and make them admin. Only the CLI builds it."""
 
+    handled_in = "users"
+
     actor: str
     slack_id: str
 
@@ -267,6 +311,8 @@ class MakeAdmin(Command[UserResult]):
 class FeatureRandomChannel(Command[ChannelFeature]):
     """Advertise one random public channel in the announcement channel (the weekly job)."""
 
+    handled_in = "channels"
+
     actor: str
     scheduled: bool = False
 
@@ -274,6 +320,8 @@ class FeatureRandomChannel(Command[ChannelFeature]):
 @record
 class ImportDirectory(Command[ImportResult]):
     """``rocket db import`` (the operator; only the CLI builds it): validated records to write."""
+
+    handled_in = "directory"
 
     actor: str
     users: tuple[User, ...] = ()
@@ -286,18 +334,21 @@ class ImportDirectory(Command[ImportResult]):
 
 @record
 class ListProjects(Command[ProjectList]):
+    handled_in = "projects"
     actor: str
     page: int = 1
 
 
 @record
 class ViewProject(Command[ProjectResult]):
+    handled_in = "projects"
     actor: str
     project_id: str
 
 
 @record
 class CreateProject(Command[ProjectResult]):
+    handled_in = "projects"
     actor: str
     repo: str
     team: str
@@ -306,6 +357,7 @@ class CreateProject(Command[ProjectResult]):
 
 @record
 class EditProject(Command[ProjectResult]):
+    handled_in = "projects"
     actor: str
     project_id: str
     name: str | None = None
@@ -313,6 +365,7 @@ class EditProject(Command[ProjectResult]):
 
 @record
 class AssignProject(Command[ProjectResult]):
+    handled_in = "projects"
     actor: str
     project_id: str
     team: str
@@ -321,12 +374,14 @@ class AssignProject(Command[ProjectResult]):
 
 @record
 class UnassignProject(Command[ProjectResult]):
+    handled_in = "projects"
     actor: str
     project_id: str
 
 
 @record
 class DeleteProject(Command[Deleted]):
+    handled_in = "projects"
     actor: str
     project_id: str
     force: bool = False
@@ -339,11 +394,13 @@ class DeleteProject(Command[Deleted]):
 
 @record
 class GitHubPing(Command[EventOutcome]):
+    handled_in = "github_events"
     actor: str = ""
 
 
 @record
 class GitHubTeamCreated(Command[EventOutcome]):
+    handled_in = "github_events"
     team_id: str
     slug: str
     name: str = ""
@@ -352,6 +409,7 @@ class GitHubTeamCreated(Command[EventOutcome]):
 
 @record
 class GitHubTeamDeleted(Command[EventOutcome]):
+    handled_in = "github_events"
     team_id: str
     slug: str = ""
     actor: str = ""
@@ -361,6 +419,8 @@ class GitHubTeamDeleted(Command[EventOutcome]):
 class GitHubTeamRenamed(Command[EventOutcome]):
     """Team ``edited`` with a slug: the stored team takes the new slug."""
 
+    handled_in = "github_events"
+
     team_id: str
     slug: str
     actor: str = ""
@@ -369,6 +429,8 @@ class GitHubTeamRenamed(Command[EventOutcome]):
 @record
 class GitHubTeamNoted(Command[EventOutcome]):
     """Any other team action (``added_to_repository``, an edit without a slug, …): noted only."""
+
+    handled_in = "github_events"
 
     team_id: str
     slug: str = ""
@@ -380,6 +442,8 @@ class GitHubTeamNoted(Command[EventOutcome]):
 class GitHubMembershipAdded(Command[EventOutcome]):
     """``membership added`` (scope team): ``github_id`` joined team ``team_id`` on GitHub."""
 
+    handled_in = "github_events"
+
     team_id: str
     github_id: str
     login: str = ""
@@ -388,6 +452,7 @@ class GitHubMembershipAdded(Command[EventOutcome]):
 
 @record
 class GitHubMembershipRemoved(Command[EventOutcome]):
+    handled_in = "github_events"
     team_id: str
     github_id: str
     login: str = ""
@@ -398,6 +463,8 @@ class GitHubMembershipRemoved(Command[EventOutcome]):
 class GitHubMemberLeftOrg(Command[EventOutcome]):
     """organization ``member_removed``."""
 
+    handled_in = "github_events"
+
     github_id: str
     login: str = ""
     actor: str = ""
@@ -407,6 +474,8 @@ class GitHubMemberLeftOrg(Command[EventOutcome]):
 class GitHubMemberJoinedOrg(Command[EventOutcome]):
     """organization ``member_added`` (``invited`` False) or ``member_invited`` (True)."""
 
+    handled_in = "github_events"
+
     login: str
     invited: bool = False
     actor: str = ""
@@ -415,6 +484,8 @@ class GitHubMemberJoinedOrg(Command[EventOutcome]):
 @record
 class GitHubIgnored(Command[EventOutcome]):
     """A known event whose payload names nothing Rocket handles; ``summary`` says why."""
+
+    handled_in = "github_events"
 
     summary: str
     actor: str = ""
@@ -443,6 +514,8 @@ class ViewAudit(Command[AuditPage]):
     every entry, team leads the entries about the teams they lead. ``before``: a page cursor
     (``core.audit.encode_cursor``) from a previous page's ``more``."""
 
+    handled_in = "audit"
+
     actor: str
     user: str | None = None
     team: str | None = None
@@ -454,6 +527,8 @@ class ViewAudit(Command[AuditPage]):
 class ViewHome(Command[HomeView]):
     """The Home tab's content for ``actor``: profile, teams, projects, teams managed.
     At most ``limit`` entries per list (the rest is counted, not loaded into the view)."""
+
+    handled_in = "home"
 
     actor: str
     limit: int = 10

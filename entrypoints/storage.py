@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import adapters.dynamo
 import adapters.memory
 import adapters.mongo
 import adapters.sqlite
-from ports.audit import AuditLog
-from ports.storage import Store
+
+if TYPE_CHECKING:  # annotations only: the ports' Protocol classes cost every start (issue 17)
+    from ports.audit import AuditLog
+    from ports.storage import Store
 
 BACKENDS: dict[str, ModuleType] = {
     "sqlite": adapters.sqlite,

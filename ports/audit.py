@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from core.audit import AuditEntry, Cursor
+if TYPE_CHECKING:  # annotations only: opening an audit log needs no core.audit (start-up, issue 17)
+    from core.audit import AuditEntry, Cursor
 
 
 class AuditLog(Protocol):

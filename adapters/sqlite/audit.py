@@ -63,12 +63,18 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
 
-from core.audit import AuditEntry, AuditQuery, Cursor, check_entries, check_purge, strings_json
 from core.errors import StorageUnavailable
+
+if TYPE_CHECKING:
+    from core.audit import AuditEntry, AuditQuery, Cursor
+
+# core.audit (the entries' checks, paging, encoding) is imported where an entry is appended or
+# read, not with this module: opening the audit log, which every `rocket exec` does, needs none
+# of it, and a command that changes nothing (help, a listing) appends nothing (start-up, issue 17).
 
 BUSY_TIMEOUT_MS = 5000
 CHUNK = 500  # entries per INSERT statement (6 parameters each, far below SQLite's limit)
@@ -132,7 +138,7 @@ def schema_for(table_sql: str | None) -> tuple[str, ...]:
     return OLD_SCHEMA if is_old_layout(table_sql) else SCHEMA
 
 
-Waiting = list[tuple[list[AuditEntry], "asyncio.Future[int]"]]
+Waiting = list[tuple[list["AuditEntry"], "asyncio.Future[int]"]]
 
 
 def _fail(group: Waiting, exc: BaseException) -> None:
@@ -176,6 +182,8 @@ def _insert_sql(rows: int) -> str:
 
 def _statements(entries: list[AuditEntry]) -> list[tuple[str, tuple[Any, ...]]]:
     """``audit_statements`` of entries already checked."""
+    from core.audit import strings_json  # on the first append (see the imports)
+
     params: list[Any] = []
     for e in entries:
         params += (e.id, e.time, e.actor, strings_json(e.users), strings_json(e.teams), e.doc_json)
@@ -192,6 +200,8 @@ def audit_statements(entries: Iterable[AuditEntry]) -> list[tuple[str, tuple[Any
 
     Each returns one row per entry it stored (duplicates return nothing).
     """
+    from core.audit import check_entries  # on the first append (see the imports)
+
     return _statements(check_entries(entries))
 
 
@@ -330,6 +340,8 @@ class SqliteAuditLog:
         is stored, and appending again is safe). Each caller gets the count of its own new
         entries; an id given by two callers of one batch counts for the first.
         """
+        from core.audit import check_entries  # on the first append (see the imports)
+
         if self._batching:
             checked = check_entries(entries)
             if not checked:
@@ -435,6 +447,8 @@ class SqliteAuditLog:
         before: str | Cursor | None = None,
     ) -> list[AuditEntry]:
         """Newest first, filtered, paged (see the port and the module docstring's costs)."""
+        from core.audit import AuditEntry, AuditQuery  # on the first read (see the imports)
+
         q = AuditQuery.build(since=since, until=until, actor=actor, user=user, team=team,
                              limit=limit, before=before)
         if q.empty:
@@ -446,6 +460,8 @@ class SqliteAuditLog:
 
     async def explain(self, **query: Any) -> list[str]:
         """The ``EXPLAIN QUERY PLAN`` details of the SELECT that ``query(**query)`` runs."""
+        from core.audit import AuditQuery  # on use (see the imports)
+
         sql, args = query_sql(AuditQuery.build(**query), self._old)
         with _guard("explain an audit query"):
             rows = await self._conn.execute_fetchall("EXPLAIN QUERY PLAN " + sql, args)
@@ -453,6 +469,8 @@ class SqliteAuditLog:
 
     async def purge(self, older_than: str | datetime, limit: int = 10_000) -> int:
         """Delete up to ``limit`` entries older than ``older_than``, oldest first, in one statement."""
+        from core.audit import check_purge  # on use (see the imports)
+
         cutoff, limit = check_purge(older_than, limit)
         with _guard("purge audit entries"):
             rows = await self._conn.execute_fetchall(

@@ -37,7 +37,6 @@ from core.limits import check_fields
 from core.models import Team, User
 from core.permissions import can_create_named_team, can_create_team, is_admin
 from core.results import Deleted, DriveSyncResult, TeamList, TeamResult
-from core.subscribers.drive import sync_drive
 from core.usecases.common import (
     QUERY_CHUNK,
     changed_team,
@@ -58,7 +57,6 @@ from core.validation import optional, require_github, team_slug
 
 __all__ = [
     "QUERY_CHUNK",
-    "sync_drive",
     "unassign_projects_of",
     "upsert_with_retry",
     "users_by_github_ids",
@@ -380,6 +378,10 @@ class SyncDriveHandler(_TeamHandler):
         result = DriveSyncResult(teams=len(teams))
         if not teams:
             return result
+        # Imported here: the other commands of this module need no subscriber (importing
+        # core.subscribers costs every `rocket exec … "team list"`; start-up, issue 17).
+        from core.subscribers.drive import sync_drive
+
         users = [u for u in await store.query(User) if u.github_user_id]
         for team in teams:
             warnings = await sync_drive(self.ports, team, users)

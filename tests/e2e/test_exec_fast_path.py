@@ -52,6 +52,8 @@ def heavy_in(modules: set[str]) -> list[str]:
 
 # Ports only annotations name on the fast path (each Protocol module costs 1-4 ms to import).
 UNUSED_PORTS = {"ports.github", "ports.identity", "ports.chat", "ports.drive"}
+# Imported when an audit entry is appended or read, not when the audit log is opened (issue 17).
+AUDIT_ON_USE = {"core.audit", "core.subscribers.audit"}
 # Imported where first used, not at start-up (issue 17): shlex (malformed quoting, a word to
 # quote), unicodedata (checking typed text), random (featuring a channel).
 LOADED_ON_USE = {"shlex", "unicodedata", "random"}
@@ -67,6 +69,7 @@ def test_exec_help_imports_none_of_the_heavy_parts_nor_the_handlers(tmp_path):
     assert "adapters.slack.render" not in modules  # the CLI prints help as text: no Slack blocks
     assert not UNUSED_PORTS & modules and "uuid" not in modules and "hashlib" not in modules
     assert not LOADED_ON_USE & modules  # what a line without quotes, nor a check of text, needs not
+    assert not AUDIT_ON_USE & modules  # help appends no audit entry
 
 
 def test_exec_of_a_command_imports_the_handlers_but_none_of_the_heavy_parts(tmp_path):
@@ -75,6 +78,17 @@ def test_exec_of_a_command_imports_the_handlers_but_none_of_the_heavy_parts(tmp_
     assert heavy_in(modules) == []
     assert not UNUSED_PORTS & modules and "csv" not in modules
     assert not LOADED_ON_USE & modules  # random: featuring a channel only
+    # A listing records no event: no subscriber, no audit entry; and only its own handlers.
+    assert not AUDIT_ON_USE & modules and not {m for m in modules if m.startswith("core.subscribers")}
+    assert "core.usecases.teams" in modules
+    assert not {"core.usecases.users", "core.usecases.karma", "core.usecases.projects",
+                "core.usecases.refresh", "core.usecases.github_events", "core.verification"} & modules
+
+
+def test_exec_of_a_change_loads_the_subscribers_and_the_audit_trail(tmp_path):
+    modules = modules_after(["exec", "--as", "U1", "user add"], tmp_path)
+    assert {"core.usecases.users", "core.subscribers.audit", "core.audit"} <= modules
+    assert "core.usecases.teams" not in modules
 
 
 def test_exec_of_several_plain_words_needs_no_shlex(tmp_path):

@@ -139,3 +139,63 @@ async def test_record_outside_the_bus_is_a_no_op():
     record(Said("nowhere"))
     assert recorded() == ()
     assert (await say(Say("U1", ("z",)))).value == "z"
+
+
+async def test_subscribers_wired_later_take_their_place_on_the_first_event_only():
+    bus, seen = make_bus()
+    wired: list[int] = []
+
+    def note(name: str):
+        async def subscriber(e: Said) -> None:
+            seen.append(f"{name}:{e.word}")
+        return subscriber
+
+    def later():
+        wired.append(1)
+        return [(Said, note("later1")), (Said, note("later2"))]
+
+    bus.subscribe(Said, note("before"))
+    bus.subscribe_later(later)
+    bus.subscribe(Said, note("after"))
+    bus.register(Other, lambda cmd: _out())
+    await bus.handle(Other("U1"))  # no event: nothing wired yet
+    assert wired == [] and seen == []
+    await bus.handle(Say("U1", ("a",)))
+    await bus.handle(Say("U1", ("b",)))
+    assert wired == [1]  # once
+    assert seen == ["before:a", "later1:a", "later2:a", "after:a",
+                    "before:b", "later1:b", "later2:b", "after:b"]
+
+
+async def _out() -> Out:
+    return Out("")
+
+
+class CountingLoader:
+    """Registers ``say`` for ``Say`` when asked, and counts the questions."""
+
+    def __init__(self, bus: MessageBus) -> None:
+        self.bus, self.asked, self.all = bus, [], 0
+
+    def load(self, command: type) -> None:
+        self.asked.append(command.__name__)
+        if command is Say:
+            self.bus.register(Say, say)
+
+    def load_all(self) -> None:
+        self.all += 1
+        self.load(Say)
+
+
+async def test_a_loader_is_asked_for_a_missing_handler_only():
+    bus = MessageBus()
+    loader = CountingLoader(bus)
+    bus.load_with(loader)
+    assert not bus.handles(Say, load=False) and loader.asked == []
+    assert (await bus.handle(Say("U1", ("x",)))).value == "x"
+    await bus.handle(Say("U1", ("y",)))
+    assert loader.asked == ["Say"]  # once: then it is registered
+    with pytest.raises(UnknownCommand):
+        await bus.handle(Other("U1"))
+    assert loader.asked == ["Say", "Other"]
+    assert bus.commands == frozenset({Say}) and loader.all == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import json
 
 import pytest
 
@@ -38,3 +39,64 @@ def test_a_second_handler_for_one_command_is_refused() -> None:
         @handles(c.AddTeamMember)
         class Another:  # noqa: B903
             def __init__(self, ports: object, settings: object) -> None: ...
+
+
+def test_each_command_names_the_module_of_its_handler() -> None:
+    """``handled_in`` (core.wiring imports that module on the command's first use) is where the
+    handler lives: the module of its @handles class, or of the handler wired by hand."""
+    bus = build_bus(fake_world().ports, Settings())
+    for cls in sorted(_command_classes(), key=lambda k: k.__name__):
+        assert "handled_in" in vars(cls), cls.__name__
+        registered = registered_handlers().get(cls)
+        if registered is not None:
+            assert registered.__module__ == f"core.usecases.{vars(cls)['handled_in']}", cls.__name__
+    assert bus.handles(c.EditUser) and bus.handles(c.GitHubPing)
+
+
+def test_a_command_loads_only_its_own_module_of_handlers() -> None:
+    """In a fresh interpreter, handling ``ListTeams`` imports core.usecases.teams, not the other
+    modules of handlers (start-up, issue 17); ``bus.commands`` then loads them all."""
+    import subprocess
+    import sys
+
+    script = (
+        "import asyncio, json, sys\n"
+        "from core import commands as c\n"
+        "from core.context import Settings\n"
+        "from core.wiring import build_bus\n"
+        "from tests.fakes.ports import fake_world\n"
+        "bus = build_bus(fake_world().ports, Settings())\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('core.usecases.'))))\n"
+        "asyncio.run(bus.handle(c.ListTeams(actor='U1')))\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('core.usecases.'))))\n"
+        "print(len(bus.commands))\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('core.usecases.'))))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         timeout=120).stdout.splitlines()
+    before, after_list, after_all = json.loads(out[0]), json.loads(out[1]), json.loads(out[3])
+    count = int(out[2])
+    assert "core.usecases.teams" not in before and "core.usecases.teams" in after_list
+    assert not {"core.usecases.users", "core.usecases.karma", "core.usecases.github_events"} & set(after_list)
+    assert count == len(_command_classes())
+    assert {"core.usecases.users", "core.usecases.karma", "core.usecases.github_events"} <= set(after_all)
+
+
+def test_a_handler_registered_by_hand_is_kept_when_its_module_loads() -> None:
+    import asyncio
+
+    from core.errors import RocketError
+
+    bus = build_bus(fake_world().ports, Settings())
+
+    async def stand_in(command: c.ListTeams) -> str:
+        return "stand-in"
+
+    bus.register(c.ListTeams, stand_in)
+
+    async def session() -> object:
+        with pytest.raises(RocketError):  # loads core.usecases.teams: no team "nosuch"
+            await bus.handle(c.ViewTeam(actor="U1", team="nosuch"))
+        return await bus.handle(c.ListTeams(actor="U1"))
+
+    assert asyncio.run(session()) == "stand-in"
