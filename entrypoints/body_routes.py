@@ -61,8 +61,16 @@ class Answer(NamedTuple):
     headers: tuple[tuple[str, str], ...] = ()
 
 
-def json_answer(body: Mapping[str, Any], status: int = 200) -> Answer:
-    return Answer(status, json.dumps(body))
+def json_answer(body: Mapping[str, Any], status: int = 200,
+                headers: tuple[tuple[str, str], ...] = ()) -> Answer:
+    return Answer(status, json.dumps(body), headers=headers)
+
+
+def refuse(route: str, why: str, status: int = 401,
+           headers: tuple[tuple[str, str], ...] = ()) -> Answer:
+    """The answer to a refused request, ``{"ok": false, "error": why}``, logged as one JSON line."""
+    log.info(json.dumps({"kind": "refused", "route": route, "status": status, "why": why}))
+    return json_answer({"ok": False, "error": why}, status, headers)
 
 
 Route = Callable[[bytes, Mapping[str, str]], Awaitable[Answer]]
@@ -123,18 +131,16 @@ class BodyRoutes:
         for name, value in scope["headers"]:
             headers.setdefault(name.decode("latin-1").lower(), value.decode("latin-1"))
         if scope["method"] != "POST":
-            await self._send(send, json_answer({"ok": False, "error": "this route takes POST only"}, 405),
-                             (("allow", "POST"),))
+            await self._send(send, json_answer({"ok": False, "error": "this route takes POST only"}, 405,
+                                               (("allow", "POST"),)))
             return
         try:
             body = await self._read(receive, headers.get("content-length", ""))
         except ClientLeft:
             return
         except Refused as refused:
-            log.info(json.dumps({"kind": "refused", "route": _path(scope), "status": refused.status,
-                                 "why": refused.why}))
-            await self._send(send, json_answer({"ok": False, "error": refused.why}, refused.status),
-                             (("connection", "close"),))
+            await self._send(send, refuse(_path(scope), refused.why, refused.status,
+                                          (("connection", "close"),)))
             return
         await self._send(send, await self._answer(route, scope, body, headers))
 
@@ -174,12 +180,11 @@ class BodyRoutes:
         except TimeoutError:
             raise Refused(408, f"the body did not arrive within {BODY_SECONDS} seconds") from None
 
-    async def _send(self, send: Send, answer: Answer,
-                    extra: tuple[tuple[str, str], ...] = ()) -> None:
+    async def _send(self, send: Send, answer: Answer) -> None:
         data = answer.body.encode()
         headers = [(b"content-type", answer.content_type.encode("latin-1")),
                    (b"content-length", str(len(data)).encode()), (b"x-rocket-worker", self._worker)]
-        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers + extra]
+        headers += [(k.encode("latin-1"), v.encode("latin-1")) for k, v in answer.headers]
         await send({"type": "http.response.start", "status": answer.status, "headers": headers})
         await send({"type": "http.response.body", "body": data, "more_body": False})
 

@@ -28,7 +28,7 @@ from adapters.github.webhook import github_webhook_json, verify_github_signature
 from adapters.slack.verify import SlackRequestVerifier
 from core.errors import StorageUnavailable
 from core.validation import bad_text_in
-from entrypoints.body_routes import MAX_BODY_BYTES, Answer, BodyRoutes, json_answer
+from entrypoints.body_routes import MAX_BODY_BYTES, Answer, BodyRoutes, json_answer, refuse
 from entrypoints.container import Container, close_container, resolved_bus, resolved_ports
 from entrypoints.handlers import RocketHandlers
 from entrypoints.jobs.scheduler import attach_scheduler
@@ -41,11 +41,6 @@ log = logging.getLogger("rocket.http")
 
 def _json(body: dict[str, Any], status: int = 200) -> Response:
     return Response(json.dumps(body), status, content_type="application/json")
-
-
-def _refuse(route: str, why: str, status: int = 401) -> Answer:
-    log.info(json.dumps({"kind": "refused", "route": route, "status": status, "why": why}))
-    return json_answer({"ok": False, "error": why}, status)
 
 
 def _mimetype(headers: Mapping[str, str]) -> str:
@@ -91,12 +86,12 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
             await state["handlers"].close()  # delayed replies, then background verifications
         await close_container(container)
 
-    async def verified_slack_body(route: str, body: bytes, headers: Mapping[str, str]) -> Answer | None:
+    def verified_slack_body(route: str, body: bytes, headers: Mapping[str, str]) -> Answer | None:
         """None when ``body`` is signed by Slack (and fresh), else the refusal."""
         if slack_verifier is None:
-            return _refuse(route, "SLACK_SIGNING_SECRET is not configured")
+            return refuse(route, "SLACK_SIGNING_SECRET is not configured")
         if not slack_verifier.is_valid(body, headers):
-            return _refuse(route, "bad or missing Slack signature, or stale timestamp")
+            return refuse(route, "bad or missing Slack signature, or stale timestamp")
         return None
 
     async def to_bolt(route: str, body: dict[str, Any], headers: Mapping[str, str]) -> Answer:
@@ -107,22 +102,22 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         try:
             answer = await bolt.async_dispatch(to_bolt_request(body, headers))
         except Exception as e:
-            return _refuse(route, f"malformed Slack request ({type(e).__name__})", 400)
+            return refuse(route, f"malformed Slack request ({type(e).__name__})", 400)
         return Answer(*from_bolt_response(answer))
 
-    async def verified_form(route: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str] | Answer:
-        refused = await verified_slack_body(route, body, headers)
+    def verified_form(route: str, body: bytes, headers: Mapping[str, str]) -> dict[str, str] | Answer:
+        refused = verified_slack_body(route, body, headers)
         if refused is not None:
             return refused
         if _mimetype(headers) != "application/x-www-form-urlencoded":
-            return _refuse(route, "expected a form body", 415)
+            return refuse(route, "expected a form body", 415)
         try:
             return dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
         except (UnicodeDecodeError, ValueError):
-            return _refuse(route, "malformed form body", 400)
+            return refuse(route, "malformed form body", 400)
 
     async def slack_commands(body: bytes, headers: Mapping[str, str]) -> Answer:
-        form = await verified_form("/slack/commands", body, headers)
+        form = verified_form("/slack/commands", body, headers)
         if isinstance(form, Answer):
             return form
         if not form.get("command"):
@@ -130,52 +125,52 @@ def create_app(container: Container, **handler_options: Any) -> Quart:
         return await to_bolt("/slack/commands", form, headers)
 
     async def slack_events(body: bytes, headers: Mapping[str, str]) -> Answer:
-        refused = await verified_slack_body("/slack/events", body, headers)
+        refused = verified_slack_body("/slack/events", body, headers)
         if refused is not None:
             return refused
         try:
             envelope = json.loads(body)
         except (UnicodeDecodeError, ValueError, RecursionError):  # nested too deep is not JSON to us
-            return _refuse("/slack/events", "body is not JSON", 400)
+            return refuse("/slack/events", "body is not JSON", 400)
         if not isinstance(envelope, dict):
-            return _refuse("/slack/events", "body is not a JSON object", 400)
+            return refuse("/slack/events", "body is not a JSON object", 400)
         problem = bad_text_in(envelope)
         if problem:
-            return _refuse("/slack/events", f"refused text in {problem}", 400)
+            return refuse("/slack/events", f"refused text in {problem}", 400)
         if not bolt_routable(envelope):  # shapes Bolt's routing cannot read: Rocket ignores them itself
             outcome = await (await handlers()).slack_event(envelope)
             return json_answer(outcome.body, outcome.status)
         return await to_bolt("/slack/events", envelope, headers)
 
     async def slack_interactions(body: bytes, headers: Mapping[str, str]) -> Answer:
-        form = await verified_form("/slack/interactions", body, headers)
+        form = verified_form("/slack/interactions", body, headers)
         if isinstance(form, Answer):
             return form
         try:
             payload = json.loads(form.get("payload", ""))
         except (ValueError, RecursionError):
-            return _refuse("/slack/interactions", "the payload field is not JSON", 400)
+            return refuse("/slack/interactions", "the payload field is not JSON", 400)
         if not isinstance(payload, dict):
-            return _refuse("/slack/interactions", "the payload field is not a JSON object", 400)
+            return refuse("/slack/interactions", "the payload field is not a JSON object", 400)
         problem = bad_text_in(payload)
         if problem:
-            return _refuse("/slack/interactions", f"refused text in {problem}", 400)
+            return refuse("/slack/interactions", f"refused text in {problem}", 400)
         return await to_bolt("/slack/interactions", payload, headers)
 
     async def github_webhook(body: bytes, headers: Mapping[str, str]) -> Answer:
         route = config.webhook_path
         if not config.github_webhook_secret:
-            return _refuse(route, "GITHUB_WEBHOOK_SECRET is not configured")
+            return refuse(route, "GITHUB_WEBHOOK_SECRET is not configured")
         signature = headers.get("x-hub-signature-256")
         if not verify_github_signature(config.github_webhook_secret, body, signature):
-            return _refuse(route, "bad or missing X-Hub-Signature-256")
+            return refuse(route, "bad or missing X-Hub-Signature-256")
         try:
             payload = json.loads(github_webhook_json(body, _mimetype(headers)))
         except (UnicodeDecodeError, ValueError, RecursionError):  # nested too deep is not JSON to us
-            return _refuse(route, "body is not JSON (nor a form with a JSON payload field)", 400)
+            return refuse(route, "body is not JSON (nor a form with a JSON payload field)", 400)
         problem = bad_text_in(payload)
         if problem:
-            return _refuse(route, f"refused text in {problem}", 400)
+            return refuse(route, f"refused text in {problem}", 400)
         event = headers.get("x-github-event", "")
         delivery = headers.get("x-github-delivery", "")[:200]
         outcome = await (await handlers()).github_webhook(event, delivery, payload)
