@@ -39,7 +39,7 @@ async def test_a_quick_task_leaves_no_live_timer_or_callback_behind() -> None:
     assert await finished_within(task, 60)
     far = loop.time() + 30
     assert not [h for h in loop._scheduled if h.when() > far and not h.cancelled()]  # type: ignore[attr-defined]
-    assert not task._callbacks  # type: ignore[attr-defined]
+    assert not task._callbacks
 
 
 async def test_a_failing_task_counts_as_done_and_keeps_its_error() -> None:
