@@ -50,6 +50,7 @@ log = logging.getLogger("rocket.requests")
 DEDUP_SECONDS = 7 * 24 * 3600
 IN_PROGRESS_SECONDS = 60
 KNOWN_GITHUB_EVENTS = {"ping", "organization", "team", "membership", "team_add", "repository", "push"}
+INLINE_SECONDS = 2.0  # a slash command's inline budget by default (Slack waits 3 s)
 MAX_COMMAND_SECONDS = 600
 
 _REFRESHED_BUSES: weakref.WeakSet[MessageBus] = weakref.WeakSet()
@@ -141,12 +142,14 @@ async def finished_within(task: asyncio.Task[Any], seconds: float) -> bool:
 
 class RocketHandlers:
     def __init__(self, bus: MessageBus, ports: Ports, settings: Settings, metrics: Metrics,
-                 responder: Responder = post_to_response_url, inline_seconds: float = 2.0) -> None:
+                 responder: Responder = post_to_response_url, inline_seconds: float | None = None) -> None:
         self.bus = bus
         self.ports = ports
         self.settings = settings
         self.metrics = metrics
         self.responder = responder
+        if inline_seconds is None:
+            inline_seconds = INLINE_SECONDS
         self.inline_seconds = inline_seconds
         self._background: set[asyncio.Task[Any]] = set()
         self.surfaces = Surfaces(bus, ports, self._respond, settings, inline_seconds)
