@@ -173,3 +173,63 @@ async def test_a_failing_route_answers_503_or_500_without_its_details(error: Exc
     assert ex.status == status and ex.headers["x-rocket-worker"] == "1"
     answer = json.loads(ex.body)
     assert answer["ok"] is False and ("bug" not in answer["error"])
+
+
+async def test_a_body_sent_in_pieces_within_the_grace_period_is_read_whole(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("entrypoints.body_routes.GRACE_SECONDS", 0.05)
+    arrived = asyncio.Event()
+
+    class Later(Exchange):
+        async def receive(self) -> dict[str, Any]:
+            if len(self.incoming) == 1:
+                await arrived.wait()
+            return self.incoming.pop(0)
+
+    route = Recorder()
+    app = BodyRoutes(Behind(), {"/in": route}, "1")
+    ex = Later(body(b"ab", more=True), body(b"cd"))
+    served = asyncio.create_task(app(scope(), ex.receive, ex.send))
+    await asyncio.sleep(0.01)
+    arrived.set()
+    await served
+    assert ex.status == 200 and json.loads(ex.body) == {"size": 4}
+
+
+class Stalled(Exchange):
+    """A client that sends its first chunk and then nothing (waiting without a timer of its own)."""
+
+    async def receive(self) -> dict[str, Any]:
+        if not self.incoming:
+            await asyncio.Event().wait()
+        return self.incoming.pop(0)
+
+
+async def test_the_grace_period_is_one_timer_for_every_body_being_read(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Twenty bodies waiting at once add one timer to the loop, not twenty (a timer each cost
+    ~40k instructions a request); each is still cancelled at its own deadline."""
+    monkeypatch.setattr("entrypoints.body_routes.GRACE_SECONDS", 0.02)
+    monkeypatch.setattr("entrypoints.body_routes.BODY_SECONDS", 0.04)
+    loop = asyncio.get_running_loop()
+    app = BodyRoutes(Behind(), {"/in": Recorder()}, "1")
+    before = len(loop._scheduled)  # type: ignore[attr-defined]
+    exchanges = [Stalled(body(b"a", more=True)) for _ in range(20)]
+    tasks = [asyncio.create_task(app(scope(), ex.receive, ex.send)) for ex in exchanges]
+    await asyncio.sleep(0)
+    assert len(loop._scheduled) - before == 1  # type: ignore[attr-defined]
+    await asyncio.gather(*tasks)
+    assert [ex.status for ex in exchanges] == [408] * 20
+
+
+async def test_a_read_cancelled_from_outside_stays_cancelled() -> None:
+    """Only the grace period's own cancellation turns into the slow-body path: a request
+    cancelled by the server (shutdown, the client gone) is not answered."""
+    app = BodyRoutes(Behind(), {"/in": Recorder()}, "1")
+    ex = Exchange(body(b"a", more=True))
+    task = asyncio.create_task(app(scope(), ex.receive, ex.send))
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert ex.sent == []
