@@ -35,6 +35,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, NamedTuple
 
 from core.errors import StorageUnavailable
+from entrypoints.deadlines import Deadlines
 
 log = logging.getLogger("rocket.http")
 
@@ -113,54 +114,6 @@ class _Body:
                 return b"".join(self.chunks)
 
 
-class _Deadlines:
-    """Tasks to cancel when their deadline passes, all served by one timer at a time.
-
-    ``asyncio.timeout`` sets a timer per request; each one cancelled early stays in the
-    loop's heap, whose ordering runs ``TimerHandle.__lt__`` in Python: a read's grace period
-    cost ~40k instructions of a ``user view``'s 1.48M (in process). Here a read costs two dict
-    operations; one timer, set for the earliest deadline, cancels every task whose deadline
-    has passed and sets itself for the next. The cancelled task's ``settle`` says it was
-    this and not another cancellation.
-    """
-
-    __slots__ = ("_due", "_expired", "_loop", "_timer")
-
-    def __init__(self) -> None:
-        self._due: dict[asyncio.Task[Any], float] = {}
-        self._expired: set[asyncio.Task[Any]] = set()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._timer: asyncio.TimerHandle | None = None
-
-    def watch(self, task: asyncio.Task[Any], seconds: float) -> None:
-        loop = task.get_loop()
-        due = loop.time() + seconds
-        self._due[task] = due
-        if self._timer is None or self._loop is not loop:  # another loop: in tests, one per test
-            self._loop, self._timer = loop, loop.call_at(due, self._check)
-
-    def settle(self, task: asyncio.Task[Any]) -> bool:
-        """Stop watching ``task``; whether its deadline passed (and it was cancelled for it)."""
-        self._due.pop(task, None)
-        if task in self._expired:
-            self._expired.discard(task)
-            return True
-        return False
-
-    def _check(self) -> None:
-        loop, self._timer = self._loop, None
-        assert loop is not None
-        now = loop.time()
-        for task, due in list(self._due.items()):
-            if due <= now or task.get_loop() is not loop:
-                del self._due[task]
-                if task.get_loop() is loop:
-                    self._expired.add(task)
-                    task.cancel()
-        if self._due:
-            self._timer = loop.call_at(min(self._due.values()), self._check)
-
-
 class BodyRoutes:
     """ASGI: ``routes`` (path → route) answered here, everything else by ``app``."""
 
@@ -169,7 +122,7 @@ class BodyRoutes:
         self._routes = dict(routes)
         self._worker = worker.encode("latin-1")
         self._pending = 0  # bodies slower than GRACE_SECONDS being read now (one loop per process)
-        self._grace = _Deadlines()
+        self._grace = Deadlines()
 
     async def __call__(self, scope: Any, receive: Receive, send: Send) -> None:
         route = self._routes.get(_path(scope)) if scope["type"] == "http" else None
@@ -227,19 +180,26 @@ class BodyRoutes:
 
     async def _within_grace(self, body: _Body) -> bytes | None:
         """The body if it is complete within ``GRACE_SECONDS``, else None. The common body is
-        complete on arrival; a wait the grace period interrupts loses nothing (the chunks
-        already received stay in ``body``)."""
+        complete on arrival; a wait the grace period interrupts (it cancels this task: one
+        ``Deadlines`` timer for every body being read) loses nothing, the chunks already
+        received stay in ``body``."""
         task = asyncio.current_task()
         assert task is not None
-        self._grace.watch(task, GRACE_SECONDS)
+        expired: list[bool] = []
+
+        def expire() -> None:
+            expired.append(True)
+            task.cancel()
+
+        key = self._grace.add(GRACE_SECONDS, expire)
         try:
             return await body.rest()
         except asyncio.CancelledError:
-            if self._grace.settle(task) and task.uncancel() == 0:  # the grace period's alone
+            if expired and task.uncancel() == 0:  # the grace period's cancellation alone
                 return None
             raise
         finally:
-            self._grace.settle(task)
+            self._grace.discard(key)
 
     async def _send(self, send: Send, answer: Answer) -> None:
         data = answer.body.encode()

@@ -42,6 +42,7 @@ from core.results import EventOutcome, TeamResult
 from core.subscribers.home import CONCERNING, HomeRefresh
 from core.validation import bad_text_in
 from entrypoints.commands.dispatch import run_command
+from entrypoints.deadlines import Deadlines
 from entrypoints.interactions import Surfaces
 from entrypoints.metrics import Metrics
 
@@ -119,9 +120,13 @@ class Outcome:
     body: dict[str, Any]
 
 
+_BUDGETS = Deadlines()  # the inline budgets of the commands in flight: one timer for all
+
+
 async def finished_within(task: asyncio.Task[Any], seconds: float) -> bool:
     """Whether ``task`` is done within ``seconds``; it is never cancelled. (``asyncio.wait`` for
-    one task, without its sets and per-call closures: this runs for every slash command.)"""
+    one task, without its sets and closures and with a shared timer: this runs for every slash
+    command.)"""
     if task.done():
         return True
     woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -130,12 +135,12 @@ async def finished_within(task: asyncio.Task[Any], seconds: float) -> bool:
         if not woken.done():
             woken.set_result(None)
 
-    timer = woken.get_loop().call_later(seconds, wake)
+    key = _BUDGETS.add(seconds, wake)
     task.add_done_callback(wake)
     try:
         await woken
     finally:
-        timer.cancel()
+        _BUDGETS.discard(key)
         task.remove_done_callback(wake)
     return task.done()
 
