@@ -30,6 +30,7 @@ from typing import Any, NoReturn, cast
 
 from core import commands as c
 from core.records import record
+from entrypoints.commands import fastparse
 
 PROG = "/rocket"
 COMMAND = "_command"  # the namespace attribute holding the subcommand's command class
@@ -92,7 +93,8 @@ class RocketParser(argparse.ArgumentParser):
 
     ``-h`` raises ``_HelpRequested`` with this parser's help; every error (including the
     ``ArgumentError`` that ``exit_on_error=False`` lets through) raises ``ParseError`` with
-    this parser's help, so a subcommand's mistake shows that subcommand's help.
+    this parser's help, so a subcommand's mistake shows that subcommand's help. A plain option
+    line (``--name x --bio y``) skips argparse: ``fastparse`` gives the namespace it would.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -104,6 +106,10 @@ class RocketParser(argparse.ArgumentParser):
     def parse_known_args(  # type: ignore[override]
         self, args: Any = None, namespace: Any = None
     ) -> tuple[argparse.Namespace, list[str]]:
+        if args is not None and namespace is None:  # a plain option line needs no argparse pass
+            fast = fastparse.parse_options(self, args)
+            if fast is not None:
+                return fast, []
         try:
             return super().parse_known_args(args, namespace)
         except argparse.ArgumentError as exc:
