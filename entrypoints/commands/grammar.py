@@ -530,6 +530,27 @@ def _segment_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
     return segment, re.compile(r'\\(["\\])')
 
 
+def _double_quoted_words(parts: list[str]) -> list[str]:
+    """``_words`` of a line whose only quoting is balanced ``"`` without backslashes, given as
+    ``line.split('"')``: the odd parts are quoted (literal, spaces kept; ``""`` is a word), the
+    even ones are split at whitespace; parts not separated by whitespace join into one word."""
+    words: list[str] = []
+    current: str | None = None
+    for index, part in enumerate(parts):
+        if index % 2:
+            current = part if current is None else current + part
+            continue
+        for position, piece in enumerate(part.translate(_TO_SPACE).split(" ")):
+            if position and current is not None:  # whitespace ended the word
+                words.append(current)
+                current = None
+            if piece:
+                current = piece if current is None else current + piece
+    if current is not None:
+        words.append(current)
+    return words
+
+
 def _words(text: str) -> list[str] | None:
     """``shlex`` (POSIX, whitespace-split, no comments) words of well-formed ``text``, or None
     when its quoting is malformed (``tokenize`` then asks shlex for the exact error).
@@ -539,8 +560,11 @@ def _words(text: str) -> list[str] | None:
     itself), a backslash-escaped character, or a run of whitespace ending a word. Segments
     without whitespace between them join into one word; an empty quoted segment is a word.
     """
-    if "'" not in text and '"' not in text and "\\" not in text:  # plain runs between spaces only
-        return [word for word in text.translate(_TO_SPACE).split(" ") if word]
+    if "\\" not in text and "'" not in text:
+        if '"' not in text:  # plain runs between spaces only
+            return [word for word in text.translate(_TO_SPACE).split(" ") if word]
+        if text.count('"') % 2 == 0:  # "…" runs only, without escapes: literal between the quotes
+            return _double_quoted_words(text.split('"'))
     segment_pattern, escaped_in_double = _segment_patterns()
     words: list[str] = []
     current: str | None = None

@@ -44,6 +44,14 @@ def test_the_fast_lexer_splits_as_shlex_does(text: str) -> None:
     assert _words(text) == shlex_words(text)
 
 
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from([p for p in PIECES if p not in ("'", "\\")] + ['"', '""']), max_size=16)
+       .map("".join))
+def test_a_line_quoted_with_double_quotes_only_splits_as_shlex_does(text: str) -> None:
+    """The ``"…"``-only shortcut of ``_words`` (no backslash, no single quote)."""
+    assert _words(text) == shlex_words(text)
+
+
 @settings(max_examples=500, deadline=None)
 @given(st.text(max_size=40))
 def test_any_text_splits_as_shlex_does(text: str) -> None:
