@@ -12,6 +12,7 @@ from typing import Any, ClassVar, TypeVar
 
 from core.permissions import Permissions
 from core.records import record
+from core.records import replace as replace_record
 
 
 @record(frozen=False)  # a mutable dataclass, without @dataclass's import cost (issue 17)
@@ -79,27 +80,27 @@ class Team:
         """``github_id`` added to the members."""
         if github_id in self.members:
             return None
-        return dataclasses.replace(self, members=self.members | {github_id})
+        return replace_record(self, members=self.members | {github_id})
 
     def without_member(self, github_id: str) -> Team | None:
         """``github_id`` removed from the members and the leads."""
         if github_id not in self.members and github_id not in self.team_leads:
             return None
-        return dataclasses.replace(self, members=self.members - {github_id},
+        return replace_record(self, members=self.members - {github_id},
                                    team_leads=self.team_leads - {github_id})
 
     def with_lead(self, github_id: str) -> Team | None:
         """``github_id`` a lead (and so a member)."""
         if github_id in self.members and github_id in self.team_leads:
             return None
-        return dataclasses.replace(self, members=self.members | {github_id},
+        return replace_record(self, members=self.members | {github_id},
                                    team_leads=self.team_leads | {github_id})
 
     def without_lead(self, github_id: str) -> Team | None:
         """``github_id`` no longer a lead (still a member)."""
         if github_id not in self.team_leads:
             return None
-        return dataclasses.replace(self, team_leads=self.team_leads - {github_id})
+        return replace_record(self, team_leads=self.team_leads - {github_id})
 
 
 @record(frozen=False)  # a mutable dataclass, without @dataclass's import cost (issue 17)

@@ -60,7 +60,6 @@ Anything else (``ReadTimeoutError``, ``ConnectionClosedError``, a 5xx such as
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AsyncExitStack, contextmanager
 from decimal import Decimal
@@ -92,6 +91,7 @@ from adapters.storage_common import (
 )
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from core.models import FOLDED_FIELDS, MODELS, SET_FIELDS, M, Model, from_dict, key_of, to_dict
+from core.records import replace as replace_record
 
 LEASES = "leases"
 INDEX = "index"
@@ -381,7 +381,7 @@ class DynamoStore:
         key = key_of(obj)
         if not key:
             raise InvalidInput(f"{model.__name__} needs a non-empty {model.KEY}")
-        stored = dataclasses.replace(obj, version=obj.version + 1)
+        stored = replace_record(obj, version=obj.version + 1)
         if obj.version == 0:
             condition: dict[str, Any] = {
                 "ConditionExpression": "attribute_not_exists(#k)",
@@ -486,7 +486,7 @@ class DynamoStore:
             raise InvalidInput("create_many takes records of one model with distinct, non-empty keys")
         if any(o.version != 0 for o in objs):
             raise InvalidInput("create_many creates: every record must have version 0")
-        stored = [dataclasses.replace(o, version=1) for o in objs]
+        stored = [replace_record(o, version=1) for o in objs]
         entries = [
             {"PutRequest": {"Item": {"pk": {"S": self._pk(model, name, value)}, "sk": {"S": key_of(obj)},
                                      "ver": {"N": "1"}}}}

@@ -8,7 +8,6 @@ tables; ``scans`` counts the queries that read a whole table (the counting tests
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any
@@ -26,6 +25,7 @@ from adapters.storage_common import (
 )
 from core.errors import Conflict, NotFound
 from core.models import M, Model, from_dict, key_of, to_dict
+from core.records import replace as replace_record
 
 
 class MemoryStore:
@@ -83,7 +83,7 @@ class MemoryStore:
             raise Conflict(f"{type(obj).__name__} {key} already exists")
         if obj.version > 0 and (current is None or current["version"] != obj.version):
             raise Conflict(f"{type(obj).__name__} {key} was changed by someone else")
-        stored = dataclasses.replace(obj, version=obj.version + 1)
+        stored = replace_record(obj, version=obj.version + 1)
         self._unindex(type(obj), key, current)
         if current is None:
             self._next += 1

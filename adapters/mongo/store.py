@@ -42,6 +42,7 @@ from pymongo.errors import DuplicateKeyError, OperationFailure, PyMongoError
 from adapters.storage_common import check_increment, check_params, check_purge_limit, unique_keys
 from core.errors import Conflict, InvalidInput, NotFound, StorageUnavailable
 from core.models import FOLDED_FIELDS, MODELS, M, Model, fold, from_dict, key_of, to_dict
+from core.records import replace as replace_record
 from ports.storage import Params
 
 log = logging.getLogger(__name__)
@@ -220,7 +221,7 @@ class MongoStore:
         """
         model = type(obj)
         key = key_of(obj)
-        stored = dataclasses.replace(obj, version=obj.version + 1)
+        stored = replace_record(obj, version=obj.version + 1)
         doc = _with_folds(model, {"_id": key, **to_dict(stored)})
         coll = self._coll(model)
         with _unavailable(), _encodable(f"{model.__name__} {key}"):

@@ -25,7 +25,6 @@ thread round trip that costs more than the lookup itself. ``sqlite3`` errors bec
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import os
 import sqlite3
@@ -52,6 +51,7 @@ from core.models import (
     key_of,
     to_dict,
 )
+from core.records import replace as replace_record
 from ports.storage import Params
 
 DECODE_IN_THREAD = 1000  # a SELECT of more rows is decoded in a worker thread (``_select``)
@@ -303,7 +303,7 @@ class SqliteStore:
         """
         model = type(obj)
         key = key_of(obj)
-        stored = dataclasses.replace(obj, version=obj.version + 1)
+        stored = replace_record(obj, version=obj.version + 1)
         doc = json.dumps(to_dict(stored))
         if obj.version == 0:
             created = await self._write(

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable, Collection
 
 from core.context import Settings
 from core.errors import Conflict, NotFound, PermissionDenied
 from core.models import M, Project, Team, User
 from core.permissions import can_manage_team, is_admin, is_special_team
+from core.records import replace as replace_record
 from core.results import TeamResult
 from ports.storage import Store
 
@@ -130,7 +130,7 @@ def replaced(record: M, changes: dict[str, object]) -> M | None:
     current = record.__dict__
     if all(current[k] == v for k, v in changes.items()):
         return None
-    return dataclasses.replace(record, **changes)  # type: ignore[arg-type]
+    return replace_record(record, **changes)
 
 
 async def users_by_github_ids(store: Store, github_ids: Collection[str]) -> list[User]:
@@ -198,7 +198,7 @@ async def unassign_projects_of(store: Store, team_ids: Collection[str]) -> list[
             continue
 
         def change(p: Project) -> Project | None:
-            return dataclasses.replace(p, github_team_id="") if p.github_team_id in team_ids else None
+            return replace_record(p, github_team_id="") if p.github_team_id in team_ids else None
 
         try:  # the record just read is usually current: one write, no re-read
             await update_with_retry(store, Project, project.project_id, change, current=project)

@@ -9,7 +9,6 @@ writes with retry, so they never overwrite a concurrent change of another field.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 
 from core import commands as c
 from core.context import Ports, Settings
@@ -17,6 +16,7 @@ from core.errors import InvalidInput, NotFound
 from core.events import KarmaChanged, KarmaWasReset, record
 from core.models import User
 from core.permissions import can_give_karma, can_manage_karma
+from core.records import replace as replace_record
 from core.results import KarmaReset, KarmaResult
 from core.usecases.common import find_user, registered_user, require, update_with_retry
 from core.usecases.registry import handles
@@ -62,7 +62,7 @@ class SetKarmaHandler:
         def set_karma(user: User) -> User | None:
             nonlocal old
             old = user.karma
-            return None if user.karma == amount else dataclasses.replace(user, karma=amount)
+            return None if user.karma == amount else replace_record(user, karma=amount)
 
         try:
             user = await update_with_retry(store, User, slack_id, set_karma)
@@ -95,7 +95,7 @@ class ResetKarmaHandler:
         gate = asyncio.Semaphore(RESET_PARALLELISM)
 
         def reset(user: User) -> User | None:
-            return None if user.karma == RESET_TO else dataclasses.replace(user, karma=RESET_TO)
+            return None if user.karma == RESET_TO else replace_record(user, karma=RESET_TO)
 
         written: list[str] = []
 
@@ -137,6 +137,6 @@ class GiveKarmaHandler:
             raise NotFound(f"{slack_id} is not registered yet (they can run `/rocket user add`)") from None
         record(KarmaChanged(slack_id, karma - 1, karma, actor))
         return KarmaResult(
-            dataclasses.replace(user, karma=karma),
+            replace_record(user, karma=karma),
             message=f"Gave {slack_id} one karma; they now have {karma}",
         )

@@ -285,3 +285,65 @@ def test_instances_before_and_after_the_compiled_init_are_the_same_as_a_dataclas
         assert rec("a").tags is not rec("a").tags  # a factory per instance, on both paths
         assert_bad_calls_fail_alike(dc, rec)
     assert "__init__" in rec.__dict__ and rec.__init__.__qualname__.endswith("Sample.__init__")
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_replace_gives_what_dataclasses_replace_gives(frozen: bool) -> None:
+    """``core.records.replace`` makes the instance ``dataclasses.replace`` makes (fields, their
+    order, the class), before and after the compiled ``__init__``, and leaves the original as
+    it was; a name that is not a field is dataclasses' own TypeError."""
+    from core.records import COMPILE_AFTER, replace
+
+    dc, rec = twins(frozen)
+    for round_ in range(COMPILE_AFTER + 2):
+        original, twin = rec("a", 2, ["t"]), dc("a", 2, ["t"])
+        for changes in ({}, {"count": 5}, {"note": "n", "actor": "b"}, {"tags": []}):
+            made, want = replace(original, **changes), dataclasses.replace(twin, **changes)
+            assert type(made) is rec and made is not original, round_
+            assert list(vars(made).items()) == list(vars(want).items())
+        assert vars(original) == {"actor": "a", "count": 2, "tags": ["t"], "note": None}
+    with pytest.raises(TypeError, match="unexpected keyword argument 'colour'"):
+        replace(rec("a"), colour="red")
+    if not frozen:  # a field deleted and set again: dataclasses.replace's order all the same
+        moved, twin = rec("a", 1), dc("a", 1)
+        del moved.count, twin.count
+        moved.count = twin.count = 7
+        assert list(vars(replace(moved, note="x")).items()) == \
+            list(vars(dataclasses.replace(twin, note="x")).items())
+
+
+def test_replace_leaves_a_class_with_its_own_init_to_dataclasses_replace() -> None:
+    """A record whose ``__init__`` computes something (as ``AuditEntry`` does) is built again,
+    and so is an instance of a plain subclass or of a dataclass."""
+    from core.records import replace
+
+    @record
+    class Doubled:
+        n: int
+        twice: int = 0
+
+        def __init__(self, n: int, twice: int = 0) -> None:
+            self.__dict__.update(n=n, twice=2 * n)
+
+    assert replace(Doubled(1), n=4).twice == 8
+
+    _, rec = twins(False)
+
+    class Plain(rec):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.count += 100
+
+    assert replace(Plain("a"), actor="b").count == 200
+    dc, _ = twins(True)
+    assert replace(dc("a"), count=3) == dc("a", 3)
+
+
+def test_replace_of_a_user_is_a_user_equal_to_dataclasses_replace() -> None:
+    from core.models import Permissions, User
+    from core.records import replace
+
+    user = User(slack_id="U1", name="Ann", permission_level=Permissions.team_lead)
+    made = replace(user, name="Bea", version=3)
+    assert made == dataclasses.replace(user, name="Bea", version=3)
+    assert list(vars(made)) == list(vars(user)) and user.name == "Ann"
