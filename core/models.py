@@ -87,14 +87,14 @@ class Team:
         if github_id not in self.members and github_id not in self.team_leads:
             return None
         return replace_record(self, members=self.members - {github_id},
-                                   team_leads=self.team_leads - {github_id})
+                              team_leads=self.team_leads - {github_id})
 
     def with_lead(self, github_id: str) -> Team | None:
         """``github_id`` a lead (and so a member)."""
         if github_id in self.members and github_id in self.team_leads:
             return None
         return replace_record(self, members=self.members | {github_id},
-                                   team_leads=self.team_leads | {github_id})
+                              team_leads=self.team_leads | {github_id})
 
     def without_lead(self, github_id: str) -> Team | None:
         """``github_id`` no longer a lead (still a member)."""

@@ -185,10 +185,11 @@ class BodyRoutes:
         received stay in ``body``."""
         task = asyncio.current_task()
         assert task is not None
-        expired: list[bool] = []
+        expired = False
 
         def expire() -> None:
-            expired.append(True)
+            nonlocal expired
+            expired = True
             task.cancel()
 
         key = self._grace.add(GRACE_SECONDS, expire)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 
 from entrypoints.deadlines import Deadlines
 
@@ -35,10 +36,10 @@ async def test_a_discarded_deadline_never_runs() -> None:
 
 
 async def test_a_hundred_deadlines_set_one_timer() -> None:
-    deadlines, ran = Deadlines(), []
+    deadlines, ran = Deadlines(), list[int]()
     before = _timers()
     for i in range(100):
-        deadlines.add(0.01, lambda i=i: ran.append(i))
+        deadlines.add(0.01, functools.partial(ran.append, i))
     assert _timers() - before == 1
     await asyncio.sleep(0.03)
     assert ran == list(range(100))
@@ -56,16 +57,28 @@ async def test_a_callback_may_add_a_deadline() -> None:
     assert ran == [1, 2]
 
 
-def test_a_new_loop_takes_over_and_drops_the_old_loops_deadlines() -> None:
+def test_each_loop_keeps_its_own_deadlines_and_a_closed_loops_are_dropped() -> None:
+    """Two loops at once (two threads) each get their callbacks on their own loop; a loop that
+    closed with a deadline pending leaves nothing behind once another loop adds one."""
+    import threading
+
     deadlines, ran = Deadlines(), []
 
-    async def old() -> None:
-        deadlines.add(10, lambda: ran.append("old"))
+    async def one(name: str, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        deadlines.add(seconds, lambda: ran.append((name, asyncio.get_running_loop() is loop)))
+        await asyncio.sleep(seconds + 0.03)
 
-    async def new() -> None:
-        deadlines.add(0.01, lambda: ran.append("new"))
-        await asyncio.sleep(0.03)
+    closed: list[asyncio.AbstractEventLoop] = []
 
-    asyncio.run(old())
-    asyncio.run(new())
-    assert ran == ["new"] and len(deadlines) == 0
+    async def abandoned() -> None:
+        closed.append(asyncio.get_running_loop())
+        deadlines.add(10, lambda: ran.append(("abandoned", True)))
+
+    asyncio.run(abandoned())
+    thread = threading.Thread(target=asyncio.run, args=(one("thread", 0.02),))
+    thread.start()
+    asyncio.run(one("main", 0.01))
+    thread.join()
+    assert sorted(ran) == [("main", True), ("thread", True)]
+    assert len(deadlines) == 0 and closed[0] not in deadlines._loops
