@@ -45,6 +45,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.authorization import AuthorizeResult
+from slack_bolt.authorization.async_authorize import AsyncAuthorize
 from slack_bolt.error import BoltUnhandledRequestError
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
@@ -79,27 +80,36 @@ def _form(body: Mapping[str, Any]) -> dict[str, str]:
     return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in body.items()}
 
 
+class ConfiguredToken(AsyncAuthorize):
+    """Bolt's ``authorize`` for one workspace: the bot token from configuration, without an
+    ``auth.test`` call. (A plain function would do the same; Bolt then inspects its arguments on
+    every request.)"""
+
+    def __init__(self, token: str | None) -> None:
+        super().__init__()
+        self.token = token
+
+    async def __call__(self, *, context: Any, enterprise_id: str | None, team_id: str | None,
+                       user_id: str | None, **_: Any) -> AuthorizeResult:
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id,
+                               bot_token=self.token)
+
+
 def build_bolt_app(handlers: HandlersProvider, slack: SlackSettings) -> AsyncApp:
     """The one Bolt app. ``handlers`` returns the process's ``RocketHandlers`` (built on first use)."""
-    token = slack.token.get_secret_value() or None
-
-    async def authorize(enterprise_id: str | None = None, team_id: str | None = None,
-                        user_id: str | None = None, **_: Any) -> AuthorizeResult:
-        """Single workspace: the bot token from configuration, without an ``auth.test`` call."""
-        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id, bot_token=token)
-
     app = AsyncApp(
         name="rocket",
         logger=logging.getLogger("rocket.bolt"),
         client=AsyncWebClient(token=None, base_url=slack.base_url),
         signing_secret="unused: the transport verifies",  # never read: verification is off
-        authorize=authorize,
+        authorize=ConfiguredToken(slack.token.get_secret_value() or None),
         process_before_response=True,  # the ack waits for the listener (Rocket times the reply itself)
         raise_error_for_unhandled_request=True,  # unhandled requests reach on_error: ack and ignore
         request_verification_enabled=False,
         ssl_check_enabled=False,
         ignoring_self_events_enabled=False,
         url_verification_enabled=True,
+        attaching_function_token_enabled=False,  # Rocket has no Slack workflow functions
     )
 
     # --- /rocket ------------------------------------------------------------------------------
