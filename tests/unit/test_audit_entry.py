@@ -201,3 +201,18 @@ def test_the_stored_json_is_the_encoders_text_of_to_dict(text: str, value: objec
                        changes=((text, value, None), ("n", 1, True)), users=(text, "U2"), teams=(text,))
     assert entry.doc_json == json.dumps(entry.to_dict(), ensure_ascii=False)
     assert AuditEntry.from_dict(json.loads(entry.doc_json)) == entry
+
+
+@given(st.lists(st.integers(min_value=0, max_value=253_402_300_799_999_999), min_size=1, max_size=6),
+       st.integers(min_value=0, max_value=3))
+def test_now_time_formats_as_isoformat_for_any_time_in_any_order(micros: list[int], repeat: int) -> None:
+    """The once-a-second cache never lends one second's text to another: times far apart,
+    in the same second, and the same time again all format as ``isoformat`` does."""
+    from datetime import UTC, datetime, timedelta
+
+    from core.audit import _stamp
+
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for m in [*micros, *(micros[-1] + d for d in range(repeat)), micros[0]]:
+        expected = (epoch + timedelta(microseconds=m)).isoformat(timespec="microseconds")[:26] + "Z"
+        assert _stamp(m) == expected
