@@ -11,8 +11,8 @@ interaction, a webhook, a job, the CLI) is recorded the same way.
 - target, changes (field, old, new) and the users / teams tags: from the event.
 - id: derived from the scope's idempotency key (a GitHub delivery id, a job's lease name),
   the command's number in the scope and the event's position, so applying the same delivery
-  twice cannot double an entry; without a key, a fresh random id of the same form
-  (``random_id``: nothing needs to derive it again).
+  twice cannot double an entry; without a key, a fresh id of the same form, the time then
+  random digits (``random_id``: nothing needs to derive it again).
 
 When written: after the handler returned (the change is stored), all entries of a command
 in one ``append`` (one round trip), flushed when the last recorded event is seen. A change

@@ -216,3 +216,30 @@ def test_now_time_formats_as_isoformat_for_any_time_in_any_order(micros: list[in
     for m in [*micros, *(micros[-1] + d for d in range(repeat)), micros[0]]:
         expected = (epoch + timedelta(microseconds=m)).isoformat(timespec="microseconds")[:26] + "Z"
         assert _stamp(m) == expected
+
+
+def test_random_ids_are_unique_well_formed_and_sort_in_time_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ids made later sort later (the unique index on ids grows at its end), ids made in the same
+    microsecond still differ, and every id has derived_id's form."""
+    import re
+
+    import core.audit
+    from core.audit import derived_id, random_id
+
+    clock = iter([1_700_000_000_000_000_000 + 1000 * step for step in (0, 0, 0, 1, 2, 2, 10**9)])
+    monkeypatch.setattr(core.audit.time, "time_ns", lambda: next(clock))
+    ids = [random_id() for _ in range(7)]
+    assert all(re.fullmatch(r"k:[0-9a-f]{40}", i) for i in ids)
+    assert re.fullmatch(r"k:[0-9a-f]{40}", derived_id("key", 0))
+    assert ids[0][:15] == ids[1][:15] == ids[2][:15] == f"k:{1_700_000_000_000_000:013x}"
+    assert len(set(ids)) == 7
+    assert [i[:15] for i in sorted(ids)] == [i[:15] for i in ids]  # in creation order, by time
+    distinct = [ids[3], ids[4], ids[6]]  # one id each at three later microseconds
+    assert sorted(distinct) == distinct and ids[2] < ids[3]
+
+
+def test_random_ids_of_one_process_do_not_repeat() -> None:
+    from core.audit import random_id
+
+    ids = [random_id() for _ in range(20_000)]
+    assert len(set(ids)) == len(ids)
