@@ -203,7 +203,8 @@ def test_the_stored_json_is_the_encoders_text_of_to_dict(text: str, value: objec
     assert AuditEntry.from_dict(json.loads(entry.doc_json)) == entry
 
 
-@given(st.lists(st.integers(min_value=0, max_value=253_402_300_799_999_999), min_size=1, max_size=6),
+# the last microsecond of year 9999 less 9, so the repeats (+3) stay within datetime's range
+@given(st.lists(st.integers(min_value=0, max_value=253_402_300_799_999_990), min_size=1, max_size=6),
        st.integers(min_value=0, max_value=3))
 def test_now_time_formats_as_isoformat_for_any_time_in_any_order(micros: list[int], repeat: int) -> None:
     """The once-a-second cache never lends one second's text to another: times far apart,
